@@ -1,0 +1,54 @@
+# pruninglab — two commands for users:  make lab   |   make test
+# Both create .venv (once) from the pinned requirements and install the package (editable).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.pruninglab-installed
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+# Notebook tests: strict nbval, outputs sanitized by tests/nbval_sanitize.cfg.
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+.PHONY: lab test test-unit test-notebooks test-browser install bench index clean help
+
+help:
+	@echo "make lab        - install (first time) and open JupyterLab on notebooks/00_start_here.ipynb"
+	@echo "make test       - install (first time), then unit tests + nbval on every notebook + browser test"
+	@echo "make test-unit / test-notebooks / test-browser - the three parts on their own"
+	@echo "make bench      - run the benchmark suite (benchmarks/README.md)"
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-lock.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c requirements-lock.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -c "import torch, numpy, pruninglab; print('pruninglab env ready: torch', torch.__version__, 'numpy', numpy.__version__)"
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(LAB_ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests notebooks $(NBVAL) -n 2 --dist loadscope -ra $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not browser" $(PYTEST_ARGS)
+
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest $(NBVAL) notebooks -n 2 --dist loadscope $(PYTEST_ARGS)
+
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest tests -m browser -v $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run_all
+
+index: $(STAMP)
+	$(BIN)/python tools/make_index.py
+
+clean:
+	rm -rf $(VENV) test-output

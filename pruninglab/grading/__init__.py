@@ -1,0 +1,22 @@
+"""Graded exercises, interview quizzes and the command-line grader.
+
+Notebook use::
+
+    from pruninglab.grading import check, exercises
+    def magnitude_prune(weights, sparsity):
+        ...
+    check("magnitude_prune", magnitude_prune)     # prints a report, never raises
+
+* :func:`exercises` -- ``[(id, one-line description)]``
+* :func:`grade` -- returns a :class:`Report` (``score``, ``max_score``, ``passed``; ``print`` it
+  or display it in Jupyter for a table of checks with hints)
+* :func:`check` -- grade and print
+* :mod:`pruninglab.grading.quiz` -- interview-practice questions (``grade_quiz``, ``quiz_ui``)
+* :mod:`pruninglab.grading.seed_bugs` -- the seed documents' buggy code, adapted to the
+  exercise signatures (the grader must reject each with a specific hint)
+* ``python -m pruninglab grade PATH...`` -- grade submitted notebooks (:mod:`.cli`)
+"""
+from .core import EXERCISES, check, exercises, grade, implemented
+from .report import Check, Report
+
+__all__ = ["EXERCISES", "exercises", "grade", "check", "implemented", "Report", "Check"]

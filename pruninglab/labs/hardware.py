@@ -1,0 +1,499 @@
+"""Compute/render functions for notebook 08 (the hardware-cost lab).
+
+Sliders (each ``compute_*`` is pure and fast; heavy things are cached in memory):
+
+* :func:`compute_storage` — sparsity × bits × format → bytes per layer and for the model,
+  storage-vs-sparsity curves of every format with their break-even points, and the validation
+  accuracy of the reference model pruned (per-layer magnitude, Han et al. 2015) and
+  weight-quantized to that setting;
+* :func:`compute_energy` — sparsity × bits × format × batch → per-layer compute vs memory energy
+  (Horowitz 2014 table) and accuracy;
+* :func:`compute_roofline` — profile × bits × batch × structure × sparsity → roofline points
+  (Williams et al. 2009) and accuracy.
+
+Measured (machine-dependent, never validated) experiments:
+
+* :func:`mlp_latency_table` — NetAdapt-style per-layer lookup table of the MLP's layers over
+  channel counts; :func:`lut_latency` sums it;
+* :func:`latency_budget_study` — NetAdapt greedy vs uniform vs FLOP-proportional channel pruning
+  at the same latency budgets: accuracy vs *measured* latency.
+
+Weight quantization here (:func:`fake_quant_weight`) is the symmetric per-tensor rule of Jacob et
+al. (2018), used only to show an accuracy effect next to the hardware cost (a small helper of this
+lab, written while ``pruninglab.quantization`` did not exist); channel shrinking
+(:func:`shrink_mlp`) delegates to ``pruninglab.pruning.structured.shrink_model`` (L1 norm, Li et
+al. 2017).
+"""
+from __future__ import annotations
+
+import copy
+import math
+from functools import lru_cache
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._validate import check_bits, check_choice, check_int, check_number, check_sparsity
+from ..data import load_digits
+from ..hardware import (FORMATS, PROFILES, STRUCTURES, break_even_sparsity, get_profile,
+                        layer_profile, layer_roofline, model_energy, storage_bits)
+from ..hardware.latency import measure_latency
+from ..hardware.latency_aware import (flop_proportional_prune, netadapt_prune, pareto_front,
+                                      uniform_prune)
+from ..models import DigitsMLP, load_reference
+
+__all__ = ["fake_quant_weight", "pruned_accuracy", "compute_storage", "render_storage",
+           "compute_energy", "render_energy", "compute_roofline", "render_roofline",
+           "shrink_mlp", "mlp_flops", "mlp_latency_table", "lut_latency", "latency_budget_study",
+           "render_budget_study", "PROFILE_CHOICES", "MODELS"]
+
+MODELS = ("mlp", "cnn")
+PROFILE_CHOICES = tuple(PROFILES) + ("this machine",)
+_SPARSITY_GRID = np.round(np.linspace(0.0, 0.98, 36), 4)
+
+
+# --------------------------------------------------------------------------------------------
+# accuracy of the reference models after pruning + weight quantization (cached)
+# --------------------------------------------------------------------------------------------
+def fake_quant_weight(w: torch.Tensor, bits: int) -> torch.Tensor:
+    """Weight after quantize→dequantize (new tensor; ``w`` unchanged).
+
+    ``bits ≥ 17``: unchanged (fp32); ``bits = 16``: fp16 rounding; ``2 ≤ bits ≤ 15``: symmetric
+    per-tensor integer grid, ``S = max|w| / (2^(b−1) − 1)``, ``ŵ = S·clamp(round(w/S))``
+    (Jacob et al. 2018). Zeros stay exactly zero, so pruning masks survive quantization.
+    """
+    b = check_bits(bits, "bits", lo=2, hi=32)
+    if b >= 17:
+        return w.clone()
+    if b == 16:
+        return w.half().float()
+    qmax = 2 ** (b - 1) - 1
+    amax = float(w.abs().max())
+    if amax == 0.0:
+        return w.clone()
+    s = amax / qmax
+    return torch.clamp(torch.round(w / s), -qmax, qmax) * s
+
+
+@lru_cache(maxsize=2)
+def _reference(model: str):
+    m = load_reference(model)
+    val = load_digits("val", images=(model == "cnn"))
+    return m, val
+
+
+def _prune_weight(w: torch.Tensor, sparsity: float, structure: str) -> torch.Tensor:
+    from ..pruning import magnitude_mask, nm_mask
+    if structure == "dense" or (structure == "unstructured" and sparsity == 0.0):
+        return w
+    if structure == "2:4":
+        w2 = w.reshape(w.shape[0], -1)
+        if w2.shape[1] % 4:
+            return w  # this layer cannot be 2:4 (stays dense; the cost models do the same)
+        return (w2 * nm_mask(w2, 2, 4)).reshape(w.shape)
+    return w * magnitude_mask(w, sparsity)
+
+
+@lru_cache(maxsize=1024)
+def pruned_accuracy(model: str = "mlp", sparsity: float = 0.0, bits: int = 32,
+                    structure: str = "unstructured") -> float:
+    """Validation accuracy of the reference ``model`` with every Linear/Conv2d weight pruned
+    (per-layer magnitude at ``sparsity``, or 2:4, or not at all) then weight-quantized to ``bits``.
+    No fine-tuning (the slider shows the immediate effect). Cached."""
+    check_choice(model, "model", MODELS)
+    s = check_sparsity(sparsity)
+    b = check_bits(bits, "bits", lo=2, hi=32)
+    check_choice(structure, "structure", STRUCTURES)
+    ref, val = _reference(model)
+    m = copy.deepcopy(ref)
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, (nn.Linear, nn.Conv2d)):
+                mod.weight.copy_(fake_quant_weight(_prune_weight(mod.weight, s, structure), b))
+        pred = m(val.x).argmax(1)
+    return float((pred == val.y).float().mean())
+
+
+def _input_shape(model: str, batch: int) -> tuple:
+    return (batch, 64) if model == "mlp" else (batch, 1, 8, 8)
+
+
+@lru_cache(maxsize=16)
+def _profile(model: str, batch: int):
+    ref, _ = _reference(model)
+    return tuple(layer_profile(ref, _input_shape(model, batch)))
+
+
+def _layer_bits(shape, s, bits, fmt, index_bits):
+    """Bits of one layer; a format the layer cannot use (2:4 below 50 % or cols % 4) → dense."""
+    kw = {} if index_bits is None else {"index_bits": index_bits}
+    if fmt in ("dense", "2:4", "codebook", "bitmask"):
+        kw = {}
+    try:
+        return storage_bits(shape, s, bits, fmt, **kw), True
+    except ValueError:
+        return storage_bits(shape, s, bits, "dense"), False
+
+
+# --------------------------------------------------------------------------------------------
+# slider 1: storage formats
+# --------------------------------------------------------------------------------------------
+def compute_storage(sparsity: float = 0.8, bits: int = 8, format: str = "csr",
+                    index_bits: int = 16, model: str = "mlp") -> dict:
+    """Weight storage of the reference model at (sparsity, bits, format) + accuracy.
+
+    Returns ``layers`` ({name: bytes}), ``total_bytes``, ``dense_bytes`` (same bits),
+    ``fp32_bytes``, ``ratio_vs_dense``, ``ratio_vs_fp32``, ``curves`` ({format: bytes over
+    ``grid``} with NaN where a format is invalid), ``break_even`` ({format: sparsity or None}
+    for the largest layer), ``accuracy`` and ``dense_accuracy`` (fp32, unpruned).
+    Index bits apply to CSR/CSC/COO/block column indices; the relative formats use 4 bits.
+    The ``2:4`` format is exactly 50 % sparse (``effective_sparsity``) whatever ``sparsity`` says;
+    layers whose fan-in is not a multiple of 4 stay dense (``format_used``).
+    """
+    s = check_sparsity(sparsity)
+    b = check_bits(bits, "bits", lo=2, hi=32)
+    check_choice(format, "format", FORMATS)
+    ib = check_int(index_bits, "index_bits", lo=1, hi=64)
+    check_choice(model, "model", MODELS)
+    return _storage_cached(round(s, 6), b, format, ib, model)
+
+
+def _idx(fmt, ib):
+    return ib if fmt in ("csr", "csc", "coo", "block") else None
+
+
+@lru_cache(maxsize=256)
+def _curves(bits: int, ib: int, model: str):
+    shapes = [r["weight_shape"] for r in _profile(model, 1)]
+    curves = {}
+    for fmt in FORMATS:
+        ys = []
+        for s in _SPARSITY_GRID:
+            tot = 0
+            for sh in shapes:
+                if fmt == "2:4" and s < 0.5:
+                    tot = math.nan
+                    break
+                tot += _layer_bits(sh, float(s), bits, fmt, _idx(fmt, ib))[0]
+            ys.append(tot / 8)
+        curves[fmt] = np.array(ys, dtype=float)
+    big = max(shapes, key=lambda sh: int(np.prod(sh)))
+    be = {}
+    for fmt in FORMATS:
+        kw = {} if _idx(fmt, ib) is None else {"index_bits": ib}
+        be[fmt] = break_even_sparsity(fmt, bits, big, **kw)
+    return curves, be, big
+
+
+@lru_cache(maxsize=2048)
+def _storage_cached(s, b, fmt, ib, model):
+    prof = _profile(model, 1)
+    layers, used = {}, {}
+    s_eff = 0.5 if fmt == "2:4" else s  # 2:4 is exactly 50 % sparse whatever the slider says
+    for r in prof:
+        nbits, ok = _layer_bits(r["weight_shape"], s_eff, b, fmt, _idx(fmt, ib))
+        layers[r["name"]] = -(-nbits // 8)
+        used[r["name"]] = fmt if ok else "dense"
+    dense = sum(-(-storage_bits(r["weight_shape"], 0.0, b, "dense") // 8) for r in prof)
+    fp32 = sum(r["params"] * 4 for r in prof)
+    total = sum(layers.values())
+    curves, be, big = _curves(b, ib, model)
+    structure = "2:4" if fmt == "2:4" else "unstructured"
+    return {"sparsity": s, "effective_sparsity": s_eff, "bits": b, "format": fmt,
+            "index_bits": ib, "model": model,
+            "layers": layers, "format_used": used, "total_bytes": total, "dense_bytes": dense,
+            "fp32_bytes": fp32, "ratio_vs_dense": dense / total, "ratio_vs_fp32": fp32 / total,
+            "grid": _SPARSITY_GRID, "curves": curves, "break_even": be,
+            "break_even_shape": big,
+            "accuracy": pruned_accuracy(model, s_eff, b, structure),
+            "dense_accuracy": pruned_accuracy(model, 0.0, 32, "dense")}
+
+
+def render_storage(res: dict) -> None:
+    """Model weight bytes vs sparsity for the chosen format and a few references (the dot is the
+    current setting); the per-layer bytes are printed (one axes keeps the redraw fast)."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    shown = ["dense", "bitmask", "csr", "2:4"]
+    if res["format"] not in shown:
+        shown.append(res["format"])
+    for fmt in shown:
+        sel = fmt == res["format"]
+        ax.plot(res["grid"], res["curves"][fmt] / 1024, lw=2.5 if sel else 1.0,
+                label=fmt + (" (selected)" if sel else ""))
+    ax.plot([res["effective_sparsity"]], [res["total_bytes"] / 1024], "ko")
+    ax.set(xlabel="sparsity", ylabel="weights [KiB]", yscale="log",
+           title=f"{res['model']}, {res['bits']}-bit values, index {res['index_bits']} b: "
+                 f"val acc {res['accuracy']:.3f}")
+    ax.minorticks_off()  # log-axis minor ticks dominate the redraw time
+    ax.legend(fontsize=7)
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.14, top=0.9)
+    be = res["break_even"][res["format"]]
+    print(f"{res['format']}: {res['total_bytes']:,} B = {res['ratio_vs_dense']:.2f}x smaller than "
+          f"dense {res['bits']}-bit, {res['ratio_vs_fp32']:.2f}x smaller than fp32; "
+          f"break-even sparsity for {res['break_even_shape']}: "
+          f"{'never' if be is None else f'{be:.3f}'}; "
+          f"val accuracy {res['accuracy']:.3f} (dense fp32 {res['dense_accuracy']:.3f})")
+    print("per layer [B]:", ", ".join(f"{k} {v:,} ({res['format_used'][k]})"
+                                      for k, v in res["layers"].items()))
+    plt.show()
+
+
+# --------------------------------------------------------------------------------------------
+# slider 2: energy
+# --------------------------------------------------------------------------------------------
+def compute_energy(sparsity: float = 0.8, bits: int = 8, format: str = "dense", batch: int = 1,
+                   model: str = "mlp", weight_memory: str = "han_dram") -> dict:
+    """Per-sample energy breakdown (Horowitz 2014 table) of the reference model; see
+    :func:`pruninglab.hardware.model_energy`. A dense format means dense hardware (zeros are
+    multiplied); a sparse format means a zero-skipping engine. Adds ``accuracy``."""
+    s = check_sparsity(sparsity)
+    b = check_bits(bits, "bits", lo=2, hi=32)
+    check_choice(format, "format", FORMATS)
+    n = check_int(batch, "batch", lo=1, hi=4096)
+    check_choice(model, "model", MODELS)
+    return _energy_cached(round(s, 6), b, format, n, model, weight_memory)
+
+
+@lru_cache(maxsize=2048)
+def _energy_cached(s, b, fmt, n, model, weight_memory):
+    ref, _ = _reference(model)
+    shapes = {r["name"]: r["weight_shape"] for r in _profile(model, 1)}
+    # layers that cannot use the format (2:4 on a 3x3 conv with 1 input channel) stay dense
+    ok = {k: _layer_bits(sh, s if fmt != "2:4" else 0.5, b, fmt, _idx(fmt, 16))[1]
+          for k, sh in shapes.items()}
+    fmt_eff = fmt if all(ok.values()) else "dense"
+    sp = 0.5 if fmt == "2:4" else s
+    kw = {"index_bits": 16} if fmt_eff in ("csr", "csc", "coo", "block") else {}
+    e = model_energy(ref, _input_shape(model, n), b, sp, format=fmt_eff,
+                     weight_memory=weight_memory, **kw)
+    e32 = model_energy(ref, _input_shape(model, n), 32, 0.0, weight_memory=weight_memory)
+    structure = "2:4" if fmt == "2:4" else "unstructured"
+    return {**e, "sparsity": s, "batch": n, "model": model, "format_requested": fmt,
+            "fp32_dense_per_sample_pj": e32["per_sample_pj"],
+            "saving_vs_fp32": e32["per_sample_pj"] / e["per_sample_pj"],
+            "accuracy": pruned_accuracy(model, sp, b, structure)}
+
+
+def render_energy(res: dict) -> None:
+    import matplotlib.pyplot as plt
+    L = res["layers"]
+    names = [x["name"] for x in L]
+    n = res["batch"]
+    comp = np.array([x["compute_pj"] for x in L]) / n / 1e3
+    wmem = np.array([x["weight_pj"] for x in L]) / n / 1e3
+    amem = np.array([x["act_pj"] for x in L]) / n / 1e3
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.bar(names, comp, label="compute (MACs)", color="tab:green")
+    ax.bar(names, wmem, bottom=comp, label="weight memory", color="tab:red")
+    ax.bar(names, amem, bottom=comp + wmem, label="activation memory", color="tab:orange")
+    ax.set(ylabel="nJ per sample",
+           title=f"{res['model']} {res['bits']}-bit {res['kind']}, {res['format']}, "
+                 f"s={res['sparsity']:.2f}, batch {n}")
+    ax.legend(fontsize=8)
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.9)
+    print(f"{res['per_sample_pj'] / 1e3:.1f} nJ/sample (compute {res['compute_pj'] / n / 1e3:.1f}, "
+          f"memory {res['memory_pj'] / n / 1e3:.1f}); {res['saving_vs_fp32']:.1f}x less than dense "
+          f"fp32; val accuracy {res['accuracy']:.3f}")
+    plt.show()
+
+
+# --------------------------------------------------------------------------------------------
+# slider 3: roofline
+# --------------------------------------------------------------------------------------------
+def compute_roofline(profile: str = "Orin Nano", bits: int = 8, batch: int = 1,
+                     structure: str = "dense", sparsity: float = 0.9, model: str = "mlp",
+                     sparse_efficiency: float = 0.25) -> dict:
+    """Roofline points of the reference model's layers (dense and as configured) + accuracy.
+
+    ``profile`` is a key of :data:`PROFILE_CHOICES` (``"this machine"`` is measured once).
+    Returns ``current`` and ``dense`` (outputs of :func:`layer_roofline`) and ``accuracy``.
+    """
+    check_choice(profile, "profile", PROFILE_CHOICES)
+    b = check_bits(bits, "bits", lo=2, hi=32)
+    n = check_int(batch, "batch", lo=1, hi=4096)
+    check_choice(structure, "structure", STRUCTURES)
+    s = check_sparsity(sparsity)
+    check_choice(model, "model", MODELS)
+    eff = check_number(sparse_efficiency, "sparse_efficiency", lo=0.0, hi=1.0, lo_inclusive=False)
+    prof = get_profile(profile)
+    ref, _ = _reference(model)
+    rows = list(_profile(model, n))
+    cur = layer_roofline(ref, None, prof, b, s, structure, sparse_efficiency=eff, layers_prof=rows)
+    dense = layer_roofline(ref, None, prof, b, 0.0, "dense", layers_prof=rows)
+    acc = pruned_accuracy(model, s if structure == "unstructured" else 0.5 if structure == "2:4"
+                          else 0.0, b, structure)
+    return {"profile": profile, "bits": b, "batch": n, "structure": structure, "sparsity": s,
+            "model": model, "current": cur, "dense": dense, "accuracy": acc,
+            "speedup": cur["speedup"]}
+
+
+def render_roofline(res: dict) -> None:
+    import matplotlib.pyplot as plt
+    cur, dense = res["current"], res["dense"]
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    if not cur["supported"]:
+        ax.text(0.5, 0.5, f"{cur['profile']} cannot run {cur['precision']}", ha="center",
+                transform=ax.transAxes)
+        print(f"{cur['profile']} has no {cur['precision']} units: quantize to int8 first.")
+        plt.show()
+        return
+    xs = np.logspace(-1, 4, 60)
+    ax.loglog(xs, np.minimum(cur["peak"], cur["bandwidth"] * xs) / 1e9, "k-", lw=1.5,
+              label=f"roof ({cur['precision']})")
+    if res["structure"] == "unstructured":
+        pk = cur["peak"] * (cur["layers"][0]["peak"] / cur["peak"] if cur["layers"] else 1)
+        ax.loglog(xs, np.minimum(pk, cur["bandwidth"] * xs) / 1e9, "k--", lw=1,
+                  label="sparse-kernel roof")
+    for k, (d, c) in enumerate(zip(dense["layers"], cur["layers"])):
+        ax.loglog(d["intensity"], d["attainable"] / 1e9, "o", mfc="none", color="gray",
+                  label="dense (same bits)" if k == 0 else None)
+        ax.loglog(c["intensity"], c["attainable"] / 1e9, "o", label=c["name"])
+        ax.annotate("", (c["intensity"], c["attainable"] / 1e9),
+                    (d["intensity"], d["attainable"] / 1e9),
+                    arrowprops={"arrowstyle": "->", "color": "gray", "lw": 0.8})
+    ax.set(xlabel="arithmetic intensity [FLOP/byte]", ylabel="attainable [GFLOP/s]",
+           title=f"{cur['profile']}: {res['model']}, batch {res['batch']}, {res['bits']} bits, "
+                 f"{res['structure']}")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.minorticks_off()  # log-axis minor ticks dominate the redraw time
+    fig.subplots_adjust(left=0.12, right=0.98, bottom=0.14, top=0.9)
+    print(f"ridge {cur['ridge']:.1f} FLOP/B; layers memory-bound: "
+          f"{sum(l['bound'] == 'memory' for l in cur['layers'])}/{len(cur['layers'])}; "
+          f"modelled speedup vs dense {res['speedup']:.2f}x; val accuracy {res['accuracy']:.3f}")
+    plt.show()
+
+
+# --------------------------------------------------------------------------------------------
+# measured latency lookup table and pruning under a latency budget (MLP hidden sizes)
+# --------------------------------------------------------------------------------------------
+def shrink_mlp(model: DigitsMLP, config: dict) -> nn.Module:
+    """A new, physically smaller MLP keeping ``config["fc1"]`` / ``config["fc2"]`` hidden units
+    with the largest L1 norm of their incoming weights (Li et al. 2017), via
+    :func:`pruninglab.pruning.structured.shrink_model`. ``model`` is not modified."""
+    from ..pruning.structured import shrink_model
+    if not isinstance(model, DigitsMLP):
+        raise TypeError(f"model must be a DigitsMLP, got {type(model).__name__}")
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict {{'fc1': int, 'fc2': int}}, got {type(config).__name__}")
+    H1, H2 = model.fc1.out_features, model.fc2.out_features
+    h1 = check_int(config.get("fc1"), "config['fc1']", lo=1, hi=H1)
+    h2 = check_int(config.get("fc2"), "config['fc2']", lo=1, hi=H2)
+    return shrink_model(model, {"fc1": (H1 - h1) / H1, "fc2": (H2 - h2) / H2}).eval()
+
+
+def mlp_flops(config: dict) -> int:
+    """Per-sample FLOPs of the MLP: ``2·(64·h1 + h1·h2 + 10·h2)``."""
+    h1, h2 = config["fc1"], config["fc2"]
+    return 2 * (64 * h1 + h1 * h2 + 10 * h2)
+
+
+def mlp_latency_table(batch: int = 256, granularity: int = 16, hidden=(256, 128),
+                      **measure_kwargs) -> dict:
+    """Measured per-layer lookup table (NetAdapt): ``{"fc1": {h1: s}, "fc2": {(h1, h2): s},
+    "fc3": {h2: s}}`` for hidden sizes on multiples of ``granularity``. Machine-dependent."""
+    import torch.nn.functional as F
+    n = check_int(batch, "batch", lo=1)
+    g = check_int(granularity, "granularity", lo=1)
+    H1, H2 = hidden
+    g1 = list(range(g, H1 + 1, g))
+    g2 = list(range(g, H2 + 1, g))
+    gen = torch.Generator().manual_seed(0)
+    kw = {"warmup": 1, "repeats": 7, "min_time": 4e-4, **measure_kwargs}
+    x0 = torch.randn(n, 64, generator=gen)
+    xs1 = {h: torch.randn(n, h, generator=gen) for h in sorted(set(g1) | set(g2))}
+    W = torch.randn(max(H1, H2), max(H1, H2, 64), generator=gen)
+    t = lambda f: measure_latency(f, **kw)["median_s"]  # noqa: E731
+    with torch.no_grad():
+        fc1 = {h: t(lambda h=h: torch.relu(F.linear(x0, W[:h, :64]))) for h in g1}
+        fc2 = {(a, c): t(lambda a=a, c=c: torch.relu(F.linear(xs1[a], W[:c, :a])))
+               for a in g1 for c in g2}
+        fc3 = {c: t(lambda c=c: F.linear(xs1[c], W[:10, :c])) for c in g2}
+    return {"fc1": fc1, "fc2": fc2, "fc3": fc3, "batch": n, "granularity": g}
+
+
+def lut_latency(lut: dict, config: dict) -> float:
+    """Predicted latency = ``fc1[h1] + fc2[(h1, h2)] + fc3[h2]`` from the lookup table."""
+    h1, h2 = config["fc1"], config["fc2"]
+    return lut["fc1"][h1] + lut["fc2"][(h1, h2)] + lut["fc3"][h2]
+
+
+def latency_budget_study(budget_fractions=(0.8, 0.6, 0.45, 0.3), *, batch: int = 256,
+                         granularity: int = 16, finetune_epochs: int = 2, lut: dict | None = None,
+                         netadapt_steps: int = 3) -> dict:
+    """NetAdapt vs uniform vs FLOP-proportional channel pruning of the reference MLP at budgets
+    ``fraction × full latency`` (looked up). Every candidate is shrunk (:func:`shrink_mlp`),
+    fine-tuned ``finetune_epochs`` epochs (seeded) and scored on *val*; the chosen configurations
+    are then timed end to end (measured) and scored on *test*. Machine-dependent."""
+    from ..train import accuracy, train
+    ref = load_reference("mlp")
+    tr, val, te = load_digits("train"), load_digits("val"), load_digits("test")
+    lut = mlp_latency_table(batch, granularity) if lut is None else lut
+    g = lut["granularity"]
+    full = {"fc1": 256, "fc2": 128}
+    cache: dict = {}
+
+    def finetuned(cfg):
+        key = (cfg["fc1"], cfg["fc2"])
+        if key not in cache:
+            m = shrink_mlp(ref, cfg)
+            if finetune_epochs:
+                train(m, tr, epochs=finetune_epochs, lr=1e-3, batch_size=64, seed=0)
+            m.eval()
+            cache[key] = m
+        return cache[key]
+
+    evaluate = lambda cfg: accuracy(finetuned(cfg), val)  # noqa: E731
+    lat = lambda cfg: lut_latency(lut, cfg)  # noqa: E731
+    xb = torch.randn(lut["batch"], 64, generator=torch.Generator().manual_seed(1))
+
+    def measured(cfg):
+        m = finetuned(cfg)
+        with torch.no_grad():
+            return measure_latency(lambda: m(xb), warmup=2, repeats=7)["median_s"]
+
+    l0 = lat(full)
+    rows = []
+    for f in budget_fractions:
+        budget = check_number(f, "budget_fractions", lo=0.0, hi=1.0, lo_inclusive=False) * l0
+        na = netadapt_prune(full, lat, budget, evaluate, steps=netadapt_steps, granularity=g,
+                            min_channels=g)
+        un = uniform_prune(full, lat, budget, granularity=g, min_channels=g)
+        fp = flop_proportional_prune(full, mlp_flops, l0, budget, granularity=g, min_channels=g)
+        for name, cfg in (("netadapt", na["config"]), ("uniform", un["config"]),
+                          ("flop-proportional", fp["config"])):
+            rows.append({"budget_fraction": f, "budget_s": budget, "method": name,
+                         "config": cfg, "lut_latency_s": lat(cfg), "measured_s": measured(cfg),
+                         "flops": mlp_flops(cfg), "val_acc": evaluate(cfg),
+                         "test_acc": accuracy(finetuned(cfg), te),
+                         "within_budget_lut": lat(cfg) <= budget})
+    full_measured = measured(full)
+    # descriptive (nothing is selected from it), so it is drawn on the reported test accuracy
+    front = pareto_front([(r["measured_s"], r["test_acc"]) for r in rows])
+    return {"rows": rows, "full_lut_s": l0, "full_measured_s": full_measured,
+            "full_test_acc": accuracy(ref, te), "pareto": front, "lut": lut}
+
+
+def render_budget_study(res: dict) -> None:
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    marks = {"netadapt": "o", "uniform": "s", "flop-proportional": "^"}
+    rows = res["rows"]
+    for meth, mk in marks.items():
+        rr = [r for r in rows if r["method"] == meth]
+        ax.plot([r["measured_s"] * 1e6 for r in rr], [r["test_acc"] for r in rr], mk, ms=7,
+                label=meth, alpha=0.8)
+        for r in rr:
+            ax.annotate(f"{r['budget_fraction']:.2f}", (r["measured_s"] * 1e6, r["test_acc"]),
+                        textcoords="offset points", xytext=(4, 3), fontsize=7)
+    front = res["pareto"]
+    ax.plot([rows[i]["measured_s"] * 1e6 for i in front], [rows[i]["test_acc"] for i in front],
+            "-", color="gray", lw=1, label="Pareto front")
+    ax.axvline(res["full_measured_s"] * 1e6, color="gray", ls=":", label="unpruned")
+    ax.set(xlabel="measured latency per batch [µs] (labels: budget fraction)",
+           ylabel="test accuracy",
+           title=f"MLP, batch {res['lut']['batch']}: pruning to a latency budget")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    plt.show()

@@ -1,0 +1,267 @@
+"""Compute/render functions for ``06_joint_pruning_quantization``: the Deep Compression pipeline.
+
+Pipeline (Han et al. 2016, *Deep Compression*, ICLR): **prune** (magnitude, Han et al. 2015) →
+**fine-tune with the mask enforced** → **quantize the surviving weights** (k-means weight
+sharing, or linear) → store as sparse indices + codes (→ Huffman coding, not done here).
+
+Two rules make the stages compose:
+
+* **Zero must stay exactly zero.** Linear quantization must represent 0 exactly (symmetric
+  ``Z = 0``, or affine with an integer zero-point, Jacob et al. 2018); k-means must cluster only
+  the *surviving* weights (Han et al. 2016) and keep the mask. A naive min-max quantizer with a
+  real-valued offset, or k-means over all weights, turns the pruned zeros into small non-zeros
+  and the sparsity is gone (:func:`zero_preservation`).
+* **Order matters.** Prune first (on float magnitudes), fine-tune, then quantize the survivors;
+  the quantization grid then covers only the weights that are kept.
+
+Storage (:func:`pruninglab.hardware.storage_bytes`): ``n·b`` bits dense; bitmask ``n + nnz·b``;
+CSR ``nnz·(b + i) + (rows + 1)·p``; Deep Compression's relative index (``r``-bit gaps with filler
+zeros) plus a ``c``-bit codebook index per entry and a ``2^c``-entry fp32 codebook
+(``relative_codebook``). Biases are stored as fp32 (they are < 1 % of the parameters).
+"""
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._validate import check_array, check_bits, check_choice, check_sparsity
+
+__all__ = ["compute_joint", "render_joint", "joint_grid", "order_experiment",
+           "zero_preservation", "naive_minmax_dequantize", "quantize_survivors", "FORMATS",
+           "HAN2016_LENET"]
+
+_LAYERS = ("fc1", "fc2", "fc3")
+FT_EPOCHS, FT_LR = 10, 1e-3  # mask-enforced fine-tuning after pruning
+#: storage formats compared (see module docstring)
+FORMATS = ("dense", "bitmask", "csr", "relative")
+#: Han et al. (2016), Table 1/2: LeNet-300-100, prune + quantize + Huffman.
+HAN2016_LENET = {"model": "LeNet-300-100 (MNIST)", "fp32_kb": 1070, "compressed_kb": 27,
+                 "ratio": 40, "error_before": 1.64, "error_after": 1.58}
+
+
+@lru_cache(maxsize=1)
+def _setup():
+    from ..data import load_digits
+    from ..models import load_reference
+    return load_reference("mlp"), load_digits("val"), load_digits("train")
+
+
+@lru_cache(maxsize=64)
+def _pruned(sparsity: float, fine_tune: bool):
+    """(model, masks): the reference MLP globally magnitude-pruned, optionally fine-tuned for
+    10 epochs (Adam, lr 1e-3) with the mask enforced (:func:`pruninglab.pruning.fine_tune_`).
+    Cached."""
+    from ..pruning import apply_masks_, compute_masks, fine_tune_
+    ref, _, tr = _setup()
+    model = copy.deepcopy(ref)
+    masks = compute_masks(model, sparsity, scope="global")
+    apply_masks_(model, masks)
+    if fine_tune and sparsity > 0:
+        fine_tune_(model, masks, tr, epochs=FT_EPOCHS, lr=FT_LR, seed=0)
+    return model, masks
+
+
+def quantize_survivors(w: torch.Tensor, bits: int, method: str = "kmeans") -> torch.Tensor:
+    """Quantize the non-zero entries of ``w`` and keep the zeros exactly zero (pure).
+
+    ``"kmeans"``: 1-D k-means with ``2^bits`` centroids over the non-zero weights only (Han et al.
+    2016); ``"linear"``: symmetric per-output-channel linear quantization (``Z = 0``, so 0 ↦ 0,
+    Jacob et al. 2018); the mask is re-applied in both cases.
+    """
+    from .quantization import _kmeans, _linear
+    check_array(w, "w")
+    if not isinstance(w, torch.Tensor):
+        raise TypeError(f"w must be a torch.Tensor, got {type(w).__name__}")
+    check_choice(method, "method", ("kmeans", "linear"))
+    b = check_bits(bits, "bits", lo=2 if method == "linear" else 1, hi=16)
+    nz = w != 0
+    if not bool(nz.any()):
+        return w.clone()
+    out = torch.zeros_like(w)
+    if method == "kmeans":
+        out[nz] = _kmeans(w[nz], b)[1].to(w.dtype)
+    else:
+        out = _linear(w, b, "symmetric", True)[1].to(w.dtype) * nz
+    return out
+
+
+def naive_minmax_dequantize(w, bits: int):
+    """**The wrong way**, for the demonstration: ``r̂ = r_min + S·round((r − r_min)/S)`` with
+    ``S = (r_max − r_min)/(2^b − 1)`` — the grid starts at ``r_min`` and generally misses 0, so
+    a pruned zero comes back as a small non-zero value. (Jacob et al. 2018 fix this by rounding
+    the zero-point to an integer.)"""
+    check_array(w, "w")
+    if not isinstance(w, torch.Tensor):
+        raise TypeError(f"w must be a torch.Tensor, got {type(w).__name__}")
+    b = check_bits(bits, "bits", hi=16)
+    lo, hi = w.min(), w.max()
+    if not bool(hi > lo):
+        return w.clone()  # a constant tensor is represented exactly
+    s = (hi - lo) / (2 ** b - 1)
+    return lo + s * torch.round((w - lo) / s)
+
+
+def zero_preservation(sparsity: float = 0.9, bits: int = 4) -> dict:
+    """How many pruned weights of the pruned MLP are still exactly zero after quantization, for
+    four quantizers: naive min-max (real offset), k-means over *all* weights, symmetric linear
+    (Z = 0), k-means over the survivors only, with the resulting sparsity and validation accuracy
+    (``"quantizers"``); and, for k-means over all weights at 1–4 bits, how many zeros survive
+    (``"kmeans_all_still_zero_by_bits"``)."""
+    from ..train import accuracy
+    from .quantization import _kmeans
+    s = check_sparsity(sparsity)
+    b = check_bits(bits, "bits", lo=2, hi=16)
+    model, masks = _pruned(s, True)
+    _, val, _ = _setup()
+    fns = {
+        "naive min-max": lambda w: naive_minmax_dequantize(w, b),
+        "k-means over all weights": lambda w: _kmeans(w, b)[1].to(w.dtype),
+        "symmetric linear (Z=0)": lambda w: quantize_survivors(w, b, "linear"),
+        "k-means over survivors": lambda w: quantize_survivors(w, b, "kmeans"),
+    }
+    out = {}
+    pruned_total = sum(int((~m).sum()) for m in masks.values())
+    # k-means over all weights, by bit-width: zeros survive only if a pure-zero cluster forms
+    by_bits = {}
+    for bb in (1, 2, 3, 4):
+        by_bits[bb] = sum(int((_kmeans(getattr(model, n).weight.detach(), bb)[1][~masks[n]] == 0).sum())
+                          for n in _LAYERS)
+    for name, fn in fns.items():
+        m = copy.deepcopy(model)
+        still_zero = 0
+        with torch.no_grad():
+            for n in _LAYERS:
+                layer = getattr(m, n)
+                q = fn(layer.weight.detach())
+                still_zero += int((q[~masks[n]] == 0).sum())
+                layer.weight.copy_(q)
+        out[name] = {"pruned": pruned_total, "still_zero": still_zero,
+                     "sparsity_after": 1 - sum(int((getattr(m, n).weight != 0).sum()) for n in _LAYERS)
+                     / sum(getattr(m, n).weight.numel() for n in _LAYERS),
+                     "val_accuracy": accuracy(m, val)}
+    return {"quantizers": out, "kmeans_all_still_zero_by_bits": by_bits, "pruned": pruned_total}
+
+
+def _storage(model: nn.Module, bits: int, method: str) -> dict:
+    """Bytes of the weight matrices in each of :data:`FORMATS` plus fp32 biases.
+
+    Values cost ``bits`` (linear codes; one fp32 scale per channel added) or a ``bits``-bit
+    codebook index (k-means; one fp32 codebook of ``2^bits`` entries per layer added). CSR uses
+    16-bit column indices and 32-bit row pointers; ``relative`` 5-bit gaps for fully-connected
+    layers as in Han et al. (2016)."""
+    from ..hardware import storage_bits
+    tot = {f: 0 for f in FORMATS}
+    for n in _LAYERS:
+        w = getattr(model, n).weight.detach()
+        extra = (2 ** bits) * 32 if method == "kmeans" else 32 * w.shape[0]
+        for f in FORMATS:
+            kw = {"index_bits": 16} if f == "csr" else ({"index_bits": 5} if f == "relative" else {})
+            tot[f] += storage_bits(w, None, bits, f, **kw) + extra
+    bias_bits = 32 * sum(getattr(model, n).bias.numel() for n in _LAYERS)
+    return {f: -(-(v + bias_bits) // 8) for f, v in tot.items()}
+
+
+def compute_joint(sparsity: float = 0.9, bits: int = 4, method: str = "kmeans",
+                  fine_tune: bool = True) -> dict:
+    """Prune → (fine-tune) → quantize the survivors of the reference MLP; measure and size it.
+
+    Returns validation accuracy, the real sparsity, the bytes in each storage format
+    (``bytes``), the smallest (``best_format``, ``best_bytes``), the fp32 dense bytes
+    (weights + biases) and the compression ratio ``fp32 / best``. Fine-tuned models are cached
+    per sparsity; quantization and sizing take milliseconds.
+    """
+    from ..train import accuracy
+    s = check_sparsity(sparsity)
+    check_choice(method, "method", ("kmeans", "linear"))
+    b = check_bits(bits, "bits", lo=2 if method == "linear" else 1, hi=16)
+    if not isinstance(fine_tune, (bool, np.bool_)):
+        raise TypeError(f"fine_tune must be bool, got {type(fine_tune).__name__}")
+    base, _ = _pruned(round(s, 6), bool(fine_tune))
+    _, val, _ = _setup()
+    model = copy.deepcopy(base)
+    with torch.no_grad():
+        for n in _LAYERS:
+            layer = getattr(model, n)
+            layer.weight.copy_(quantize_survivors(layer.weight.detach(), b, method))
+    nz = sum(int((getattr(model, n).weight != 0).sum()) for n in _LAYERS)
+    nw = sum(getattr(model, n).weight.numel() for n in _LAYERS)
+    sizes = _storage(model, b, method)
+    fp32 = 4 * sum(p.numel() for p in model.parameters())
+    best = min(sizes, key=sizes.get)
+    return {"sparsity": s, "bits": b, "method": method, "fine_tune": bool(fine_tune),
+            "val_accuracy": accuracy(model, val), "pruned_accuracy": accuracy(base, val),
+            "real_sparsity": 1 - nz / nw, "bytes": sizes, "best_format": best,
+            "best_bytes": sizes[best], "fp32_bytes": fp32, "compression": fp32 / sizes[best]}
+
+
+def joint_grid(sparsities=(0.0, 0.5, 0.8, 0.9, 0.95), bits=(2, 4, 8), method: str = "kmeans") -> dict:
+    """:func:`compute_joint` over a grid: ``{"acc": [[...]], "ratio": [[...]], ...}`` with rows
+    = sparsities and columns = bits."""
+    acc, ratio, fmt = [], [], []
+    for s in sparsities:
+        row = [compute_joint(s, b, method) for b in bits]
+        acc.append([r["val_accuracy"] for r in row])
+        ratio.append([r["compression"] for r in row])
+        fmt.append([r["best_format"] for r in row])
+    return {"sparsities": list(sparsities), "bits": list(bits), "acc": acc, "ratio": ratio,
+            "format": fmt, "method": method}
+
+
+def order_experiment(sparsity: float = 0.9, bits: int = 3) -> dict:
+    """Validation accuracy of four orderings with k-means on the survivors:
+    prune → fine-tune → quantize (Deep Compression); prune → quantize (no fine-tuning);
+    quantize → prune (k-means on all weights first, then magnitude pruning of the quantized
+    weights, no fine-tuning); and quantize → prune → fine-tune (the fine-tuning moves the shared
+    values off the codebook, so the model is no longer quantized: we report how many distinct
+    values it ends with)."""
+    from ..pruning import apply_masks_, compute_masks, fine_tune_
+    from ..train import accuracy
+    from .quantization import _kmeans
+    s = check_sparsity(sparsity)
+    b = check_bits(bits, "bits", lo=1, hi=16)
+    ref, val, tr = _setup()
+    out = {}
+    out["prune → fine-tune → quantize"] = compute_joint(s, b, "kmeans", True)["val_accuracy"]
+    out["prune → quantize"] = compute_joint(s, b, "kmeans", False)["val_accuracy"]
+    q = copy.deepcopy(ref)
+    with torch.no_grad():
+        for n in _LAYERS:
+            layer = getattr(q, n)
+            layer.weight.copy_(_kmeans(layer.weight.detach(), b)[1].to(layer.weight.dtype))
+    masks = compute_masks(q, s, scope="global")
+    qp = copy.deepcopy(q)
+    apply_masks_(qp, masks)
+    out["quantize → prune"] = accuracy(qp, val)
+    fine_tune_(qp, masks, tr, epochs=FT_EPOCHS, lr=FT_LR, seed=0)
+    out["quantize → prune → fine-tune"] = accuracy(qp, val)
+    distinct = max(int(torch.unique(getattr(qp, n).weight.detach()).numel()) for n in _LAYERS)
+    return {"accuracy": out, "distinct_after_last": distinct, "codebook_size": 2 ** b}
+
+
+def render_joint(result: dict) -> None:
+    """Numbers and two panels: bytes per format, and accuracy vs sparsity at the chosen bits."""
+    import matplotlib.pyplot as plt
+    r = result
+    print(f"sparsity {100 * r['sparsity']:.0f}%, {r['bits']}-bit {r['method']}"
+          f"{' after fine-tuning' if r['fine_tune'] else ''}: val accuracy "
+          f"{100 * r['val_accuracy']:.2f}% (pruned fp32: {100 * r['pruned_accuracy']:.2f}%), "
+          f"best format {r['best_format']} {r['best_bytes']:,} B, "
+          f"{r['compression']:.1f}× smaller than fp32 dense ({r['fp32_bytes']:,} B)")
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
+    a1.bar(list(r["bytes"]), [v / 1024 for v in r["bytes"].values()], color="C0")
+    a1.axhline(r["fp32_bytes"] / 1024, color="0.5", ls="--", label="fp32 dense")
+    a1.set(ylabel="KiB", title=f"storage at {r['bits']} bits")
+    a1.legend()
+    grid = [0.0, 0.5, 0.7, 0.8, 0.9, 0.95]
+    accs = [compute_joint(g, r["bits"], r["method"], r["fine_tune"])["val_accuracy"] for g in grid]
+    a2.plot([100 * g for g in grid], [100 * a for a in accs], "o-", color="0.5")
+    a2.plot([100 * r["sparsity"]], [100 * r["val_accuracy"]], "o", color="C3", ms=9)
+    a2.set(xlabel="sparsity (%)", ylabel="val accuracy (%)", ylim=(0, 100),
+           title=f"{r['bits']}-bit {r['method']}")
+    fig.tight_layout()
+    plt.show()
+    plt.close(fig)

@@ -1,0 +1,287 @@
+"""Compute/render functions and timing helpers for ``07_pruning_in_practice``.
+
+Does pruning make a network faster? The answer depends on *what* is removed and *which kernel*
+runs the result:
+
+* **Unstructured** zeros inside a dense matrix: a dense GEMM multiplies them anyway, so the
+  executed MACs and the latency do not change (Han et al. 2016, *Deep Compression*, Appendix A:
+  sparse kernels only win at batch 1 and 4–9 % density; at batch 64 they were slower).
+* A **sparse format** (CSR) skips the zeros but pays for indices and irregular memory access; it
+  breaks even only at high sparsity.
+* **Structured** (neuron/channel) pruning shrinks the dense matrices (Li et al. 2017): fewer MACs
+  in an ordinary dense kernel, so it is faster on any hardware.
+
+Training: a masked model does the same dense forward/backward work plus the masking, so it is
+*not* faster to train; only a physically smaller model trains faster.
+
+Timings (:func:`median_time`, :func:`matmul_benchmark`, :func:`training_benchmark`) are
+measurements on this machine: they vary between runs and are shown only in notebook cells tagged
+``nbval-ignore-output``. The counts (:func:`matmul_costs`, :func:`compute_practice`) are exact and
+deterministic.
+"""
+from __future__ import annotations
+
+import copy
+import statistics
+import time
+import warnings
+from functools import lru_cache
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._validate import check_choice, check_int, check_sparsity
+
+__all__ = ["median_time", "matmul_costs", "matmul_benchmark", "training_costs",
+           "training_benchmark", "shrink_mlp_neurons", "compute_practice", "render_practice"]
+
+
+# ----------------------------------------------------------------------------------------------
+# timing
+# ----------------------------------------------------------------------------------------------
+def median_time(fn: Callable[[], object], *, warmup: int = 3, repeats: int = 15) -> float:
+    """Median wall-clock seconds per call of ``fn()``: a thin wrapper around
+    :func:`pruninglab.hardware.latency.measure_latency` (warm-up, calibrated inner loop, median
+    over ``repeats``; the median resists outliers from other processes sharing the CPU)."""
+    from ..hardware.latency import measure_latency
+    return measure_latency(fn, warmup=warmup, repeats=repeats)["median_s"]
+
+
+def _random_weight(n_out: int, n_in: int, sparsity: float, seed: int) -> torch.Tensor:
+    """A Gaussian weight matrix with its smallest-|w| fraction ``sparsity`` set to zero."""
+    from ..pruning.masks import magnitude_mask
+    g = torch.Generator().manual_seed(seed)
+    w = torch.randn(n_out, n_in, generator=g)
+    return w * magnitude_mask(w, sparsity).to(w.dtype)
+
+
+def matmul_costs(sparsity: float, n: int = 1024, batch: int = 64, bits: int = 32) -> dict:
+    """Exact work and storage of ``y = x Wᵀ`` with ``W`` of shape ``n × n`` at a given sparsity.
+
+    * ``dense_macs = batch·n²`` — what a dense kernel executes, zeros included;
+    * ``useful_macs = batch·nnz`` — MACs with a non-zero weight (what an ideal sparse kernel does);
+    * ``shrunk_macs = batch·n·m`` — a dense layer with ``m = n − round(s·n)`` output neurons kept
+      (structured pruning removing the same *fraction* of weights);
+    * bytes: dense ``n²·b/8``; CSR with 32-bit column indices and row pointers
+      (``nnz·(b + 32) + (n + 1)·32`` bits, :func:`pruninglab.hardware.storage_bytes`).
+    """
+    from ..hardware import storage_bytes
+    s = check_sparsity(sparsity)
+    n = check_int(n, "n", lo=4)
+    batch = check_int(batch, "batch", lo=1)
+    nnz = n * n - int(round(s * n * n))
+    m = n - int(round(s * n))
+    return {"sparsity": s, "n": n, "batch": batch, "nnz": nnz, "kept_neurons": m,
+            "dense_macs": batch * n * n, "useful_macs": batch * nnz, "shrunk_macs": batch * n * m,
+            "dense_bytes": storage_bytes((n, n), 0.0, bits, "dense"),
+            "csr_bytes": storage_bytes((n, n), s, bits, "csr"),
+            "shrunk_bytes": storage_bytes((m, n), 0.0, bits, "dense")}
+
+
+def matmul_benchmark(sparsities: Iterable[float] = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99), *,
+                     n: int = 1024, batch: int = 64, repeats: int = 15, seed: int = 0) -> list[dict]:
+    """Measure ``y = x Wᵀ`` (``W`` is ``n × n``, ``x`` is ``batch × n``) three ways per sparsity.
+
+    * ``dense_ms``: zeros stored in a dense tensor, dense matmul (``torch.nn.functional.linear``);
+    * ``csr_ms``: the same weight as ``torch.sparse_csr`` (``W_csr @ xᵀ``);
+    * ``shrunk_ms``: a dense matrix with only ``n − round(s·n)`` rows (structured pruning).
+
+    Returns one dict per sparsity with the three medians (milliseconds), the speedups relative
+    to the dense matmul, and the exact :func:`matmul_costs`. A measurement: not deterministic.
+    """
+    n = check_int(n, "n", lo=4)
+    batch = check_int(batch, "batch", lo=1)
+    rows = []
+    g = torch.Generator().manual_seed(seed + 1)
+    x = torch.randn(batch, n, generator=g)
+    xt = x.t().contiguous()
+    with torch.no_grad():
+        for s in sparsities:
+            s = check_sparsity(s, "sparsities")
+            w = _random_weight(n, n, s, seed)
+            with warnings.catch_warnings():  # "sparse CSR support is in beta" UserWarning
+                warnings.simplefilter("ignore")
+                w_csr = w.to_sparse_csr()
+            m = n - int(round(s * n))
+            keep = w.abs().sum(1).argsort(descending=True)[:m]  # L1 row norms (Li et al. 2017)
+            w_small = w[keep].contiguous()
+            t_dense = median_time(lambda: nn.functional.linear(x, w), repeats=repeats)
+            t_csr = median_time(lambda: torch.mm(w_csr, xt), repeats=repeats)
+            t_small = median_time(lambda: nn.functional.linear(x, w_small), repeats=repeats)
+            rows.append({**matmul_costs(s, n, batch), "dense_ms": 1e3 * t_dense,
+                         "csr_ms": 1e3 * t_csr, "shrunk_ms": 1e3 * t_small,
+                         "csr_speedup": t_dense / t_csr, "shrunk_speedup": t_dense / t_small})
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------
+# training: masked vs physically smaller
+# ----------------------------------------------------------------------------------------------
+def shrink_mlp_neurons(model: nn.Module, fraction: float) -> nn.Module:
+    """A **new**, physically smaller ``DigitsMLP``: each hidden layer (``fc1``, ``fc2``) loses the
+    ``round(fraction·h)`` neurons with the smallest L1 norm of incoming weights (Li et al. 2017,
+    applied to neurons) and the next layer the matching inputs —
+    :func:`pruninglab.pruning.structured.shrink_model` with ``{"fc1": f, "fc2": f}``.
+
+    ``model`` is not modified. Accuracy changes because neurons are removed (no fine-tuning).
+    """
+    from ..models import DigitsMLP
+    from ..pruning.structured import shrink_model
+    if not isinstance(model, DigitsMLP):
+        raise TypeError(f"model must be a pruninglab.models.DigitsMLP, got {type(model).__name__}")
+    f = check_sparsity(fraction, "fraction")
+    if f == 0.0:
+        return copy.deepcopy(model)
+    return shrink_model(model, {"fc1": f, "fc2": f})
+
+
+def training_costs(sparsity: float = 0.9, batch: int = 64) -> dict:
+    """Exact per-sample forward MACs of the three training set-ups compared in the notebook.
+
+    ``dense``: the reference MLP; ``masked``: the same MLP with a fraction ``sparsity`` of weights
+    held at zero by a mask (a dense kernel still executes every MAC, plus one multiply per weight
+    per step for the mask); ``small``: an MLP whose hidden layers keep ``1 − sparsity`` of their
+    neurons (built by :func:`shrink_mlp_neurons`).
+    """
+    from ..hardware import layer_profile
+    from ..models import build_model, load_reference
+    s = check_sparsity(sparsity)
+    batch = check_int(batch, "batch", lo=1)
+    dense = build_model("mlp")
+    small = shrink_mlp_neurons(load_reference("mlp"), s)
+    macs = lambda m: sum(r["macs"] for r in layer_profile(m, (1, 64)))
+    params = lambda m: sum(p.numel() for p in m.parameters())
+    weights = sum(m.weight.numel() for m in (dense.fc1, dense.fc2, dense.fc3))
+    return {"sparsity": s, "dense_macs": macs(dense), "masked_macs": macs(dense),
+            "masked_extra_mults_per_step": weights, "small_macs": macs(small),
+            "dense_params": params(dense), "small_params": params(small),
+            "small_hidden": (small.fc1.out_features, small.fc2.out_features)}
+
+
+def training_benchmark(sparsity: float = 0.9, epochs: int = 3, repeats: int = 3,
+                       seed: int = 0) -> dict:
+    """Median seconds to train for ``epochs`` epochs on the digits train split: the dense MLP,
+    the same MLP with a magnitude mask re-applied after every step (``after_step``), and a
+    physically smaller MLP (hidden layers keep ``1 − sparsity`` of their neurons). One untimed
+    warm-up run each, then ``repeats`` interleaved runs. A measurement.
+    """
+    from ..data import load_digits
+    from ..models import build_model
+    from ..pruning.masks import magnitude_mask
+    from ..train import train
+    s = check_sparsity(sparsity)
+    check_int(epochs, "epochs", lo=1)
+    check_int(repeats, "repeats", lo=1)
+    split = load_digits("train")
+
+    def run(kind):
+        torch.manual_seed(seed)
+        model = build_model("mlp")
+        hook = None
+        if kind == "masked":
+            layers = [model.fc1, model.fc2, model.fc3]
+            masks = [magnitude_mask(m.weight.detach(), s).to(m.weight.dtype) for m in layers]
+
+            def hook():
+                with torch.no_grad():
+                    for m, mk in zip(layers, masks):
+                        m.weight.mul_(mk)
+            hook()
+        elif kind == "small":
+            model = shrink_mlp_neurons(model, s)
+        t0 = time.perf_counter()
+        train(model, split, epochs=epochs, seed=seed, after_step=hook)
+        return time.perf_counter() - t0
+
+    kinds = ("dense", "masked", "small")
+    for kind in kinds:  # warm-up (first calls allocate and initialise kernels)
+        run(kind)
+    times = {k: [] for k in kinds}
+    for _ in range(repeats):  # interleaved, so a load change on the machine hits all three
+        for kind in kinds:
+            times[kind].append(run(kind))
+    out = {"sparsity": s, "epochs": epochs}
+    out.update({f"{k}_s": statistics.median(v) for k, v in times.items()})
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# slider: unstructured vs structured on the reference MLP
+# ----------------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _setup():
+    from ..data import load_digits
+    from ..models import load_reference
+    return load_reference("mlp"), load_digits("val")
+
+
+def compute_practice(sparsity: float = 0.5, kind: str = "unstructured") -> dict:
+    """Prune a copy of the reference MLP and count what a dense kernel would execute.
+
+    ``kind="unstructured"``: global magnitude pruning of a fraction ``sparsity`` of all weights
+    (Han et al. 2015); the matrices keep their shapes, so dense MACs are unchanged.
+    ``kind="structured"``: remove a fraction ``sparsity`` of the neurons of each hidden layer
+    by L1 norm (Li et al. 2017), giving smaller dense matrices.
+
+    Returns validation accuracy (no fine-tuning), weight sparsity, dense MACs per sample executed
+    by a dense kernel, MACs with non-zero weights, and the weight bytes (fp32 dense; and CSR with
+    32-bit indices for the unstructured case, :mod:`pruninglab.hardware.storage`).
+    """
+    from ..hardware import layer_profile, model_storage
+    from ..pruning.model import apply_masks_, compute_masks
+    from ..train import accuracy
+    s = check_sparsity(sparsity)
+    check_choice(kind, "kind", ("unstructured", "structured"))
+    ref, val = _setup()
+    if kind == "unstructured":
+        model = copy.deepcopy(ref)
+        apply_masks_(model, compute_masks(model, s, scope="global"))
+    else:
+        model = shrink_mlp_neurons(ref, s)
+    prof = layer_profile(model, (1, 64))
+    weights = sum(r["params"] for r in prof)
+    nonzero = sum(r["nonzero"] for r in prof)
+    useful = sum(r["macs"] * r["nonzero"] / r["params"] for r in prof)
+    dense_bytes = model_storage(model, 32, "dense")["total_bytes"]
+    csr_bytes = model_storage(model, 32, "csr")["total_bytes"]
+    ref_weights = sum(m.weight.numel() for m in (ref.fc1, ref.fc2, ref.fc3))
+    return {"sparsity": s, "kind": kind, "val_accuracy": accuracy(model, val),
+            "weights": weights, "nonzero": nonzero,
+            "weight_sparsity": 1 - nonzero / ref_weights,
+            "dense_kernel_macs": sum(r["macs"] for r in prof), "useful_macs": int(round(useful)),
+            "dense_bytes": dense_bytes, "csr_bytes": csr_bytes,
+            "best_bytes": min(dense_bytes, csr_bytes)}
+
+
+@lru_cache(maxsize=2)
+def _sweep(kind: str) -> tuple:
+    grid = [round(0.05 * i, 2) for i in range(20)]
+    return tuple((g, compute_practice(g, kind)) for g in grid)
+
+
+def render_practice(result: dict) -> None:
+    """Print the key numbers and plot accuracy and dense-kernel MACs for both kinds."""
+    import matplotlib.pyplot as plt
+    r = result
+    print(f"{r['kind']} {100 * r['sparsity']:.0f}%: val accuracy {100 * r['val_accuracy']:.2f}%, "
+          f"weights removed {100 * r['weight_sparsity']:.1f}%, MACs a dense kernel executes "
+          f"{r['dense_kernel_macs']:,} (useful {r['useful_macs']:,}), "
+          f"smallest storage {r['best_bytes'] / 1024:.1f} KiB")
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for kind, c in (("unstructured", "C0"), ("structured", "C1")):
+        sw = _sweep(kind)
+        a1.plot([100 * g for g, _ in sw], [100 * d["val_accuracy"] for _, d in sw], color=c,
+                label=kind)
+        a2.plot([100 * g for g, _ in sw], [d["dense_kernel_macs"] / 1e3 for _, d in sw], color=c,
+                label=kind)
+    a1.plot([100 * r["sparsity"]], [100 * r["val_accuracy"]], "o", color="C3", ms=9)
+    a2.plot([100 * r["sparsity"]], [r["dense_kernel_macs"] / 1e3], "o", color="C3", ms=9)
+    a1.set(xlabel="fraction pruned (%)", ylabel="val accuracy (%)", ylim=(0, 100),
+           title="accuracy, no fine-tuning")
+    a2.set(xlabel="fraction pruned (%)", ylabel="kMACs / sample", title="work of a dense kernel")
+    a1.legend(loc="lower left")
+    fig.tight_layout()
+    plt.show()
+    plt.close(fig)

@@ -1,0 +1,384 @@
+"""Compute/render functions for ``05_quantization``: weight quantization of the reference MLP.
+
+Linear (uniform) quantization (Jacob et al. 2018, *Quantization and Training of Neural Networks
+for Efficient Integer-Arithmetic-Only Inference*, CVPR)::
+
+    q = clamp(round(r / S) + Z, q_min, q_max),      r̂ = S · (q − Z)
+    symmetric: S = max|r| / (2^(b−1) − 1), Z = 0,   q ∈ [−(2^(b−1) − 1), 2^(b−1) − 1]
+    affine:    S = (r_max − r_min) / (2^b − 1),     Z = round(−r_min / S), q ∈ [0, 2^b − 1]
+               (the range is widened to include 0, so 0 is exactly representable)
+
+per tensor or per output channel (row of a Linear weight). Quantization-aware training uses fake
+quantization in the forward pass and the straight-through estimator (STE: the gradient at the
+quantized weights updates the float weights; Bengio et al. 2013, Jacob et al. 2018). k-means
+weight sharing (Han et al. 2016, *Deep Compression*, ICLR) stores a ``b``-bit cluster index per
+weight and a codebook of ``2^b`` float centroids.
+
+Only the weight matrices are quantized here (biases and activations stay float32) so that the
+effect of each weight scheme is isolated. The quantizers are called in exactly two places,
+``_linear`` and ``_kmeans`` below. They use :mod:`pruninglab.labs._quant_fallback` because
+:mod:`pruninglab.quantization` did not exist when this module was written; once it does, only
+those two adapters need to point to it.
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+from functools import lru_cache
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._validate import check_bits, check_choice, check_int
+
+__all__ = ["linear_quantize", "quantize_model_weights", "quantize_report", "binary_ternary_report", "compute_quant",
+           "render_quant", "sweep_bits", "dynamic_int8_report", "latency_benchmark",
+           "SCHEMES", "METHODS"]
+
+SCHEMES = ("symmetric", "affine")
+METHODS = ("ptq", "qat", "kmeans")
+_LAYERS = ("fc1", "fc2", "fc3")
+
+
+# ----------------------------------------------------------------------------------------------
+# library adapter
+# ----------------------------------------------------------------------------------------------
+def _linear(w: torch.Tensor, bits: int, scheme: str, per_channel: bool):
+    """(integer codes, dequantized tensor, number of scale/zero-point pairs). Adapter."""
+    from ._quant_fallback import dequantize, quantize
+    qt = quantize(w, bits, scheme=scheme, per_channel=per_channel)
+    return qt.q, dequantize(qt), (w.shape[0] if per_channel else 1)
+
+
+def _kmeans(w: torch.Tensor, bits: int):
+    """(cluster indices, dequantized tensor, codebook). Adapter."""
+    from ._quant_fallback import kmeans_quantize
+    r = kmeans_quantize(w, bits)
+    return r.indices, r.dequantized, r.codebook
+
+
+def linear_quantize(w: torch.Tensor, bits: int = 8, scheme: str = "symmetric",
+                    per_channel: bool = False) -> dict:
+    """Linear quantization of one tensor (through the adapter): ``{"q": integer codes, "scale",
+    "zero_point", "dequantized"}`` — for showing the pieces in the notebook."""
+    from ._quant_fallback import quantize, dequantize  # adapter: see module docstring
+    qt = quantize(w, bits, scheme=scheme, per_channel=per_channel)
+    return {"q": qt.q, "scale": qt.scale, "zero_point": qt.zero_point,
+            "dequantized": dequantize(qt)}
+
+
+# ----------------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _setup():
+    from ..data import load_digits
+    from ..models import load_reference
+    return load_reference("mlp"), load_digits("val"), load_digits("train")
+
+
+def _check_method_args(bits, scheme, per_channel, method):
+    b = check_bits(bits, "bits", lo=1, hi=16)
+    check_choice(scheme, "scheme", SCHEMES)
+    if not isinstance(per_channel, (bool, np.bool_)):
+        raise TypeError(f"per_channel must be bool, got {type(per_channel).__name__}")
+    check_choice(method, "method", METHODS)
+    if method != "kmeans" and scheme == "symmetric" and b < 2:
+        raise ValueError("bits must be >= 2 for symmetric quantization (1 bit leaves only the "
+                         "code 0); use scheme='affine' or method='kmeans'")
+    return b
+
+
+def quantize_model_weights(model: nn.Module, bits: int = 8, scheme: str = "symmetric",
+                           per_channel: bool = True, method: str = "ptq") -> nn.Module:
+    """A copy of ``model`` whose Linear/Conv2d weights are replaced by their quantized values
+    (``method="ptq"``: linear quantize → dequantize; ``"kmeans"``: nearest codebook centroid).
+    ``model`` is not modified. QAT is :func:`compute_quant` with ``method="qat"``."""
+    b = _check_method_args(bits, scheme, per_channel, method)
+    if method == "qat":
+        raise ValueError("method 'qat' needs training: use compute_quant(method='qat')")
+    out = copy.deepcopy(model)
+    with torch.no_grad():
+        for m in out.modules():
+            if isinstance(m, (nn.Linear, nn.Conv2d)):
+                w = m.weight.detach()
+                deq = _kmeans(w, b)[1] if method == "kmeans" else _linear(w, b, scheme, per_channel)[1]
+                m.weight.copy_(deq.reshape(w.shape).to(w.dtype))
+    return out
+
+
+def _qat_model(bits: int, scheme: str, per_channel: bool, epochs: int = 3, lr: float = 5e-4,
+               seed: int = 0) -> nn.Module:
+    """Fine-tune a copy of the reference MLP with fake-quantized weights and the STE.
+
+    Every step: the forward/backward pass uses ``Q(w)`` (quantize → dequantize of the float
+    shadow weights ``w``); the gradient computed at ``Q(w)`` is applied to ``w`` (the STE,
+    ∂Q/∂w := 1); after training the model holds ``Q(w)``.
+    """
+    from ..train import train
+    ref, _, tr = _setup()
+    model = copy.deepcopy(ref)
+    layers = [getattr(model, n) for n in _LAYERS]
+    shadow: list[torch.Tensor] = []
+
+    def quantize_forward():
+        shadow.clear()
+        with torch.no_grad():
+            for m in layers:
+                shadow.append(m.weight.detach().clone())
+                m.weight.copy_(_linear(m.weight.detach(), bits, scheme, per_channel)[1])
+
+    def restore_float():
+        with torch.no_grad():
+            for m, w in zip(layers, shadow):
+                m.weight.copy_(w)
+
+    quantize_forward()
+    train(model, tr, epochs=epochs, lr=lr, seed=seed, before_step=restore_float,
+          after_step=quantize_forward)
+    return model  # holds Q(w) of the final float weights
+
+
+@lru_cache(maxsize=256)
+def _qat_cached(bits, scheme, per_channel):
+    return _qat_model(bits, scheme, per_channel)
+
+
+def _weight_bytes(model: nn.Module, bits: int, method: str, per_channel: bool) -> int:
+    """Weight-matrix bytes: ``n·b`` bits of codes plus fp32 scale and int32 zero-point per
+    channel or tensor (linear), or ``n·b`` index bits + ``2^b`` fp32 centroids (k-means,
+    :func:`pruninglab.hardware.storage_bytes` with ``format="codebook"``)."""
+    from ..hardware import storage_bytes
+    total = 0
+    for n in _LAYERS:
+        w = getattr(model, n).weight
+        if method == "kmeans":
+            total += storage_bytes(tuple(w.shape), 0.0, 32, "codebook", cluster_bits=bits)
+        else:
+            total += storage_bytes(tuple(w.shape), 0.0, bits, "dense")
+            total += 8 * (w.shape[0] if per_channel else 1)
+    return total
+
+
+def compute_quant(bits: int = 4, scheme: str = "symmetric", per_channel: bool = True,
+                  method: str = "ptq") -> dict:
+    """Quantize the weights of the reference MLP and measure accuracy and hardware cost.
+
+    Returns ``val_accuracy``, ``mean_abs_error`` (mean |w − ŵ| over all weights, vs the
+    reference), ``distinct_max`` (most distinct values in one layer), ``weight_bytes`` (see
+    :func:`_weight_bytes`; biases fp32 excluded), ``fp32_weight_bytes``, ``compression`` and
+    ``energy_nj``: energy of one inference from :func:`pruninglab.hardware.model_energy`
+    (Horowitz 2014) if weights, activations and MACs all ran at ``bits`` (integer, ≥ 2 bits;
+    k-means: fp32 MACs with codebook-coded weight fetches); ``None`` at 1 bit.
+    Deterministic; QAT results are cached per setting.
+    """
+    from ..hardware import model_energy
+    from ..train import accuracy
+    b = _check_method_args(bits, scheme, per_channel, method)
+    ref, val, _ = _setup()
+    if method == "qat":
+        model = _qat_cached(b, scheme, bool(per_channel))
+    else:
+        model = quantize_model_weights(ref, b, scheme, bool(per_channel), method)
+    errs, n, distinct = 0.0, 0, 0
+    for name in _LAYERS:
+        w0, w1 = getattr(ref, name).weight.detach(), getattr(model, name).weight.detach()
+        errs += float((w0 - w1).abs().sum())
+        n += w0.numel()
+        distinct = max(distinct, int(torch.unique(w1).numel()))
+    wbytes = _weight_bytes(ref, b, method, bool(per_channel))
+    fp32 = sum(getattr(ref, n_).weight.numel() for n_ in _LAYERS) * 4
+    if method == "kmeans":
+        energy = model_energy(ref, (1, 64), 32, format="codebook", skip_zeros=False,
+                              cluster_bits=b)["per_sample_pj"] / 1e3
+    elif b >= 2:
+        energy = model_energy(ref, (1, 64), b, kind="int" if b < 16 else "fp")["per_sample_pj"] / 1e3
+    else:
+        energy = None
+    return {"bits": b, "scheme": scheme, "per_channel": bool(per_channel), "method": method,
+            "val_accuracy": accuracy(model, val), "mean_abs_error": errs / n,
+            "distinct_max": distinct, "weight_bytes": int(wbytes), "fp32_weight_bytes": int(fp32),
+            "compression": fp32 / wbytes, "energy_nj": energy,
+            "fp32_energy_nj": model_energy(ref, (1, 64), 32)["per_sample_pj"] / 1e3}
+
+
+@lru_cache(maxsize=8)
+def sweep_bits(bits: tuple = tuple(range(2, 9)), method: str = "ptq") -> dict:
+    """Validation accuracy against bits for the four linear variants (per-tensor/per-channel ×
+    symmetric/affine) with ``method`` ("ptq" or "qat"), or k-means alone."""
+    check_choice(method, "method", METHODS)
+    bits = tuple(check_bits(b, "bits", lo=2, hi=16) for b in bits)
+    curves = {}
+    if method == "kmeans":
+        curves["k-means"] = [compute_quant(b, "symmetric", True, "kmeans")["val_accuracy"] for b in bits]
+    else:
+        for pc in (False, True):
+            for sc in SCHEMES:
+                label = f"{'per-channel' if pc else 'per-tensor'} {sc}"
+                curves[label] = [compute_quant(b, sc, pc, method)["val_accuracy"] for b in bits]
+    return {"bits": list(bits), "curves": curves, "method": method}
+
+
+def render_quant(result: dict) -> None:
+    """One line of numbers and two panels: accuracy vs bits (the current method's sweep) and
+    weight bytes / energy against fp32."""
+    import matplotlib.pyplot as plt
+    r = result
+    e = "n/a" if r["energy_nj"] is None else f"{r['energy_nj']:.1f} nJ"
+    how = ("codebook per layer" if r["method"] == "kmeans" else
+           f"{r['scheme']}, {'per-channel' if r['per_channel'] else 'per-tensor'}")
+    print(f"{r['method']} {r['bits']} bits, {how}: val accuracy "
+          f"{100 * r['val_accuracy']:.2f}%, weights {r['weight_bytes']:,} B "
+          f"({r['compression']:.1f}× smaller than fp32), energy/inference {e} "
+          f"(fp32 {r['fp32_energy_nj']:.1f} nJ)")
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
+    if r["method"] != "qat":
+        sw = sweep_bits(tuple(range(2, 9)), r["method"])
+        for label, accs in sw["curves"].items():
+            a1.plot(sw["bits"], [100 * a for a in accs], "-", lw=1, label=label)
+        a1.legend(fontsize=7, loc="lower right")
+    a1.plot([r["bits"]], [100 * r["val_accuracy"]], "o", color="C3", ms=9)
+    a1.set(xlabel="weight bits", ylabel="val accuracy (%)", ylim=(0, 100), title="accuracy")
+    labels = ["fp32", f"{r['bits']}-bit"]
+    a2.bar([l + "\nKiB" for l in labels], [r["fp32_weight_bytes"] / 1024, r["weight_bytes"] / 1024],
+           color=["0.6", "C0"])
+    a2.set(title="weight memory (KiB)")
+    fig.tight_layout()
+    plt.show()
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------------------------
+# S3-Q2: same parameter count, fewer bits; binary / ternary
+# ----------------------------------------------------------------------------------------------
+def quantize_report(bits: int = 8) -> dict:
+    """Symmetric per-channel ``bits``-bit codes of the MLP's weight matrices: parameter counts
+    before/after (identical), code dtype and range, distinct values of ``fc2.weight``, bytes
+    (codes ``n·b/8``; one fp32 scale per channel) and validation accuracy."""
+    from ..train import accuracy
+    b = check_bits(bits, "bits", lo=2, hi=16)
+    ref, val, _ = _setup()
+    codes = {n: _linear(getattr(ref, n).weight.detach(), b, "symmetric", True) for n in _LAYERS}
+    qmodel = quantize_model_weights(ref, b, "symmetric", True, "ptq")
+    params_q = sum(int(c[0].numel()) for c in codes.values()) + sum(
+        getattr(ref, n).bias.numel() for n in _LAYERS)
+    all_codes = torch.cat([c[0].reshape(-1).to(torch.int64) for c in codes.values()])
+    nw = int(all_codes.numel())
+    return {"bits": b, "params_fp32": sum(p.numel() for p in ref.parameters()),
+            "params_quant": params_q, "code_dtype": str(codes["fc2"][0].dtype),
+            "code_min": int(all_codes.min()), "code_max": int(all_codes.max()),
+            "distinct_fp32": int(torch.unique(ref.fc2.weight.detach()).numel()),
+            "distinct_quant": int(torch.unique(codes["fc2"][0]).numel()),
+            "weight_bytes_fp32": 4 * nw, "weight_bytes_quant": -(-nw * b // 8),
+            "scale_bytes": 4 * sum(c[2] for c in codes.values()),
+            "acc_fp32": accuracy(ref, val), "acc_quant": accuracy(qmodel, val)}
+
+
+def _binary(w: torch.Tensor) -> torch.Tensor:
+    """XNOR-Net weights (Rastegari et al. 2016): ``α_c · sign(w)`` with ``α_c = mean|w_c|`` per
+    output channel (sign(0) := +1)."""
+    alpha = w.abs().mean(1, keepdim=True)
+    return alpha * torch.where(w >= 0, 1.0, -1.0)
+
+
+def _ternary(w: torch.Tensor) -> torch.Tensor:
+    """Ternary weight networks (Li et al. 2016): threshold ``Δ = 0.7·mean|w|`` per channel;
+    ``α`` = mean |w| over the weights above ``Δ``; values in ``{−α, 0, +α}``."""
+    delta = 0.7 * w.abs().mean(1, keepdim=True)
+    keep = w.abs() > delta
+    alpha = (w.abs() * keep).sum(1, keepdim=True) / keep.sum(1, keepdim=True).clamp(min=1)
+    return alpha * torch.sign(w) * keep
+
+
+def binary_ternary_report() -> dict:
+    """Post-training binary (XNOR-Net) and ternary (TWN) weights of the MLP, no retraining:
+    validation accuracy, levels per channel and weight bits (``n·log2(levels)`` rounded up to
+    1/2 bits + one fp32 α per channel)."""
+    from ..train import accuracy
+    ref, val, _ = _setup()
+    out = {}
+    for name, fn, levels, bits in (("binary", _binary, 2, 1), ("ternary", _ternary, 3, 2)):
+        m = copy.deepcopy(ref)
+        nbits = 0
+        with torch.no_grad():
+            for n in _LAYERS:
+                layer = getattr(m, n)
+                layer.weight.copy_(fn(layer.weight.detach()))
+                nbits += layer.weight.numel() * bits + 32 * layer.weight.shape[0]
+        out[name] = {"val_accuracy": accuracy(m, val), "levels": levels, "weight_bits": nbits}
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# S3-Q4b: PyTorch int8 dynamic quantization
+# ----------------------------------------------------------------------------------------------
+def _dynamic_int8(model: nn.Module) -> nn.Module:
+    """``torch.ao.quantization.quantize_dynamic`` on a copy (deprecation warnings silenced)."""
+    from torch.ao.quantization import quantize_dynamic
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(copy.deepcopy(model).eval(), {nn.Linear}, dtype=torch.qint8)
+
+
+def dynamic_int8_report() -> dict:
+    """Parameter counts, Linear weight bytes and validation accuracy of the reference MLP in fp32
+    and after PyTorch int8 dynamic quantization (per-tensor affine int8 weights + one fp32 scale
+    and one int32 zero-point per layer)."""
+    from ..train import accuracy
+    ref, val, _ = _setup()
+    q = _dynamic_int8(ref)
+    n_int8, bytes_int8, n_bias = 0, 0, 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for m in q.modules():
+            if hasattr(m, "weight") and callable(m.weight):
+                wq = m.weight()
+                n_int8 += wq.numel()
+                bytes_int8 += wq.int_repr().numel() * wq.int_repr().element_size() + 8
+                n_bias += m.bias().numel()
+        acc_q = accuracy(q, val)
+    return {"params_fp32": sum(p.numel() for p in ref.parameters()),
+            "params_int8": n_int8 + n_bias,
+            "weight_bytes_fp32": 4 * sum(getattr(ref, n).weight.numel() for n in _LAYERS),
+            "weight_bytes_int8": bytes_int8, "acc_fp32": accuracy(ref, val), "acc_int8": acc_q}
+
+
+class _FakeQuantLinear(nn.Module):
+    """A Linear whose weight is fake-quantized (quantize → dequantize) on every forward call,
+    as during QAT or in "simulated" quantization: float arithmetic plus extra work."""
+
+    def __init__(self, lin: nn.Linear, bits: int = 8):
+        super().__init__()
+        self.lin, self.bits = lin, bits
+
+    def forward(self, x):
+        w = _linear(self.lin.weight.detach(), self.bits, "symmetric", True)[1]
+        return nn.functional.linear(x, w, self.lin.bias)
+
+
+def latency_benchmark(repeats: int = 25, batches=(1, 64)) -> list[dict]:
+    """Measured median latency (ms) of fp32, int8 dynamic and fake-quantized versions of the
+    reference MLP and of a 1024 × 1024 Linear layer, per batch size. A measurement: not
+    deterministic; shown only in ``nbval-ignore-output`` cells."""
+    from .practice import median_time
+    check_int(repeats, "repeats", lo=1)
+    ref, _, _ = _setup()
+    g = torch.Generator().manual_seed(0)
+    big = nn.Linear(1024, 1024)
+    with torch.no_grad():
+        big.weight.copy_(torch.randn(1024, 1024, generator=g) * 0.03)
+    models = {"MLP": (ref, 64), "1024x1024": (nn.Sequential(big), 1024)}
+    rows = []
+    with torch.no_grad():
+        for name, (m, fin) in models.items():
+            q = _dynamic_int8(m)
+            fake = copy.deepcopy(m)
+            for child_name, child in list(fake.named_children()):
+                if isinstance(child, nn.Linear):
+                    setattr(fake, child_name, _FakeQuantLinear(child))
+            for bsz in batches:
+                x = torch.randn(bsz, fin, generator=g)
+                rows.append({"model": name, "batch": bsz,
+                             "fp32_ms": 1e3 * median_time(lambda: m(x), repeats=repeats),
+                             "int8_ms": 1e3 * median_time(lambda: q(x), repeats=repeats),
+                             "fake_ms": 1e3 * median_time(lambda: fake(x), repeats=repeats)})
+    return rows

@@ -1,0 +1,72 @@
+"""Compute/render functions for ``00_start_here``: magnitude-prune the reference MLP."""
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+
+from .._validate import check_choice, check_sparsity
+
+__all__ = ["compute_magnitude", "render_magnitude", "sweep_magnitude"]
+
+
+@lru_cache(maxsize=1)
+def _setup():
+    from ..data import load_digits
+    from ..models import load_reference
+    return load_reference("mlp"), load_digits("val")
+
+
+def compute_magnitude(sparsity: float = 0.5, scope: str = "global") -> dict:
+    """Prune a copy of the reference MLP by weight magnitude and measure it (pure: the cached
+    reference model is never modified).
+
+    Returns validation accuracy, weight counts (the 3 weight matrices; biases are kept), and
+    the weight memory in float32: dense (4 bytes per weight, zeros included) versus CSR with
+    32-bit values and 32-bit column indices plus a row-pointer array (4·(rows + 1) bytes).
+    """
+    from ..pruning import apply_masks_, compute_masks
+    from ..train import accuracy
+    sparsity = check_sparsity(sparsity)
+    check_choice(scope, "scope", ("global", "layer"))
+    model, val = _setup()
+    masks = compute_masks(model, sparsity, scope=scope)
+    pruned = copy.deepcopy(model)
+    apply_masks_(pruned, masks)
+    total = sum(int(m.numel()) for m in masks.values())
+    nonzero = sum(int(m.sum()) for m in masks.values())
+    rows = sum(int(m.shape[0]) for m in masks.values())
+    dense_bytes = 4 * total
+    csr_bytes = 4 * nonzero + 4 * nonzero + 4 * (rows + len(masks))
+    per_layer = {name: round(1 - float(m.float().mean()), 4) for name, m in masks.items()}
+    return {"sparsity": sparsity, "scope": scope, "val_accuracy": accuracy(pruned, val),
+            "weights": total, "nonzero": nonzero, "dense_bytes": dense_bytes,
+            "csr_bytes": csr_bytes, "layer_sparsity": per_layer}
+
+
+@lru_cache(maxsize=4)
+def sweep_magnitude(scope: str = "global", points: int = 21) -> tuple:
+    """Accuracy at evenly spaced sparsities 0 … 0.98 (cached; used as the background curve)."""
+    grid = [round(0.98 * i / (points - 1), 4) for i in range(points)]
+    return tuple((s, compute_magnitude(s, scope)["val_accuracy"]) for s in grid)
+
+
+def render_magnitude(result: dict) -> None:
+    """One line of text and a two-panel figure: accuracy curve with the current point, and bytes."""
+    import matplotlib.pyplot as plt
+    r = result
+    print(f"sparsity {100 * r['sparsity']:.0f}% ({r['scope']}): validation accuracy "
+          f"{100 * r['val_accuracy']:.2f}%, nonzero weights {r['nonzero']:,}/{r['weights']:,}, "
+          f"dense fp32 {r['dense_bytes'] / 1024:.1f} KiB vs CSR {r['csr_bytes'] / 1024:.1f} KiB")
+    curve = sweep_magnitude(r["scope"])
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2))
+    ax1.plot([100 * s for s, _ in curve], [100 * a for _, a in curve], color="0.6", label="sweep")
+    ax1.plot([100 * r["sparsity"]], [100 * r["val_accuracy"]], "o", color="C3", ms=9, label="you are here")
+    ax1.set(xlabel="sparsity (%)", ylabel="validation accuracy (%)", ylim=(0, 100),
+            title="Magnitude pruning, no fine-tuning")
+    ax1.legend(loc="lower left")
+    ax2.bar(["dense fp32", "CSR fp32 + int32 idx"], [r["dense_bytes"] / 1024, r["csr_bytes"] / 1024],
+            color=["0.6", "C0"])
+    ax2.set(ylabel="KiB", title="weight memory")
+    fig.tight_layout()
+    plt.show()
+    plt.close(fig)

@@ -1,0 +1,153 @@
+"""pruninglab.labs.hardware: slider computations (exact bytes/pJ), accuracy hooks, UI driving,
+and the latency-budget study's structure on a synthetic lookup table (no timing asserted)."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from pruninglab.hardware import FORMATS, STRUCTURES  # noqa: E402
+from pruninglab.labs import hardware as L  # noqa: E402
+from pruninglab.models import load_reference, reference_metrics  # noqa: E402
+from pruninglab.ui import bits_slider, dropdown, slider_ui, sparsity_slider  # noqa: E402
+
+
+def test_fake_quant_exact_and_pure():
+    w = torch.tensor([0.5, -1.0, 0.26, 0.0])
+    before = w.clone()
+    q = L.fake_quant_weight(w, 3)  # S = 1/3: round([1.5, -3, 0.78, 0]) = [2, -3, 1, 0]
+    torch.testing.assert_close(q, torch.tensor([2 / 3, -1.0, 1 / 3, 0.0]))
+    assert torch.equal(w, before) and torch.equal(L.fake_quant_weight(w, 32), w)
+    with pytest.raises(ValueError, match="bits"):
+        L.fake_quant_weight(w, 1)
+
+
+def test_pruned_accuracy_matches_reference_and_drops():
+    ref = reference_metrics()["mlp"]["accuracy"]["val"]
+    assert L.pruned_accuracy("mlp", 0.0, 32, "dense") == pytest.approx(ref, abs=1e-4)
+    assert L.pruned_accuracy("mlp", 0.95, 32) < L.pruned_accuracy("mlp", 0.3, 32)
+    assert L.pruned_accuracy("mlp", 0.0, 2) < L.pruned_accuracy("mlp", 0.0, 8)
+    with pytest.raises(ValueError, match="model"):
+        L.pruned_accuracy("vgg")
+
+
+def test_compute_storage_exact_bytes():
+    r = L.compute_storage(0.9, 8, "csr", 16, "mlp")
+    # fc1 (256x64): nnz 1638 -> 1638*24 + 257*32 bits; fc3 (10x128): 128*24 + 11*32 bits
+    assert r["layers"] == {"fc1": 5942, "fc2": 10347, "fc3": 428}
+    assert r["dense_bytes"] == 50432 and r["fp32_bytes"] == 4 * 50432
+    assert r["break_even"]["bitmask"] == 0.125 and r["break_even"]["2:4"] == 0.5
+    assert set(r["curves"]) == set(FORMATS)
+    c = L.compute_storage(0.3, 8, "2:4", 16, "cnn")
+    # conv1 (16x1x3x3, cols 9) cannot be 2:4 -> stays dense; the others are 2:4
+    assert c["format_used"]["conv1"] == "dense" and c["format_used"]["conv2"] == "2:4"
+    assert c["layers"]["conv2"] == 32 * 144 // 2 * 10 // 8
+
+
+def test_compute_energy_hand_checked():
+    r = L.compute_energy(0.9, 8, "csr", 1, "mlp")
+    fc1 = r["layers"][0]
+    assert fc1["effective_macs"] == pytest.approx(1638.4)
+    assert fc1["compute_pj"] == pytest.approx(1638.4 * 0.3)
+    assert r["saving_vs_fp32"] > 10 and 0 <= r["accuracy"] <= 1
+    dense = L.compute_energy(0.9, 8, "dense", 1, "mlp")
+    assert dense["compute_pj"] == pytest.approx(50432 * 0.3)  # zeros multiplied
+
+
+def test_compute_roofline_structures():
+    d = L.compute_roofline("Orin Nano", 8, 1, "dense", 0.9, "mlp")
+    assert d["speedup"] == pytest.approx(1.0)
+    assert all(l["bound"] == "memory" for l in d["current"]["layers"])
+    nm = L.compute_roofline("Orin Nano", 8, 1, "2:4", 0.9, "mlp")
+    assert nm["speedup"] == pytest.approx(1.58, abs=0.01)
+    tpu = L.compute_roofline("Edge TPU", 32, 1, "dense", 0.0, "mlp")
+    assert tpu["current"]["supported"] is False
+
+
+def _ui_storage():
+    return slider_ui(L.compute_storage, None, sparsity=sparsity_slider(0.5, hi=0.98),
+                     bits=bits_slider(8, lo=2, hi=32), format=dropdown(FORMATS, "csr"),
+                     index_bits=dropdown([8, 16, 32], 16), model=dropdown(L.MODELS, "mlp"))
+
+
+def test_storage_ui_driven():
+    ui = _ui_storage()
+    ui.children[0].value = 0.9
+    assert ui.result["sparsity"] == 0.9 and ui.result["layers"]["fc2"] == 10347
+    ui.children[2].value = "dense"
+    assert ui.result["total_bytes"] == 50432
+    ui.children[1].value = 4
+    assert ui.result["total_bytes"] == 25216
+
+
+def test_energy_and_roofline_ui_driven_with_render():
+    ui = slider_ui(L.compute_energy, L.render_energy, sparsity=sparsity_slider(0.5),
+                   bits=bits_slider(8, lo=2, hi=32), format=dropdown(FORMATS, "dense"),
+                   batch=dropdown([1, 64], 1), model=dropdown(L.MODELS, "mlp"))
+    ui.children[3].value = 64
+    assert ui.result["batch"] == 64
+    e64 = ui.result["per_sample_pj"]
+    ui.children[3].value = 1
+    assert ui.result["per_sample_pj"] > e64  # weights reused across the batch
+    ui2 = slider_ui(L.compute_roofline, L.render_roofline,
+                    profile=dropdown(L.PROFILE_CHOICES[:-1], "A100"), bits=bits_slider(8),
+                    batch=dropdown([1, 64], 1), structure=dropdown(STRUCTURES, "dense"),
+                    sparsity=sparsity_slider(0.9), model=dropdown(L.MODELS, "mlp"))
+    ui2.children[2].value = 64
+    i64 = ui2.result["current"]["layers"][1]["intensity"]
+    ui2.children[2].value = 1
+    assert ui2.result["current"]["layers"][1]["intensity"] < i64
+    ui2.children[0].value = "Edge TPU"
+    ui2.children[1].value = 16
+    assert ui2.result["current"]["supported"] is False
+    plt.close("all")
+
+
+def test_shrink_mlp_and_flops():
+    m = load_reference("mlp")
+    s = L.shrink_mlp(m, {"fc1": 80, "fc2": 48})
+    assert s.fc1.weight.shape == (80, 64) and s.fc2.weight.shape == (48, 80)
+    assert s.fc3.weight.shape == (10, 48) and m.fc1.weight.shape == (256, 64)
+    assert L.mlp_flops({"fc1": 256, "fc2": 128}) == 2 * (16384 + 32768 + 1280)
+    with pytest.raises(ValueError, match="fc1"):
+        L.shrink_mlp(m, {"fc1": 300, "fc2": 10})
+
+
+def _synthetic_lut(g=64):
+    g1, g2 = range(g, 257, g), range(g, 129, g)
+    return {"fc1": {a: a * 1e-6 for a in g1}, "fc2": {(a, c): a * c * 1e-8 for a in g1 for c in g2},
+            "fc3": {c: c * 1e-7 for c in g2}, "batch": 8, "granularity": g}
+
+
+def test_lut_and_budget_study_structure():
+    lut = _synthetic_lut()
+    assert L.lut_latency(lut, {"fc1": 256, "fc2": 128}) == pytest.approx(256e-6 + 256 * 128e-8 + 128e-7)
+    st = L.latency_budget_study((0.7, 0.4), lut=lut, finetune_epochs=0)
+    assert len(st["rows"]) == 6
+    for r in st["rows"]:
+        if r["method"] in ("netadapt", "uniform"):
+            assert r["within_budget_lut"]
+        assert r["config"]["fc1"] % 64 == 0 and r["config"]["fc2"] % 64 == 0
+        assert 0.0 <= r["test_acc"] <= 1.0 and r["measured_s"] > 0
+    L.render_budget_study(st)
+    plt.close("all")
+
+
+def test_measured_table_structure():
+    lut = L.mlp_latency_table(batch=2, granularity=64, hidden=(128, 64), warmup=0, repeats=1,
+                              min_time=0.0)
+    assert sorted(lut["fc1"]) == [64, 128] and sorted(lut["fc2"]) == [(64, 64), (128, 64)]
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="sparsity"):
+        L.compute_storage(1.0)
+    with pytest.raises(ValueError, match="format"):
+        L.compute_storage(0.5, 8, "zip")
+    with pytest.raises(ValueError, match="batch"):
+        L.compute_energy(0.5, 8, "dense", 0)
+    with pytest.raises(ValueError, match="profile"):
+        L.compute_roofline("TPU")
+    with pytest.raises(ValueError, match="structure"):
+        L.compute_roofline("A100", 8, 1, "4:8")

@@ -1,0 +1,78 @@
+"""pruninglab.labs.joint: Deep-Compression pipeline computations and the notebook-06 slider."""
+import pytest
+import torch
+
+from pruninglab.labs import joint as J
+from pruninglab.ui import bits_slider, dropdown, slider_ui, sparsity_slider
+
+
+def test_quantize_survivors_keeps_zeros_and_is_pure():
+    w = torch.tensor([[0.0, 0.5, -0.25, 0.0], [1.0, 0.0, -1.0, 0.125]])
+    w0 = w.clone()
+    for method in ("kmeans", "linear"):
+        q = J.quantize_survivors(w, 2, method)
+        assert torch.all(q[w == 0] == 0)
+        assert torch.equal(w, w0)
+    q = J.quantize_survivors(w, 1, "kmeans")  # two centroids over the 5 survivors
+    assert torch.unique(q[w != 0]).numel() == 2
+    with pytest.raises(ValueError, match="method"):
+        J.quantize_survivors(w, 2, "huffman")
+    with pytest.raises(ValueError, match="bits"):
+        J.quantize_survivors(w, 1, "linear")
+    with pytest.raises(ValueError, match="w"):
+        J.quantize_survivors(torch.tensor([float("inf")]), 2)
+
+
+def test_naive_minmax_destroys_zero():
+    w = torch.tensor([-1.0, 0.0, 0.3, 2.0])
+    r = J.naive_minmax_dequantize(w, 2)  # grid -1, 0, 1, 2 (S = 1) → 0 kept here
+    assert r.tolist() == [-1.0, 0.0, 0.0, 2.0]
+    w = torch.tensor([-1.0, 0.0, 0.3, 1.5])  # S = 2.5/3: grid misses 0
+    assert float(J.naive_minmax_dequantize(w, 2)[1]) != 0.0
+
+
+def test_zero_preservation_values():
+    r = J.zero_preservation(0.9, 4)
+    q = r["quantizers"]
+    assert q["naive min-max"]["still_zero"] < r["pruned"]
+    assert q["k-means over survivors"]["still_zero"] == r["pruned"]
+    assert q["symmetric linear (Z=0)"]["still_zero"] == r["pruned"]
+
+
+def test_compute_joint_sizes_and_validation():
+    r = J.compute_joint(0.9, 4, "kmeans")
+    assert abs(r["real_sparsity"] - 0.9) < 1e-3
+    assert r["best_bytes"] == min(r["bytes"].values()) and r["best_format"] == "relative"
+    assert r["fp32_bytes"] == 4 * 50826 and r["compression"] > 10
+    # dense 4-bit codes: 50432·4 bits + 3 codebooks of 16 fp32 + fp32 biases (394)
+    assert r["bytes"]["dense"] == (50432 * 4 + 3 * 16 * 32 + 394 * 32) // 8
+    r0 = J.compute_joint(0.0, 8, "kmeans", False)
+    assert r0["real_sparsity"] == 0.0
+    with pytest.raises(ValueError, match="sparsity"):
+        J.compute_joint(1.0, 4)
+    with pytest.raises(ValueError, match="bits"):
+        J.compute_joint(0.5, 0)
+    with pytest.raises(TypeError, match="fine_tune"):
+        J.compute_joint(0.5, 4, "kmeans", "yes")
+
+
+def test_slider_ui():
+    ui = slider_ui(J.compute_joint, None, sparsity=sparsity_slider(0.9, hi=0.95, step=0.05),
+                   bits=bits_slider(4, 2, 8), method=dropdown(["kmeans", "linear"]),
+                   fine_tune=dropdown([True, False]))
+    ui.children[1].value = 2
+    assert ui.result["bits"] == 2 and ui.result["sparsity"] == pytest.approx(0.9)
+    ui.children[0].value = 0.5
+    assert abs(ui.result["real_sparsity"] - 0.5) < 1e-3
+    ui.children[2].value = "linear"
+    assert ui.result["method"] == "linear"
+
+
+def test_type_errors_and_constant_tensor():
+    import numpy as np
+    with pytest.raises(TypeError, match="w"):
+        J.quantize_survivors(np.ones((2, 2)), 2)
+    with pytest.raises(TypeError, match="w"):
+        J.naive_minmax_dequantize(np.ones(3), 2)
+    c = torch.full((3,), 0.5)
+    assert torch.equal(J.naive_minmax_dequantize(c, 2), c)

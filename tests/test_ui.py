@@ -1,0 +1,33 @@
+"""The slider pattern: pure compute, render, and an interactive that tests can drive."""
+import pytest
+
+from pruninglab.ui import bits_slider, slider_ui, sparsity_slider
+
+
+def _compute(sparsity, bits):
+    return {"sparsity": sparsity, "bits": bits, "kept": round(100 * (1 - sparsity)) * bits}
+
+
+def test_slider_ui_runs_compute_and_render_on_change():
+    rendered = []
+    ui = slider_ui(_compute, rendered.append, sparsity=sparsity_slider(0.5), bits=bits_slider(8))
+    assert ui.result == {"sparsity": 0.5, "bits": 8, "kept": 400}
+    ui.children[0].value = 0.9
+    assert ui.result["sparsity"] == 0.9 and ui.result["kept"] == 80
+    ui.children[1].value = 4
+    assert ui.result["kept"] == 40
+    assert [r["kept"] for r in rendered] == [400, 80, 40]
+
+
+def test_slider_ui_rejects_bad_arguments():
+    with pytest.raises(TypeError, match="compute"):
+        slider_ui(42, None, sparsity=sparsity_slider())
+    with pytest.raises(TypeError, match="render"):
+        slider_ui(_compute, 42, sparsity=sparsity_slider())
+    with pytest.raises(ValueError, match="controls"):
+        slider_ui(_compute, None)
+
+
+def test_sparsity_slider_never_reaches_one():
+    s = sparsity_slider()
+    assert s.max < 1.0 and s.min == 0.0
