@@ -10,7 +10,8 @@ PYTEST_ARGS ?=
 # Notebook tests: strict nbval, outputs sanitized by tests/nbval_sanitize.cfg.
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
+# Running as root (containers, CI) needs --allow-root for Jupyter.
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: lab test test-unit test-notebooks test-browser install bench index clean help
 
@@ -30,7 +31,7 @@ $(STAMP): requirements.txt requirements-lock.txt pyproject.toml
 	@touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(LAB_ARGS)
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests notebooks $(NBVAL) -n 2 --dist loadscope -ra $(PYTEST_ARGS)

@@ -52,6 +52,19 @@ def notebook_setup(seed: int = 0) -> None:
         })
     except ImportError:  # pragma: no cover
         pass
+    _inline_backend()
+
+
+def _inline_backend() -> None:
+    """Inside an IPython kernel, draw figures inline whatever ``MPLBACKEND`` says, so that
+    ``plt.show()`` always produces the same output (PNG + text/plain) that nbval compares."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    ip = get_ipython()
+    if ip is not None and getattr(ip, "kernel", None) is not None:
+        ip.run_line_magic("matplotlib", "inline")
 
 
 @contextmanager

@@ -51,14 +51,13 @@ def test_training_costs_masked_equals_dense():
     assert c["small_macs"] == 64 * 26 + 26 * 13 + 13 * 10
 
 
-def test_median_time_and_validation():
-    calls = []
-    t = P.median_time(lambda: calls.append(1), warmup=2, repeats=3)
-    assert len(calls) >= 5 and t >= 0  # warm-up + calibrated repeats
-    with pytest.raises(TypeError, match="fn"):
-        P.median_time(3)
+def test_matmul_benchmark_bad_inputs():
     with pytest.raises(ValueError, match="repeats"):
-        P.median_time(lambda: None, repeats=0)
+        P.matmul_benchmark((0.5,), n=8, batch=2, repeats=0)
+    with pytest.raises(ValueError, match="sparsities"):
+        P.matmul_benchmark((1.0,), n=8, batch=2, repeats=1)
+    with pytest.raises(ValueError, match="n"):
+        P.matmul_benchmark((0.5,), n=2, batch=2, repeats=1)
 
 
 def test_matmul_benchmark_structure():

@@ -1,44 +1,39 @@
-"""pruninglab.labs.quantization (+ its fallback quantizers): notebook-05 computations and UI."""
+"""pruninglab.labs.quantization: notebook-05 computations and UI over pruninglab.quantization."""
 import numpy as np
 import pytest
 import torch
 
 from pruninglab.labs import quantization as LQ
-from pruninglab.labs import _quant_fallback as F
 from pruninglab.ui import bits_slider, dropdown, slider_ui
 
 
-def test_linear_quantize_exact_small():
+def test_library_quantizer_exact_small():
+    """The lab uses pruninglab.quantization.quantize; exact codes on a tiny tensor."""
+    from pruninglab.quantization import quantize
     w = torch.tensor([[-1.0, -0.3, 0.0, 0.2, 0.9]])
-    r = LQ.linear_quantize(w, bits=4, scheme="symmetric")
-    assert r["q"].tolist() == [[-7, -2, 0, 1, 6]] and r["q"].dtype == torch.int8
-    assert float(r["scale"]) == pytest.approx(1 / 7)
-    a = LQ.linear_quantize(w, bits=4, scheme="affine")
-    assert a["q"].tolist() == [[0, 6, 8, 10, 15]] and int(a["zero_point"]) == 8
-    assert float(a["dequantized"][0, 2]) == 0.0  # zero exactly representable
+    r = quantize(w, bits=4, scheme="symmetric")
+    assert r.codes.tolist() == [[-7, -2, 0, 1, 6]] and r.codes.dtype == torch.int8
+    assert float(r.scale) == pytest.approx(1 / 7)
+    a = quantize(w, bits=4, scheme="affine")
+    assert a.codes.tolist() == [[0, 6, 8, 10, 15]] and int(a.zero_point) == 8
+    assert float(a.dequantize()[0, 2]) == 0.0  # zero exactly representable
 
 
-def test_fallback_properties():
-    g = torch.Generator().manual_seed(0)
-    w = torch.randn(6, 10, generator=g)
-    for scheme in ("symmetric", "affine"):
-        for pc in (False, True):
-            qt = F.quantize(w, 3, scheme, pc)
-            deq = F.dequantize(qt)
-            s = qt.scale if pc else qt.scale.reshape(1, 1)
-            assert torch.all((deq - w).abs() <= s / 2 + 1e-6)  # error ≤ S/2 inside the range
-            assert torch.unique(qt.q).numel() <= 8
-    assert torch.equal(w, torch.randn(6, 10, generator=torch.Generator().manual_seed(0)))  # pure
-    km = F.kmeans_quantize(w, 2)
-    assert km.codebook.numel() == 4 and torch.unique(km.dequantized).numel() <= 4
-    with pytest.raises(ValueError, match="bits"):
-        F.quantize(w, 1, "symmetric")
-    with pytest.raises(ValueError, match="bits"):
-        F.quantize(w, 17, "affine")
-    with pytest.raises(ValueError, match="w"):
-        F.quantize(torch.tensor([float("nan")]), 8)
-    with pytest.raises(ValueError, match="scheme"):
-        F.quantize(w, 8, "log")
+def test_quantize_model_weights_exact_and_pure():
+    lin = torch.nn.Linear(4, 2, bias=False)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[0.7, -0.4, 0.1, 0.0], [1.0, 0.6, -0.25, 0.0]]))
+    m = torch.nn.Sequential(lin)
+    before = lin.weight.detach().clone()
+    q = LQ.quantize_model_weights(m, 2, "symmetric", True, "ptq")   # levels {-S, 0, S} per row
+    assert q[0].weight.detach().flatten().tolist() == pytest.approx([0.7, -0.7, 0.0, 0.0,
+                                                                     1.0, 1.0, 0.0, 0.0])
+    assert torch.equal(lin.weight.detach(), before)                   # input not mutated
+    k = LQ.quantize_model_weights(m, 1, method="kmeans")
+    assert torch.unique(k[0].weight.detach()[:, :3]).numel() <= 2
+    assert bool((k[0].weight.detach()[:, 3] == 0).all())              # pruned zeros kept
+    with pytest.raises(ValueError, match="method"):
+        LQ.quantize_model_weights(m, 4, method="qat")
 
 
 def test_quantize_report_same_param_count():
@@ -51,12 +46,18 @@ def test_quantize_report_same_param_count():
 
 def test_compute_quant_values_and_validation(mlp):
     r8 = LQ.compute_quant(8, "symmetric", True, "ptq")
-    assert r8["weight_bytes"] == 50432 + 8 * (256 + 128 + 10)
+    # int8 codes + one fp32 scale per output channel + fp32 biases (model_size_bytes)
+    assert r8["model_bytes"] == 50432 + 4 * (256 + 128 + 10) + 4 * 394
+    assert r8["fp32_model_bytes"] == 4 * 50826
+    ra = LQ.compute_quant(8, "affine", False, "ptq")                  # + one 8-bit zero-point/layer
+    assert ra["model_bytes"] == 50432 + 3 * (4 + 1) + 4 * 394
+    km = LQ.compute_quant(4, "symmetric", True, "kmeans")             # 4-bit indices + 16 fp32 centroids
+    assert km["model_bytes"] == 50432 // 2 + 3 * 16 * 4 + 4 * 394
     assert r8["val_accuracy"] > 0.9 and r8["mean_abs_error"] > 0
     r2 = LQ.compute_quant(2, "symmetric", False, "ptq")
     assert r2["mean_abs_error"] > r8["mean_abs_error"]
-    km = LQ.compute_quant(2, "symmetric", True, "kmeans")
-    assert km["distinct_max"] <= 4
+    km2 = LQ.compute_quant(2, "symmetric", True, "kmeans")
+    assert km2["distinct_max"] <= 4
     assert LQ.compute_quant(1, "affine", True, "ptq")["energy_nj"] is None
     with pytest.raises(ValueError, match="bits"):
         LQ.compute_quant(1, "symmetric", True, "ptq")

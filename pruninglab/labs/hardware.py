@@ -18,9 +18,9 @@ Measured (machine-dependent, never validated) experiments:
 * :func:`latency_budget_study` — NetAdapt greedy vs uniform vs FLOP-proportional channel pruning
   at the same latency budgets: accuracy vs *measured* latency.
 
-Weight quantization here (:func:`fake_quant_weight`) is the symmetric per-tensor rule of Jacob et
-al. (2018), used only to show an accuracy effect next to the hardware cost (a small helper of this
-lab, written while ``pruninglab.quantization`` did not exist); channel shrinking
+Weight quantization here (:func:`fake_quant_weight`) is the library's symmetric per-tensor
+quantize→dequantize (:func:`pruninglab.quantization.quantize_dequantize`, Jacob et al. 2018), used
+only to show an accuracy effect next to the hardware cost; channel shrinking
 (:func:`shrink_mlp`) delegates to ``pruninglab.pruning.structured.shrink_model`` (L1 norm, Li et
 al. 2017).
 """
@@ -42,6 +42,8 @@ from ..hardware.latency import measure_latency
 from ..hardware.latency_aware import (flop_proportional_prune, netadapt_prune, pareto_front,
                                       uniform_prune)
 from ..models import DigitsMLP, load_reference
+from ..quantization import quantize_dequantize
+from ..train import accuracy
 
 __all__ = ["fake_quant_weight", "pruned_accuracy", "compute_storage", "render_storage",
            "compute_energy", "render_energy", "compute_roofline", "render_roofline",
@@ -61,19 +63,15 @@ def fake_quant_weight(w: torch.Tensor, bits: int) -> torch.Tensor:
 
     ``bits ≥ 17``: unchanged (fp32); ``bits = 16``: fp16 rounding; ``2 ≤ bits ≤ 15``: symmetric
     per-tensor integer grid, ``S = max|w| / (2^(b−1) − 1)``, ``ŵ = S·clamp(round(w/S))``
-    (Jacob et al. 2018). Zeros stay exactly zero, so pruning masks survive quantization.
+    (:func:`pruninglab.quantization.quantize_dequantize`, Jacob et al. 2018). Zeros stay exactly
+    zero, so pruning masks survive quantization.
     """
     b = check_bits(bits, "bits", lo=2, hi=32)
     if b >= 17:
         return w.clone()
     if b == 16:
         return w.half().float()
-    qmax = 2 ** (b - 1) - 1
-    amax = float(w.abs().max())
-    if amax == 0.0:
-        return w.clone()
-    s = amax / qmax
-    return torch.clamp(torch.round(w / s), -qmax, qmax) * s
+    return quantize_dequantize(w.detach(), b, "symmetric", per_channel=False)
 
 
 @lru_cache(maxsize=2)
@@ -111,8 +109,7 @@ def pruned_accuracy(model: str = "mlp", sparsity: float = 0.0, bits: int = 32,
         for mod in m.modules():
             if isinstance(mod, (nn.Linear, nn.Conv2d)):
                 mod.weight.copy_(fake_quant_weight(_prune_weight(mod.weight, s, structure), b))
-        pred = m(val.x).argmax(1)
-    return float((pred == val.y).float().mean())
+    return accuracy(m, val)
 
 
 def _input_shape(model: str, batch: int) -> tuple:

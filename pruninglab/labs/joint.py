@@ -29,6 +29,8 @@ import torch
 from torch import nn
 
 from .._validate import check_array, check_bits, check_choice, check_sparsity
+from ..pruning import apply_masks_, compute_masks, fine_tune_, model_weights, sparsity_of
+from ..quantization import kmeans_quantize, kmeans_quantize_model, quantize_dequantize
 
 __all__ = ["compute_joint", "render_joint", "joint_grid", "order_experiment",
            "zero_preservation", "naive_minmax_dequantize", "quantize_survivors", "FORMATS",
@@ -55,7 +57,6 @@ def _pruned(sparsity: float, fine_tune: bool):
     """(model, masks): the reference MLP globally magnitude-pruned, optionally fine-tuned for
     10 epochs (Adam, lr 1e-3) with the mask enforced (:func:`pruninglab.pruning.fine_tune_`).
     Cached."""
-    from ..pruning import apply_masks_, compute_masks, fine_tune_
     ref, _, tr = _setup()
     model = copy.deepcopy(ref)
     masks = compute_masks(model, sparsity, scope="global")
@@ -68,25 +69,21 @@ def _pruned(sparsity: float, fine_tune: bool):
 def quantize_survivors(w: torch.Tensor, bits: int, method: str = "kmeans") -> torch.Tensor:
     """Quantize the non-zero entries of ``w`` and keep the zeros exactly zero (pure).
 
-    ``"kmeans"``: 1-D k-means with ``2^bits`` centroids over the non-zero weights only (Han et al.
-    2016); ``"linear"``: symmetric per-output-channel linear quantization (``Z = 0``, so 0 ↦ 0,
-    Jacob et al. 2018); the mask is re-applied in both cases.
+    ``"kmeans"``: :func:`pruninglab.quantization.kmeans_quantize` with ``exclude_zeros=True``
+    (``2^bits`` centroids over the non-zero weights only, zeros stay exactly 0; Han et al. 2016);
+    ``"linear"``: :func:`pruninglab.quantization.quantize_dequantize`, symmetric per output
+    channel (``Z = 0``, so 0 ↦ 0, Jacob et al. 2018), with the mask re-applied (a survivor smaller
+    than half a step would otherwise round to 0 and count as pruned — it does, and is reported
+    by the real sparsity).
     """
-    from .quantization import _kmeans, _linear
     check_array(w, "w")
     if not isinstance(w, torch.Tensor):
         raise TypeError(f"w must be a torch.Tensor, got {type(w).__name__}")
     check_choice(method, "method", ("kmeans", "linear"))
     b = check_bits(bits, "bits", lo=2 if method == "linear" else 1, hi=16)
-    nz = w != 0
-    if not bool(nz.any()):
-        return w.clone()
-    out = torch.zeros_like(w)
     if method == "kmeans":
-        out[nz] = _kmeans(w[nz], b)[1].to(w.dtype)
-    else:
-        out = _linear(w, b, "symmetric", True)[1].to(w.dtype) * nz
-    return out
+        return kmeans_quantize(w, b, exclude_zeros=True).dequantize().to(w.dtype)
+    return quantize_dequantize(w, b, "symmetric", per_channel=True).to(w.dtype) * (w != 0)
 
 
 def naive_minmax_dequantize(w, bits: int):
@@ -112,14 +109,14 @@ def zero_preservation(sparsity: float = 0.9, bits: int = 4) -> dict:
     (``"quantizers"``); and, for k-means over all weights at 1–4 bits, how many zeros survive
     (``"kmeans_all_still_zero_by_bits"``)."""
     from ..train import accuracy
-    from .quantization import _kmeans
     s = check_sparsity(sparsity)
     b = check_bits(bits, "bits", lo=2, hi=16)
+    kmeans_all = lambda w, bb: kmeans_quantize(w, bb, exclude_zeros=False).dequantize().to(w.dtype)  # noqa: E731
     model, masks = _pruned(s, True)
     _, val, _ = _setup()
     fns = {
         "naive min-max": lambda w: naive_minmax_dequantize(w, b),
-        "k-means over all weights": lambda w: _kmeans(w, b)[1].to(w.dtype),
+        "k-means over all weights": lambda w: kmeans_all(w, b),
         "symmetric linear (Z=0)": lambda w: quantize_survivors(w, b, "linear"),
         "k-means over survivors": lambda w: quantize_survivors(w, b, "kmeans"),
     }
@@ -128,7 +125,7 @@ def zero_preservation(sparsity: float = 0.9, bits: int = 4) -> dict:
     # k-means over all weights, by bit-width: zeros survive only if a pure-zero cluster forms
     by_bits = {}
     for bb in (1, 2, 3, 4):
-        by_bits[bb] = sum(int((_kmeans(getattr(model, n).weight.detach(), bb)[1][~masks[n]] == 0).sum())
+        by_bits[bb] = sum(int((kmeans_all(getattr(model, n).weight.detach(), bb)[~masks[n]] == 0).sum())
                           for n in _LAYERS)
     for name, fn in fns.items():
         m = copy.deepcopy(model)
@@ -140,8 +137,7 @@ def zero_preservation(sparsity: float = 0.9, bits: int = 4) -> dict:
                 still_zero += int((q[~masks[n]] == 0).sum())
                 layer.weight.copy_(q)
         out[name] = {"pruned": pruned_total, "still_zero": still_zero,
-                     "sparsity_after": 1 - sum(int((getattr(m, n).weight != 0).sum()) for n in _LAYERS)
-                     / sum(getattr(m, n).weight.numel() for n in _LAYERS),
+                     "sparsity_after": sparsity_of(model_weights(m)),
                      "val_accuracy": accuracy(m, val)}
     return {"quantizers": out, "kmeans_all_still_zero_by_bits": by_bits, "pruned": pruned_total}
 
@@ -187,14 +183,12 @@ def compute_joint(sparsity: float = 0.9, bits: int = 4, method: str = "kmeans",
         for n in _LAYERS:
             layer = getattr(model, n)
             layer.weight.copy_(quantize_survivors(layer.weight.detach(), b, method))
-    nz = sum(int((getattr(model, n).weight != 0).sum()) for n in _LAYERS)
-    nw = sum(getattr(model, n).weight.numel() for n in _LAYERS)
     sizes = _storage(model, b, method)
     fp32 = 4 * sum(p.numel() for p in model.parameters())
     best = min(sizes, key=sizes.get)
     return {"sparsity": s, "bits": b, "method": method, "fine_tune": bool(fine_tune),
             "val_accuracy": accuracy(model, val), "pruned_accuracy": accuracy(base, val),
-            "real_sparsity": 1 - nz / nw, "bytes": sizes, "best_format": best,
+            "real_sparsity": sparsity_of(model_weights(model)), "bytes": sizes, "best_format": best,
             "best_bytes": sizes[best], "fp32_bytes": fp32, "compression": fp32 / sizes[best]}
 
 
@@ -218,20 +212,14 @@ def order_experiment(sparsity: float = 0.9, bits: int = 3) -> dict:
     weights, no fine-tuning); and quantize → prune → fine-tune (the fine-tuning moves the shared
     values off the codebook, so the model is no longer quantized: we report how many distinct
     values it ends with)."""
-    from ..pruning import apply_masks_, compute_masks, fine_tune_
     from ..train import accuracy
-    from .quantization import _kmeans
     s = check_sparsity(sparsity)
     b = check_bits(bits, "bits", lo=1, hi=16)
     ref, val, tr = _setup()
     out = {}
     out["prune → fine-tune → quantize"] = compute_joint(s, b, "kmeans", True)["val_accuracy"]
     out["prune → quantize"] = compute_joint(s, b, "kmeans", False)["val_accuracy"]
-    q = copy.deepcopy(ref)
-    with torch.no_grad():
-        for n in _LAYERS:
-            layer = getattr(q, n)
-            layer.weight.copy_(_kmeans(layer.weight.detach(), b)[1].to(layer.weight.dtype))
+    q = kmeans_quantize_model(ref, b, exclude_zeros=False)[0]
     masks = compute_masks(q, s, scope="global")
     qp = copy.deepcopy(q)
     apply_masks_(qp, masks)

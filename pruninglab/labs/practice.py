@@ -14,7 +14,8 @@ runs the result:
 Training: a masked model does the same dense forward/backward work plus the masking, so it is
 *not* faster to train; only a physically smaller model trains faster.
 
-Timings (:func:`median_time`, :func:`matmul_benchmark`, :func:`training_benchmark`) are
+Timings (:func:`matmul_benchmark` via :func:`pruninglab.hardware.time_linear_variants`,
+:func:`training_benchmark`) are
 measurements on this machine: they vary between runs and are shown only in notebook cells tagged
 ``nbval-ignore-output``. The counts (:func:`matmul_costs`, :func:`compute_practice`) are exact and
 deterministic.
@@ -24,9 +25,8 @@ from __future__ import annotations
 import copy
 import statistics
 import time
-import warnings
 from functools import lru_cache
-from typing import Callable, Iterable
+from typing import Iterable
 
 import numpy as np
 import torch
@@ -34,29 +34,13 @@ from torch import nn
 
 from .._validate import check_choice, check_int, check_sparsity
 
-__all__ = ["median_time", "matmul_costs", "matmul_benchmark", "training_costs",
+__all__ = ["matmul_costs", "matmul_benchmark", "training_costs",
            "training_benchmark", "shrink_mlp_neurons", "compute_practice", "render_practice"]
 
 
 # ----------------------------------------------------------------------------------------------
 # timing
 # ----------------------------------------------------------------------------------------------
-def median_time(fn: Callable[[], object], *, warmup: int = 3, repeats: int = 15) -> float:
-    """Median wall-clock seconds per call of ``fn()``: a thin wrapper around
-    :func:`pruninglab.hardware.latency.measure_latency` (warm-up, calibrated inner loop, median
-    over ``repeats``; the median resists outliers from other processes sharing the CPU)."""
-    from ..hardware.latency import measure_latency
-    return measure_latency(fn, warmup=warmup, repeats=repeats)["median_s"]
-
-
-def _random_weight(n_out: int, n_in: int, sparsity: float, seed: int) -> torch.Tensor:
-    """A Gaussian weight matrix with its smallest-|w| fraction ``sparsity`` set to zero."""
-    from ..pruning.masks import magnitude_mask
-    g = torch.Generator().manual_seed(seed)
-    w = torch.randn(n_out, n_in, generator=g)
-    return w * magnitude_mask(w, sparsity).to(w.dtype)
-
-
 def matmul_costs(sparsity: float, n: int = 1024, batch: int = 64, bits: int = 32) -> dict:
     """Exact work and storage of ``y = x Wᵀ`` with ``W`` of shape ``n × n`` at a given sparsity.
 
@@ -82,37 +66,30 @@ def matmul_costs(sparsity: float, n: int = 1024, batch: int = 64, bits: int = 32
 
 def matmul_benchmark(sparsities: Iterable[float] = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99), *,
                      n: int = 1024, batch: int = 64, repeats: int = 15, seed: int = 0) -> list[dict]:
-    """Measure ``y = x Wᵀ`` (``W`` is ``n × n``, ``x`` is ``batch × n``) three ways per sparsity.
+    """Measure ``y = x Wᵀ`` (``W`` is ``n × n``, ``x`` is ``batch × n``) three ways per sparsity
+    with :func:`pruninglab.hardware.time_linear_variants`:
 
     * ``dense_ms``: zeros stored in a dense tensor, dense matmul (``torch.nn.functional.linear``);
-    * ``csr_ms``: the same weight as ``torch.sparse_csr`` (``W_csr @ xᵀ``);
-    * ``shrunk_ms``: a dense matrix with only ``n − round(s·n)`` rows (structured pruning).
+    * ``csr_ms``: the same weight as ``torch.sparse_csr`` (``torch.sparse.mm(W_csr, xᵀ)``);
+    * ``shrunk_ms``: a dense matrix with only ``round((1 − s)·n)`` rows (structured pruning).
 
+    The zeros are placed at random (the position pattern, not the values, is what a kernel sees).
     Returns one dict per sparsity with the three medians (milliseconds), the speedups relative
     to the dense matmul, and the exact :func:`matmul_costs`. A measurement: not deterministic.
     """
+    from ..hardware import time_linear_variants
     n = check_int(n, "n", lo=4)
     batch = check_int(batch, "batch", lo=1)
+    check_int(repeats, "repeats", lo=1)
     rows = []
-    g = torch.Generator().manual_seed(seed + 1)
-    x = torch.randn(batch, n, generator=g)
-    xt = x.t().contiguous()
-    with torch.no_grad():
-        for s in sparsities:
-            s = check_sparsity(s, "sparsities")
-            w = _random_weight(n, n, s, seed)
-            with warnings.catch_warnings():  # "sparse CSR support is in beta" UserWarning
-                warnings.simplefilter("ignore")
-                w_csr = w.to_sparse_csr()
-            m = n - int(round(s * n))
-            keep = w.abs().sum(1).argsort(descending=True)[:m]  # L1 row norms (Li et al. 2017)
-            w_small = w[keep].contiguous()
-            t_dense = median_time(lambda: nn.functional.linear(x, w), repeats=repeats)
-            t_csr = median_time(lambda: torch.mm(w_csr, xt), repeats=repeats)
-            t_small = median_time(lambda: nn.functional.linear(x, w_small), repeats=repeats)
-            rows.append({**matmul_costs(s, n, batch), "dense_ms": 1e3 * t_dense,
-                         "csr_ms": 1e3 * t_csr, "shrunk_ms": 1e3 * t_small,
-                         "csr_speedup": t_dense / t_csr, "shrunk_speedup": t_dense / t_small})
+    for s in sparsities:
+        s = check_sparsity(s, "sparsities")
+        t = time_linear_variants(n, n, batch, s, seed=seed, repeats=repeats,
+                                 variants=("dense", "sparse_csr", "channel"))
+        rows.append({**matmul_costs(s, n, batch), "dense_ms": 1e3 * t["dense"],
+                     "csr_ms": 1e3 * t["sparse_csr"], "shrunk_ms": 1e3 * t["channel"],
+                     "csr_speedup": t["dense"] / t["sparse_csr"],
+                     "shrunk_speedup": t["dense"] / t["channel"]})
     return rows
 
 
@@ -147,12 +124,13 @@ def training_costs(sparsity: float = 0.9, batch: int = 64) -> dict:
     """
     from ..hardware import layer_profile
     from ..models import build_model, load_reference
+    from ..pruning import count_params
     s = check_sparsity(sparsity)
     batch = check_int(batch, "batch", lo=1)
     dense = build_model("mlp")
     small = shrink_mlp_neurons(load_reference("mlp"), s)
     macs = lambda m: sum(r["macs"] for r in layer_profile(m, (1, 64)))
-    params = lambda m: sum(p.numel() for p in m.parameters())
+    params = count_params
     weights = sum(m.weight.numel() for m in (dense.fc1, dense.fc2, dense.fc3))
     return {"sparsity": s, "dense_macs": macs(dense), "masked_macs": macs(dense),
             "masked_extra_mults_per_step": weights, "small_macs": macs(small),
@@ -169,7 +147,7 @@ def training_benchmark(sparsity: float = 0.9, epochs: int = 3, repeats: int = 3,
     """
     from ..data import load_digits
     from ..models import build_model
-    from ..pruning.masks import magnitude_mask
+    from ..pruning import apply_masks_, compute_masks
     from ..train import train
     s = check_sparsity(sparsity)
     check_int(epochs, "epochs", lo=1)
@@ -181,13 +159,10 @@ def training_benchmark(sparsity: float = 0.9, epochs: int = 3, repeats: int = 3,
         model = build_model("mlp")
         hook = None
         if kind == "masked":
-            layers = [model.fc1, model.fc2, model.fc3]
-            masks = [magnitude_mask(m.weight.detach(), s).to(m.weight.dtype) for m in layers]
+            masks = compute_masks(model, s, scope="layer")
 
             def hook():
-                with torch.no_grad():
-                    for m, mk in zip(layers, masks):
-                        m.weight.mul_(mk)
+                apply_masks_(model, masks)
             hook()
         elif kind == "small":
             model = shrink_mlp_neurons(model, s)

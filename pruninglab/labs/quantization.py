@@ -15,10 +15,10 @@ weight sharing (Han et al. 2016, *Deep Compression*, ICLR) stores a ``b``-bit cl
 weight and a codebook of ``2^b`` float centroids.
 
 Only the weight matrices are quantized here (biases and activations stay float32) so that the
-effect of each weight scheme is isolated. The quantizers are called in exactly two places,
-``_linear`` and ``_kmeans`` below. They use :mod:`pruninglab.labs._quant_fallback` because
-:mod:`pruninglab.quantization` did not exist when this module was written; once it does, only
-those two adapters need to point to it.
+effect of each weight scheme is isolated. All quantizers come from :mod:`pruninglab.quantization`
+(``quantize``/``quantize_model`` for linear PTQ, ``kmeans_quantize_model`` for weight sharing,
+``prepare_qat``/``convert_qat`` for QAT with fake quantization and the STE, ``FakeQuantLinear``,
+``model_size_bytes`` for sizes); this module is notebook glue (reports, slider compute/render).
 """
 from __future__ import annotations
 
@@ -31,41 +31,17 @@ import torch
 from torch import nn
 
 from .._validate import check_bits, check_choice, check_int
+from ..hardware import measure_latency, model_energy, storage_bytes
+from ..quantization import (FakeQuantLinear, convert_qat, kmeans_quantize_model, model_size_bytes,
+                            prepare_qat, quantize, quantize_model)
 
-__all__ = ["linear_quantize", "quantize_model_weights", "quantize_report", "binary_ternary_report", "compute_quant",
+__all__ = ["quantize_model_weights", "quantize_report", "binary_ternary_report", "compute_quant",
            "render_quant", "sweep_bits", "dynamic_int8_report", "latency_benchmark",
            "SCHEMES", "METHODS"]
 
 SCHEMES = ("symmetric", "affine")
 METHODS = ("ptq", "qat", "kmeans")
 _LAYERS = ("fc1", "fc2", "fc3")
-
-
-# ----------------------------------------------------------------------------------------------
-# library adapter
-# ----------------------------------------------------------------------------------------------
-def _linear(w: torch.Tensor, bits: int, scheme: str, per_channel: bool):
-    """(integer codes, dequantized tensor, number of scale/zero-point pairs). Adapter."""
-    from ._quant_fallback import dequantize, quantize
-    qt = quantize(w, bits, scheme=scheme, per_channel=per_channel)
-    return qt.q, dequantize(qt), (w.shape[0] if per_channel else 1)
-
-
-def _kmeans(w: torch.Tensor, bits: int):
-    """(cluster indices, dequantized tensor, codebook). Adapter."""
-    from ._quant_fallback import kmeans_quantize
-    r = kmeans_quantize(w, bits)
-    return r.indices, r.dequantized, r.codebook
-
-
-def linear_quantize(w: torch.Tensor, bits: int = 8, scheme: str = "symmetric",
-                    per_channel: bool = False) -> dict:
-    """Linear quantization of one tensor (through the adapter): ``{"q": integer codes, "scale",
-    "zero_point", "dequantized"}`` — for showing the pieces in the notebook."""
-    from ._quant_fallback import quantize, dequantize  # adapter: see module docstring
-    qt = quantize(w, bits, scheme=scheme, per_channel=per_channel)
-    return {"q": qt.q, "scale": qt.scale, "zero_point": qt.zero_point,
-            "dequantized": dequantize(qt)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -96,46 +72,22 @@ def quantize_model_weights(model: nn.Module, bits: int = 8, scheme: str = "symme
     b = _check_method_args(bits, scheme, per_channel, method)
     if method == "qat":
         raise ValueError("method 'qat' needs training: use compute_quant(method='qat')")
-    out = copy.deepcopy(model)
-    with torch.no_grad():
-        for m in out.modules():
-            if isinstance(m, (nn.Linear, nn.Conv2d)):
-                w = m.weight.detach()
-                deq = _kmeans(w, b)[1] if method == "kmeans" else _linear(w, b, scheme, per_channel)[1]
-                m.weight.copy_(deq.reshape(w.shape).to(w.dtype))
-    return out
+    if method == "kmeans":
+        return kmeans_quantize_model(model, b)[0]
+    return quantize_model(model, b, scheme, bool(per_channel))[0]
 
 
 def _qat_model(bits: int, scheme: str, per_channel: bool, epochs: int = 3, lr: float = 5e-4,
                seed: int = 0) -> nn.Module:
-    """Fine-tune a copy of the reference MLP with fake-quantized weights and the STE.
-
-    Every step: the forward/backward pass uses ``Q(w)`` (quantize → dequantize of the float
-    shadow weights ``w``); the gradient computed at ``Q(w)`` is applied to ``w`` (the STE,
-    ∂Q/∂w := 1); after training the model holds ``Q(w)``.
-    """
+    """Fine-tune a copy of the reference MLP with fake-quantized weights and the STE
+    (:func:`pruninglab.quantization.prepare_qat`: the forward/backward pass uses ``Q(w)``, the
+    gradient is applied to the float shadow ``w``, ∂Q/∂w := 1), then
+    :func:`~pruninglab.quantization.convert_qat`: a plain MLP holding ``Q(w)``."""
     from ..train import train
     ref, _, tr = _setup()
-    model = copy.deepcopy(ref)
-    layers = [getattr(model, n) for n in _LAYERS]
-    shadow: list[torch.Tensor] = []
-
-    def quantize_forward():
-        shadow.clear()
-        with torch.no_grad():
-            for m in layers:
-                shadow.append(m.weight.detach().clone())
-                m.weight.copy_(_linear(m.weight.detach(), bits, scheme, per_channel)[1])
-
-    def restore_float():
-        with torch.no_grad():
-            for m, w in zip(layers, shadow):
-                m.weight.copy_(w)
-
-    quantize_forward()
-    train(model, tr, epochs=epochs, lr=lr, seed=seed, before_step=restore_float,
-          after_step=quantize_forward)
-    return model  # holds Q(w) of the final float weights
+    model = prepare_qat(ref, bits, scheme, per_channel)
+    train(model, tr, epochs=epochs, lr=lr, seed=seed)
+    return convert_qat(model).eval()
 
 
 @lru_cache(maxsize=256)
@@ -143,20 +95,18 @@ def _qat_cached(bits, scheme, per_channel):
     return _qat_model(bits, scheme, per_channel)
 
 
-def _weight_bytes(model: nn.Module, bits: int, method: str, per_channel: bool) -> int:
-    """Weight-matrix bytes: ``n·b`` bits of codes plus fp32 scale and int32 zero-point per
-    channel or tensor (linear), or ``n·b`` index bits + ``2^b`` fp32 centroids (k-means,
-    :func:`pruninglab.hardware.storage_bytes` with ``format="codebook"``)."""
-    from ..hardware import storage_bytes
-    total = 0
-    for n in _LAYERS:
-        w = getattr(model, n).weight
-        if method == "kmeans":
-            total += storage_bytes(tuple(w.shape), 0.0, 32, "codebook", cluster_bits=bits)
-        else:
-            total += storage_bytes(tuple(w.shape), 0.0, bits, "dense")
-            total += 8 * (w.shape[0] if per_channel else 1)
-    return total
+def _model_bytes(model: nn.Module, bits: int, method: str, scheme: str, per_channel: bool) -> float:
+    """Bytes of the whole MLP with its weight matrices quantized, biases fp32.
+
+    Linear: :func:`pruninglab.quantization.model_size_bytes` (``n·b`` bits of codes, one fp32
+    scale per channel or tensor, plus a ``b``-bit zero-point each for ``affine``). k-means:
+    ``n·b`` index bits + ``2^b`` fp32 centroids per layer
+    (:func:`pruninglab.hardware.storage_bytes`, ``format="codebook"``) + fp32 biases."""
+    if method != "kmeans":
+        return model_size_bytes(model, bits, per_channel=per_channel, scheme=scheme)
+    total = sum(storage_bytes(tuple(getattr(model, n).weight.shape), 0.0, 32, "codebook",
+                              cluster_bits=bits) for n in _LAYERS)
+    return total + 4 * sum(getattr(model, n).bias.numel() for n in _LAYERS)
 
 
 def compute_quant(bits: int = 4, scheme: str = "symmetric", per_channel: bool = True,
@@ -164,14 +114,13 @@ def compute_quant(bits: int = 4, scheme: str = "symmetric", per_channel: bool = 
     """Quantize the weights of the reference MLP and measure accuracy and hardware cost.
 
     Returns ``val_accuracy``, ``mean_abs_error`` (mean |w − ŵ| over all weights, vs the
-    reference), ``distinct_max`` (most distinct values in one layer), ``weight_bytes`` (see
-    :func:`_weight_bytes`; biases fp32 excluded), ``fp32_weight_bytes``, ``compression`` and
+    reference), ``distinct_max`` (most distinct values in one layer), ``model_bytes`` (see
+    :func:`_model_bytes`; biases fp32), ``fp32_model_bytes``, ``compression`` and
     ``energy_nj``: energy of one inference from :func:`pruninglab.hardware.model_energy`
     (Horowitz 2014) if weights, activations and MACs all ran at ``bits`` (integer, ≥ 2 bits;
     k-means: fp32 MACs with codebook-coded weight fetches); ``None`` at 1 bit.
     Deterministic; QAT results are cached per setting.
     """
-    from ..hardware import model_energy
     from ..train import accuracy
     b = _check_method_args(bits, scheme, per_channel, method)
     ref, val, _ = _setup()
@@ -185,8 +134,8 @@ def compute_quant(bits: int = 4, scheme: str = "symmetric", per_channel: bool = 
         errs += float((w0 - w1).abs().sum())
         n += w0.numel()
         distinct = max(distinct, int(torch.unique(w1).numel()))
-    wbytes = _weight_bytes(ref, b, method, bool(per_channel))
-    fp32 = sum(getattr(ref, n_).weight.numel() for n_ in _LAYERS) * 4
+    wbytes = _model_bytes(ref, b, method, scheme, bool(per_channel))
+    fp32 = model_size_bytes(ref, 32)
     if method == "kmeans":
         energy = model_energy(ref, (1, 64), 32, format="codebook", skip_zeros=False,
                               cluster_bits=b)["per_sample_pj"] / 1e3
@@ -196,7 +145,7 @@ def compute_quant(bits: int = 4, scheme: str = "symmetric", per_channel: bool = 
         energy = None
     return {"bits": b, "scheme": scheme, "per_channel": bool(per_channel), "method": method,
             "val_accuracy": accuracy(model, val), "mean_abs_error": errs / n,
-            "distinct_max": distinct, "weight_bytes": int(wbytes), "fp32_weight_bytes": int(fp32),
+            "distinct_max": distinct, "model_bytes": wbytes, "fp32_model_bytes": fp32,
             "compression": fp32 / wbytes, "energy_nj": energy,
             "fp32_energy_nj": model_energy(ref, (1, 64), 32)["per_sample_pj"] / 1e3}
 
@@ -227,7 +176,7 @@ def render_quant(result: dict) -> None:
     how = ("codebook per layer" if r["method"] == "kmeans" else
            f"{r['scheme']}, {'per-channel' if r['per_channel'] else 'per-tensor'}")
     print(f"{r['method']} {r['bits']} bits, {how}: val accuracy "
-          f"{100 * r['val_accuracy']:.2f}%, weights {r['weight_bytes']:,} B "
+          f"{100 * r['val_accuracy']:.2f}%, model {r['model_bytes']:,.0f} B "
           f"({r['compression']:.1f}× smaller than fp32), energy/inference {e} "
           f"(fp32 {r['fp32_energy_nj']:.1f} nJ)")
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
@@ -239,9 +188,9 @@ def render_quant(result: dict) -> None:
     a1.plot([r["bits"]], [100 * r["val_accuracy"]], "o", color="C3", ms=9)
     a1.set(xlabel="weight bits", ylabel="val accuracy (%)", ylim=(0, 100), title="accuracy")
     labels = ["fp32", f"{r['bits']}-bit"]
-    a2.bar([l + "\nKiB" for l in labels], [r["fp32_weight_bytes"] / 1024, r["weight_bytes"] / 1024],
+    a2.bar([l + "\nKiB" for l in labels], [r["fp32_model_bytes"] / 1024, r["model_bytes"] / 1024],
            color=["0.6", "C0"])
-    a2.set(title="weight memory (KiB)")
+    a2.set(title="model memory (KiB)")
     fig.tight_layout()
     plt.show()
     plt.close(fig)
@@ -257,19 +206,19 @@ def quantize_report(bits: int = 8) -> dict:
     from ..train import accuracy
     b = check_bits(bits, "bits", lo=2, hi=16)
     ref, val, _ = _setup()
-    codes = {n: _linear(getattr(ref, n).weight.detach(), b, "symmetric", True) for n in _LAYERS}
-    qmodel = quantize_model_weights(ref, b, "symmetric", True, "ptq")
-    params_q = sum(int(c[0].numel()) for c in codes.values()) + sum(
+    qmodel, report = quantize_model(ref, b, "symmetric", True)
+    codes = {n: report[n]["qtensor"].codes for n in _LAYERS}
+    params_q = sum(int(c.numel()) for c in codes.values()) + sum(
         getattr(ref, n).bias.numel() for n in _LAYERS)
-    all_codes = torch.cat([c[0].reshape(-1).to(torch.int64) for c in codes.values()])
+    all_codes = torch.cat([c.reshape(-1).to(torch.int64) for c in codes.values()])
     nw = int(all_codes.numel())
     return {"bits": b, "params_fp32": sum(p.numel() for p in ref.parameters()),
-            "params_quant": params_q, "code_dtype": str(codes["fc2"][0].dtype),
+            "params_quant": params_q, "code_dtype": str(codes["fc2"].dtype),
             "code_min": int(all_codes.min()), "code_max": int(all_codes.max()),
             "distinct_fp32": int(torch.unique(ref.fc2.weight.detach()).numel()),
-            "distinct_quant": int(torch.unique(codes["fc2"][0]).numel()),
+            "distinct_quant": int(torch.unique(codes["fc2"]).numel()),
             "weight_bytes_fp32": 4 * nw, "weight_bytes_quant": -(-nw * b // 8),
-            "scale_bytes": 4 * sum(c[2] for c in codes.values()),
+            "scale_bytes": 4 * sum(int(c.shape[0]) for c in codes.values()),
             "acc_fp32": accuracy(ref, val), "acc_quant": accuracy(qmodel, val)}
 
 
@@ -342,24 +291,12 @@ def dynamic_int8_report() -> dict:
             "weight_bytes_int8": bytes_int8, "acc_fp32": accuracy(ref, val), "acc_int8": acc_q}
 
 
-class _FakeQuantLinear(nn.Module):
-    """A Linear whose weight is fake-quantized (quantize → dequantize) on every forward call,
-    as during QAT or in "simulated" quantization: float arithmetic plus extra work."""
-
-    def __init__(self, lin: nn.Linear, bits: int = 8):
-        super().__init__()
-        self.lin, self.bits = lin, bits
-
-    def forward(self, x):
-        w = _linear(self.lin.weight.detach(), self.bits, "symmetric", True)[1]
-        return nn.functional.linear(x, w, self.lin.bias)
-
-
 def latency_benchmark(repeats: int = 25, batches=(1, 64)) -> list[dict]:
     """Measured median latency (ms) of fp32, int8 dynamic and fake-quantized versions of the
-    reference MLP and of a 1024 × 1024 Linear layer, per batch size. A measurement: not
+    reference MLP and of a 1024 × 1024 Linear layer, per batch size (fake quantization:
+    :class:`pruninglab.quantization.FakeQuantLinear`, 8-bit symmetric per-channel, re-quantizing
+    the weight on every call). A measurement: not
     deterministic; shown only in ``nbval-ignore-output`` cells."""
-    from .practice import median_time
     check_int(repeats, "repeats", lo=1)
     ref, _, _ = _setup()
     g = torch.Generator().manual_seed(0)
@@ -374,11 +311,10 @@ def latency_benchmark(repeats: int = 25, batches=(1, 64)) -> list[dict]:
             fake = copy.deepcopy(m)
             for child_name, child in list(fake.named_children()):
                 if isinstance(child, nn.Linear):
-                    setattr(fake, child_name, _FakeQuantLinear(child))
+                    setattr(fake, child_name, FakeQuantLinear.from_float(child, bits=8))
             for bsz in batches:
                 x = torch.randn(bsz, fin, generator=g)
-                rows.append({"model": name, "batch": bsz,
-                             "fp32_ms": 1e3 * median_time(lambda: m(x), repeats=repeats),
-                             "int8_ms": 1e3 * median_time(lambda: q(x), repeats=repeats),
-                             "fake_ms": 1e3 * median_time(lambda: fake(x), repeats=repeats)})
+                t = lambda f: 1e3 * measure_latency(f, repeats=repeats)["median_s"]  # noqa: E731
+                rows.append({"model": name, "batch": bsz, "fp32_ms": t(lambda: m(x)),
+                             "int8_ms": t(lambda: q(x)), "fake_ms": t(lambda: fake(x))})
     return rows

@@ -24,6 +24,7 @@ def compute_magnitude(sparsity: float = 0.5, scope: str = "global") -> dict:
     the weight memory in float32: dense (4 bytes per weight, zeros included) versus CSR with
     32-bit values and 32-bit column indices plus a row-pointer array (4·(rows + 1) bytes).
     """
+    from ..hardware import storage_bytes
     from ..pruning import apply_masks_, compute_masks
     from ..train import accuracy
     sparsity = check_sparsity(sparsity)
@@ -34,9 +35,9 @@ def compute_magnitude(sparsity: float = 0.5, scope: str = "global") -> dict:
     apply_masks_(pruned, masks)
     total = sum(int(m.numel()) for m in masks.values())
     nonzero = sum(int(m.sum()) for m in masks.values())
-    rows = sum(int(m.shape[0]) for m in masks.values())
     dense_bytes = 4 * total
-    csr_bytes = 4 * nonzero + 4 * nonzero + 4 * (rows + len(masks))
+    csr_bytes = sum(storage_bytes(m, None, 32, "csr", index_bits=32, ptr_bits=32)
+                    for m in masks.values())
     per_layer = {name: round(1 - float(m.float().mean()), 4) for name, m in masks.items()}
     return {"sparsity": sparsity, "scope": scope, "val_accuracy": accuracy(pruned, val),
             "weights": total, "nonzero": nonzero, "dense_bytes": dense_bytes,

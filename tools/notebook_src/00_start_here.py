@@ -108,6 +108,7 @@ print(f"validation accuracy at 90% global sparsity: {100 * r['val_accuracy']:.2f
 print(f"nonzero weights: {r['nonzero']:,} of {r['weights']:,}")
 print(f"per-layer sparsity chosen by the global threshold: {r['layer_sparsity']}")
 print(f"memory: dense {r['dense_bytes']:,} B, CSR {r['csr_bytes']:,} B")
+render_magnitude(r)  # the same picture the slider below redraws
 
 # %% [markdown]
 # ### Try it: the sparsity slider

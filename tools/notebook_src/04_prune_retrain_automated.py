@@ -306,19 +306,20 @@ print("input features:", example_data[0].shape[1], " entries per weight row:", l
 # each layer by magnitude, then fine-tune 3 epochs *without* re-applying the mask.
 
 # %%
-from pruninglab.labs.retrain import (magnitude_masks, apply_masks_, mask_sparsity, finetune_masked_,
-                                     model_bytes)
+from pruninglab.pruning import compute_masks, apply_masks_, fine_tune_, check_masks_hold
+from pruninglab.labs.retrain import weight_sparsity, storage_bytes_dense_csr
 
 regrow = load_reference("mlp")
-masks90 = magnitude_masks(regrow, 0.9)
+masks90 = compute_masks(regrow, 0.9, scope="layer")      # per-layer magnitude, exact counts
 apply_masks_(regrow, masks90)
-print("after pruning, measured sparsity:", round(mask_sparsity(regrow)["total"], 4))
-finetune_masked_(regrow, masks90, train_split, epochs=3, lr=1e-3, enforce=False)   # the seed's way
-print("after 3 epochs WITHOUT mask enforcement:", round(mask_sparsity(regrow)["total"], 4))
+print("after pruning, measured sparsity:", round(weight_sparsity(regrow), 4))
+train(regrow, train_split, epochs=3, lr=1e-3)             # the seed's way: plain training, no mask
+print("after 3 epochs WITHOUT mask enforcement:", round(weight_sparsity(regrow), 4),
+      "| masks hold:", check_masks_hold(regrow, masks90))
 enforced = load_reference("mlp")
-apply_masks_(enforced, masks90)
-finetune_masked_(enforced, masks90, train_split, epochs=3, lr=1e-3, enforce=True)
-print("after 3 epochs WITH mask enforcement   :", round(mask_sparsity(enforced)["total"], 4))
+fine_tune_(enforced, masks90, train_split, epochs=3, lr=1e-3)   # applies the masks, keeps them
+print("after 3 epochs WITH mask enforcement   :", round(weight_sparsity(enforced), 4),
+      "| masks hold:", check_masks_hold(enforced, masks90))
 
 # %% [markdown]
 # Without the mask the "pruned" model is almost dense again after about 50 Adam steps: its storage and
@@ -337,9 +338,10 @@ print("after 3 epochs WITH mask enforcement   :", round(mask_sparsity(enforced)[
 # (11) no mask enforcement during retraining; (12) the docstring says "*neurons* whose weight is below
 # the threshold are pruned" while the code prunes individual *weights*.
 #
-# **Corrected implementation** (library code, `pruninglab.labs.retrain`): compute *all* masks first
-# (pure function), apply them, fine-tune **once** with the masks re-applied after every optimizer
-# step, choose on *val*, report *test*. The sweep below is the key experiment for S0-Q3 as well.
+# **Corrected implementation** (library code: `pruninglab.pruning.compute_masks`, `apply_masks_`,
+# `fine_tune_`; the sweep driver is `pruninglab.labs.retrain.prune_retrain_sweep`): compute *all*
+# masks first (pure function), apply them, fine-tune **once** with the pruned weights' gradients
+# zeroed before and the masks re-applied after every optimizer step, choose on *val*, report *test*. The sweep below is the key experiment for S0-Q3 as well.
 
 # %%
 from pruninglab.labs.retrain import prune_retrain_sweep, compute_prune_retrain, render_prune_retrain
@@ -518,7 +520,7 @@ print("checkpoints saved:", list(checkpoints))
 # %%
 before, _ = run_seed(1.0)                  # identical training; rand < 1.0 keeps everything
 mag = copy.deepcopy(before)
-mag_masks = magnitude_masks(mag, 0.5)
+mag_masks = compute_masks(mag, 0.5, scope="layer")
 apply_masks_(mag, mag_masks)
 print(f"before the mask            : {accuracy(before, test_split):.4f}")
 print(f"random 50 % (seed, + biases): {accuracy(seed_model, test_split):.4f}")
@@ -651,7 +653,8 @@ print("identical pruning masks for lr=0.001 and lr=0.01:", same)
 # schedule (pure function, no training):
 
 # %%
-from pruninglab.labs.retrain import agp_sparsity, compute_agp, render_agp
+from pruninglab.pruning import agp_sparsity, agp_schedule
+from pruninglab.labs.retrain import compute_agp, render_agp
 
 agp = compute_agp(initial=0.0, final=0.9, start=20, n_steps=10, interval=15)
 print("mask updates at steps:", agp["update_steps"].tolist())
@@ -672,19 +675,20 @@ render_agp(agp)
 # %% [markdown]
 # **Gradual vs one-shot at the same final sparsity and the same training budget.** Both start from
 # the trained reference MLP and get 12 epochs (Adam, lr 1e-3): *one-shot* prunes to 95 % at once and
-# fine-tunes with the mask enforced; *gradual* follows AGP (mask updates every 10 steps over the first
-# 8 epochs, then 4 epochs at the final mask). Val accuracy per epoch is recorded; test at the end.
+# fine-tunes with the mask enforced (`pruninglab.pruning.fine_tune_`); *gradual* follows AGP with
+# `pruninglab.pruning.iterative_prune` — 8 rounds of one epoch each, round `k` pruning the current
+# weights to `s_f(1 - (1 - k/8)^3)` (masks only grow), then 4 epochs at the final mask. Val accuracy per epoch is recorded; test at the end.
 
 # %%
 from pruninglab.labs.retrain import compare_gradual_oneshot
 
-cmp = compare_gradual_oneshot(final=0.95, epochs=12, lr=1e-3, interval=10)
+cmp = compare_gradual_oneshot(final=0.95, epochs=12, lr=1e-3)
 print(f"one-shot right after pruning: val {cmp['oneshot_after_prune']['val']:.4f}")
 for k in ("oneshot", "gradual"):
     print(f"{k:8s}: final val {cmp[k]['val']:.4f}  test {cmp[k]['test']:.4f}  measured sparsity {cmp[k]['sparsity']:.4f}")
 print("val per epoch, one-shot:", np.round(cmp["oneshot_val_curve"], 3).tolist())
 print("val per epoch, gradual :", np.round(cmp["gradual_val_curve"], 3).tolist())
-print("AGP mask updates used:", len(cmp["gradual_schedule"]))
+print("AGP rounds (round, target sparsity):", [(k, round(s, 4)) for k, s in cmp["gradual_schedule"]])
 
 # %%
 fig, ax = plt.subplots()
@@ -696,12 +700,13 @@ plt.show()
 
 # %% [markdown]
 # **Reading the result honestly.** On this small, already-trained MLP gradual pruning is **not**
-# better: the two end with nearly the same val accuracy, and on test one-shot is ahead by a few images
-# (360 test images: one image is 0.28 %), so neither wins clearly. The curves show the real qualitative
-# difference: one-shot collapses right after pruning and climbs back; gradual stays usable until the
-# last sparsity steps. Zhu & Gupta (2017) report the advantage of gradual pruning on large models
-# trained for many epochs; a 12-epoch digits MLP is not where it shows. That is the kind of claim a
-# measurement must check, not assume.
+# clearly better: it ends a few validation images ahead of one-shot, while on test one-shot is ahead by
+# a few images (359 val / 360 test images: one image is about 0.28 %), so neither wins. The curves show
+# the real qualitative difference: one-shot collapses right after pruning (val ≈ 0.21) and climbs back
+# slowly; gradual stays at dense accuracy through the early, cheap rounds, dips when the last rounds
+# remove the remaining important weights, then recovers in the epochs at the final mask. Zhu & Gupta
+# (2017) report the advantage of gradual pruning on large models trained for many epochs; a 12-epoch
+# digits MLP is not where it shows. That is the kind of claim a measurement must check, not assume.
 #
 # **Lottery-ticket rewind (Frankle & Carbin, 2019), one round.** Train from a seeded init `θ0`, prune
 # 90 % per layer by magnitude, then *rewind* the surviving weights to `θ0` and train the sparse
@@ -750,13 +755,16 @@ print(f"90 % mask, random init  : test {lt['random_reinit']['test']:.4f}")
 # allocation). Test accuracy is only reported.
 
 # %%
-from pruninglab.labs.retrain import sensitivity_scan, allocate_sparsity, compute_allocation, render_allocation
+from pruninglab.pruning import sensitivity_scan, allocate_sparsity, model_weights
+from pruninglab.labs.retrain import SCAN_SPARSITIES, compute_allocation, render_allocation
 
-scan = sensitivity_scan(load_reference("mlp"), val_split)
-print("val accuracy when pruning ONE layer (dense val acc %.4f):" % scan["base"])
-print("sparsity", " ".join(f"{s:5.2f}" for s in scan["sparsities"]))
-for n, a in scan["acc"].items():
-    print(f"{n:8s}", " ".join(f"{x:5.3f}" for x in a), f"  ({scan['sizes'][n]} weights)")
+ref_mlp = load_reference("mlp")
+scan = sensitivity_scan(ref_mlp, val_split, SCAN_SPARSITIES)     # {layer: [val acc per sparsity]}
+sizes = {n: w.numel() for n, w in model_weights(ref_mlp).items()}
+print("val accuracy when pruning ONE layer (dense val acc %.4f):" % accuracy(ref_mlp, val_split))
+print("sparsity", " ".join(f"{s:5.2f}" for s in SCAN_SPARSITIES))
+for n, a in scan.items():
+    print(f"{n:8s}", " ".join(f"{x:5.3f}" for x in a), f"  ({sizes[n]} weights)")
 
 # %%
 for target in (0.8, 0.9, 0.95):
@@ -821,13 +829,13 @@ render_allocation(compute_allocation(0.9, scan))
 # Measured cost of step 3 here:
 
 # %%
-n_evals = len(scan["acc"]) * len(scan["sparsities"])
-print(f"sensitivity scan: {len(scan['acc'])} layers × {len(scan['sparsities'])} sparsities = {n_evals} validation evaluations")
+n_evals = len(scan) * len(SCAN_SPARSITIES)
+print(f"sensitivity scan: {len(scan)} layers × {len(SCAN_SPARSITIES)} sparsities = {n_evals} validation evaluations")
 
 # %% tags=["nbval-ignore-output"]
 from pruninglab.utils import Timer
 with Timer() as t_scan:
-    sensitivity_scan(load_reference("mlp"), val_split)
+    sensitivity_scan(load_reference("mlp"), val_split, SCAN_SPARSITIES)
 print(f"wall time of the scan on this machine: {t_scan.seconds:.2f} s")
 
 # %% [markdown] tags=["seed:S2-Q4"]
@@ -860,20 +868,18 @@ print(f"wall time of the scan on this machine: {t_scan.seconds:.2f} s")
 
 # %%
 auto90 = load_reference("mlp")
-apply_masks_(auto90, magnitude_masks(auto90, allocate_sparsity(scan, 0.9)))
-b_dense, b_auto = model_bytes(dense), model_bytes(auto90)
+alloc90 = allocate_sparsity(auto90, scan, 0.9, sparsities=SCAN_SPARSITIES)
+apply_masks_(auto90, compute_masks(auto90, alloc90, scope="layer"))
+b_dense, b_auto = storage_bytes_dense_csr(dense), storage_bytes_dense_csr(auto90)
 print(f"dense: {b_dense['dense_bytes'] / 1024:.1f} KiB; auto-90 % in CSR: {b_auto['csr_bytes'] / 1024:.1f} KiB "
       f"({b_dense['dense_bytes'] / b_auto['csr_bytes']:.1f}× smaller), nonzeros {b_auto['nonzeros']} of {b_auto['params']}")
 
 # %% tags=["nbval-ignore-output"]
-import time
+from pruninglab.hardware import measure_latency
 x1 = test_split.x[:1]
-def median_latency_us(model, reps=300):
-    ts = []
+def median_latency_us(model):
     with torch.no_grad():
-        for _ in range(reps):
-            t0 = time.perf_counter(); model(x1); ts.append(time.perf_counter() - t0)
-    return 1e6 * float(np.median(ts))
+        return 1e6 * measure_latency(lambda: model(x1))["median_s"]
 print(f"batch-1 latency, dense           : {median_latency_us(dense):.1f} µs")
 print(f"batch-1 latency, 90 % zeros (mask): {median_latency_us(auto90):.1f} µs  (same dense kernels)")
 

@@ -33,6 +33,7 @@ from pruninglab.data import load_digits
 from pruninglab.models import load_reference
 from pruninglab.train import accuracy
 from pruninglab.ui import slider_ui, bits_slider, dropdown
+from pruninglab.quantization import quantize
 from pruninglab.labs import quantization as LQ
 
 val = load_digits("val")
@@ -122,7 +123,8 @@ print(f"reference MLP: val accuracy {100 * accuracy(ref, val):.2f}%, "
 # ### Measurement: same parameter count, fewer bits
 #
 # `LQ.quantize_report` quantizes every weight matrix of the MLP (symmetric, per-channel, 8 bits)
-# with the linear quantizer used throughout this notebook (`LQ.linear_quantize`: integer codes, scale,
+# with the library's linear quantizer used throughout this notebook (`pruninglab.quantization.quantize`:
+# integer codes, scale,
 # zero-point) and counts parameters, distinct values and bytes.
 
 # %%
@@ -294,26 +296,30 @@ print("bias dtype:", out["fc2"]["biases"].dtype)
 #
 # ### The corrected implementation
 #
-# `LQ.linear_quantize` returns integer codes plus scale and zero-point (formulas at the top of this
-# notebook). On a tiny tensor:
+# `pruninglab.quantization.quantize` returns a `QuantizedTensor`: integer codes plus scale and
+# zero-point (formulas at the top of this notebook; scales are kept in float64, one per row when
+# per-channel); `.dequantize()` gives `S·(q − Z)`. On a tiny tensor:
 
 # %%
 w = torch.tensor([[-1.00, -0.30, 0.00, 0.20, 0.90],
                   [ 0.05, -0.02, 0.01, 0.00, 0.04]])
 for scheme in ("symmetric", "affine"):
     for per_channel in (False, True):
-        r = LQ.linear_quantize(w, bits=4, scheme=scheme, per_channel=per_channel)
+        r = quantize(w, bits=4, scheme=scheme, per_channel=per_channel)
+        deq = r.dequantize()
         print(f"--- 4-bit {scheme}, {'per-channel' if per_channel else 'per-tensor'}")
-        print("codes:", r["q"].tolist(), "dtype", r["q"].dtype)
-        print("scale:", r["scale"].flatten().tolist(), "zero-point:", r["zero_point"].flatten().tolist())
-        print("dequantized:", r["dequantized"])
-        print("zero stays exactly zero:", bool((r["dequantized"][w == 0] == 0).all()))
+        print("codes:", r.codes.tolist(), "dtype", r.codes.dtype)
+        print("scale:", [round(float(v), 6) for v in torch.as_tensor(r.scale).flatten()],
+              "zero-point:", torch.as_tensor(r.zero_point).flatten().tolist())
+        print("dequantized:", deq)
+        print("zero stays exactly zero:", bool((deq[w == 0] == 0).all()))
 
 # %% [markdown]
 # ### Slider: bits, scheme, granularity, PTQ / QAT / k-means on the reference MLP
 #
 # `LQ.compute_quant` quantizes every weight matrix of the MLP (biases kept float32, activations
-# float32) and reports validation accuracy, weight storage and the energy of one inference
+# float32) and reports validation accuracy, model storage (quantized weights with their scales —
+# `pruninglab.quantization.model_size_bytes` — plus fp32 biases) and the energy of one inference
 # (`pruninglab.hardware.model_energy`, Horowitz 2014 figures: weights fetched from DRAM, MACs at the
 # weight bit-width). `method="qat"` fine-tunes with fake quantization and the STE for a few
 # epochs (cached per setting); `"kmeans"` uses a codebook of $2^b$ shared values per layer.
@@ -322,13 +328,13 @@ for scheme in ("symmetric", "affine"):
 # binary/ternary schemes above.
 
 # %%
-print(f"float32 reference: weights {LQ.compute_quant(8)['fp32_weight_bytes']:,} B, "
+print(f"float32 reference: model {LQ.compute_quant(8)['fp32_model_bytes']:,.0f} B, "
       f"energy/inference {LQ.compute_quant(8)['fp32_energy_nj']:.1f} nJ")
 for method in ("ptq", "qat", "kmeans"):
     for bits in (2, 4, 8):
         r = LQ.compute_quant(bits=bits, scheme="symmetric", per_channel=True, method=method)
-        print(f"{method:>6} {bits} bits: val acc {100 * r['val_accuracy']:6.2f}%, weights "
-              f"{r['weight_bytes']:7,} B ({r['compression']:.1f}× smaller than fp32), "
+        print(f"{method:>6} {bits} bits: val acc {100 * r['val_accuracy']:6.2f}%, model "
+              f"{r['model_bytes']:7,.0f} B ({r['compression']:.1f}× smaller than fp32), "
               f"energy/inference {r['energy_nj']:.1f} nJ")
 
 # %% [markdown]

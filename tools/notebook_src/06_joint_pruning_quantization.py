@@ -123,8 +123,8 @@ print("k-means over ALL weights, zeros still zero by bits:", zp["kmeans_all_stil
 # %% [markdown]
 # The naive min-max grid (real-valued offset) maps every zero to a non-zero level: sparsity 0 %,
 # and storage in any sparse format becomes impossible. k-means over *all* weights merges the zeros
-# with small surviving weights into a non-zero centroid, so (almost) none of the zeros survive at
-# any bit-width printed. Both correct quantizers keep exactly the pruned zeros (the linear one may
+# with small surviving weights into a non-zero centroid, so at most a small fraction of the zeros
+# survive at any bit-width printed (only where a centroid happens to hold nothing but zeros). Both correct quantizers keep exactly the pruned zeros (the linear one may
 # add a few zeros: survivors that round to 0).
 #
 # ### Measurement 2: order matters

@@ -1,0 +1,378 @@
+"""Compute/render functions for notebook 03 (data-driven criteria: activations, APoZ, Taylor).
+
+The notebook ``03_data_driven_criteria`` validates the ``compute_*`` functions in normal cells and
+drives the ``render_*`` functions from sliders. Expensive work (activation statistics, Taylor
+gradients, the fine-tuning sweep) happens once in :func:`criterion_scores`,
+:func:`compare_criteria` and :class:`CriteriaExplorer`; the slider callback
+:func:`compute_criteria` only shrinks the model with precomputed scores and evaluates it on the
+validation split (milliseconds).
+
+Criteria (every score: **larger = more important**, so the smallest are removed):
+
+* ``"apoz"``   — ``1 − APoZ``: fraction of samples (× positions) where the post-ReLU output is
+  non-zero (H. Hu et al., 2016, *Network Trimming*, arXiv:1607.03250);
+* ``"mean"``   — mean post-ReLU activation (the simplest statistic of the same hook);
+* ``"taylor"`` — first-order Taylor ``|Σ_{i∈j} w_i ∂L/∂w_i|`` (P. Molchanov et al., 2017 ICLR;
+  2019 CVPR);
+* ``"l1"``     — L1 norm of the neuron's / filter's incoming weights (H. Li et al., 2017,
+  *Pruning Filters for Efficient ConvNets*, ICLR) — data-free;
+* ``"random"`` — seeded uniform scores: the control every criterion must beat.
+
+The statistics themselves come from :mod:`pruninglab.pruning` (``activation_stats``,
+``taylor_scores``, ``structure_scores``, ``shrink_model``, ``zero_structures``); this module only
+organises them for the notebook.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._validate import check_array, check_choice, check_int, check_number, check_sparsity
+from ..data import Split
+from ..hardware import model_energy, model_storage
+from ..pruning import (activation_stats, model_summary, n_to_prune, shrink_model,
+                       structure_chains, structure_scores, taylor_scores, zero_structures)
+from ..train import accuracy, evaluate, train
+
+__all__ = ["CRITERIA", "criterion_scores", "spearman", "rank_correlations", "compare_criteria",
+           "render_comparison", "render_correlations", "taylor_vs_removal", "render_taylor_check",
+           "CriteriaExplorer", "compute_criteria", "render_criteria"]
+
+CRITERIA = ("apoz", "mean", "taylor", "l1", "random")
+
+
+def _check_split(split, name="split"):
+    if not isinstance(split, Split):
+        raise TypeError(f"{name} must be a pruninglab.data.Split, got {type(split).__name__}")
+    if split.name == "test":
+        raise ValueError(f"{name} must be the train or val split: the test split is never used "
+                         "to make pruning decisions")
+    return split
+
+
+def _check_model(model):
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return model
+
+
+def _layers(model, layers) -> list[str]:
+    chains = structure_chains(model)
+    if layers is None:
+        return list(chains)
+    if isinstance(layers, str):
+        raise TypeError("layers must be a list of layer names, got a str")
+    names = list(layers)
+    for n in names:
+        if n not in chains:
+            raise ValueError(f"layers: {n!r} is not a prunable hidden layer; known: {list(chains)}")
+    if not names:
+        raise ValueError("layers must name at least one layer")
+    return names
+
+
+def random_scores(model: nn.Module, layers: Iterable[str] | None = None, seed: int = 0
+                  ) -> dict[str, torch.Tensor]:
+    """Seeded uniform scores ``{layer: (C,)}`` (own generator: global RNG untouched)."""
+    _check_model(model)
+    seed = check_int(seed, "seed", lo=0)
+    mods = dict(model.named_modules())
+    out = {}
+    for k, n in enumerate(_layers(model, layers)):
+        g = torch.Generator().manual_seed(seed * 1000 + k)
+        out[n] = torch.rand(mods[n].weight.shape[0], generator=g)
+    return out
+
+
+def criterion_scores(model: nn.Module, split: Split, *, layers: Iterable[str] | None = None,
+                     seed: int = 0) -> dict[str, dict[str, torch.Tensor]]:
+    """``{criterion: {layer: 1-D scores}}`` for every criterion in :data:`CRITERIA`
+    (larger = more important). ``split`` is the data the statistics are measured on (train
+    or val, never test). The model is not modified."""
+    _check_model(model)
+    _check_split(split)
+    names = _layers(model, layers)
+    st = activation_stats(model, split, layers=names)
+    tay = taylor_scores(model, split, layers=names)
+    mods = dict(model.named_modules())
+    return {
+        "apoz": {n: 1.0 - st[n]["apoz"] for n in names},
+        "mean": {n: st[n]["mean"] for n in names},
+        "taylor": {n: tay[n].detach().float() for n in names},
+        "l1": {n: structure_scores(mods[n].weight.detach(), 1, 0).float() for n in names},
+        "random": random_scores(model, names, seed),
+    }
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties get the average of their ranks."""
+    order = np.argsort(x, kind="stable")
+    ranks = np.empty(len(x), dtype=np.float64)
+    xs = x[order]
+    i = 0
+    while i < len(x):
+        j = i
+        while j + 1 < len(x) and xs[j + 1] == xs[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    return ranks
+
+
+def spearman(a, b) -> float:
+    """Spearman rank correlation of two 1-D arrays/tensors of equal length (average ranks for
+    ties): the Pearson correlation of the ranks. NaN when one input is constant."""
+    check_array(a, "a", ndim=1)
+    check_array(b, "b", ndim=1)
+    a = np.asarray(a.detach().cpu() if isinstance(a, torch.Tensor) else a, dtype=np.float64)
+    b = np.asarray(b.detach().cpu() if isinstance(b, torch.Tensor) else b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same length, got {a.shape[0]} and {b.shape[0]}")
+    if a.shape[0] < 2:
+        raise ValueError("a must have at least 2 entries")
+    ra, rb = _ranks(a), _ranks(b)
+    ra -= ra.mean()
+    rb -= rb.mean()
+    den = np.sqrt((ra ** 2).sum() * (rb ** 2).sum())
+    return float("nan") if den == 0 else float((ra * rb).sum() / den)
+
+
+def rank_correlations(scores: Mapping[str, Mapping[str, torch.Tensor]], layer: str,
+                      criteria: Sequence[str] = CRITERIA) -> dict:
+    """Spearman matrix between criteria for one layer: ``{"criteria", "layer", "matrix"}``."""
+    if not isinstance(scores, Mapping):
+        raise TypeError(f"scores must be a dict criterion -> {{layer: scores}}, got {type(scores).__name__}")
+    crit = [check_choice(c, "criteria", tuple(scores)) for c in criteria]
+    for c in crit:
+        if layer not in scores[c]:
+            raise ValueError(f"layer {layer!r} has no scores; known: {list(scores[c])}")
+    m = np.array([[spearman(scores[a][layer], scores[b][layer]) for b in crit] for a in crit])
+    return {"criteria": crit, "layer": layer, "matrix": m}
+
+
+def render_correlations(results: Sequence[dict]) -> None:
+    """Heat maps of :func:`rank_correlations` results, side by side."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(results), figsize=(3.6 * len(results), 3.3))
+    axes = np.atleast_1d(axes)
+    for ax, r in zip(axes, results):
+        m, c = r["matrix"], r["criteria"]
+        ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
+        ax.set_xticks(range(len(c)), c, rotation=45)
+        ax.set_yticks(range(len(c)), c)
+        ax.grid(False)
+        for i in range(len(c)):
+            for j in range(len(c)):
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8)
+        ax.set_title(f"Spearman ρ, {r['layer']}")
+    fig.tight_layout()
+    plt.show()
+
+
+def compare_criteria(model: nn.Module, scores: Mapping[str, Mapping[str, torch.Tensor]],
+                     train_split: Split, val_split: Split, *, ratios: Sequence[float],
+                     input_shape, layers: Iterable[str] | None = None, epochs: int = 2,
+                     lr: float = 1e-3, seed: int = 0, random_seeds: Sequence[int] = (0, 1, 2)
+                     ) -> dict:
+    """Shrink ``model`` (every layer in ``layers`` by the same ratio) with each criterion,
+    measure validation accuracy, fine-tune ``epochs`` on ``train_split``, measure again.
+
+    ``"random"`` is averaged over ``random_seeds`` (fresh random scores per seed; the min/max
+    over seeds are reported too). Returns ``{"ratios", "criteria", "dense", "before": {c: arr},
+    "after": {c: arr}, "random_after_min", "random_after_max", "params", "macs"}``; ``params``
+    and ``macs`` (per sample) depend only on the ratio. ``model`` is not modified.
+    """
+    _check_model(model)
+    _check_split(train_split, "train_split")
+    _check_split(val_split, "val_split")
+    names = _layers(model, layers)
+    rs = [check_sparsity(r, "ratios") for r in ratios]
+    if not rs:
+        raise ValueError("ratios must not be empty")
+    epochs = check_int(epochs, "epochs", lo=0)
+    check_number(lr, "lr", lo=0.0, lo_inclusive=False)
+    seeds = [check_int(s, "random_seeds", lo=0) for s in random_seeds]
+    if not seeds:
+        raise ValueError("random_seeds must not be empty")
+    crit = [c for c in CRITERIA if c in scores]
+    before = {c: np.zeros(len(rs)) for c in crit}
+    after = {c: np.zeros(len(rs)) for c in crit}
+    rmin, rmax = np.zeros(len(rs)), np.zeros(len(rs))
+    params, macs = np.zeros(len(rs), dtype=np.int64), np.zeros(len(rs), dtype=np.int64)
+    for i, r in enumerate(rs):
+        ratio = {n: r for n in names}
+        for c in crit:
+            runs = [scores[c]] if c != "random" else [random_scores(model, names, s) for s in seeds]
+            b, a = [], []
+            for sc in runs:
+                p = shrink_model(model, ratio, criterion={n: sc[n] for n in names})
+                b.append(accuracy(p, val_split))
+                train(p, train_split, epochs=epochs, lr=lr, seed=seed)
+                a.append(accuracy(p, val_split))
+            before[c][i], after[c][i] = np.mean(b), np.mean(a)
+            if c == "random":
+                rmin[i], rmax[i] = min(a), max(a)
+        summ = model_summary(p, input_shape)
+        params[i], macs[i] = summ["params"], summ["macs_dense"]
+    return {"ratios": np.array(rs), "criteria": crit, "dense": accuracy(model, val_split),
+            "before": before, "after": after, "random_after_min": rmin, "random_after_max": rmax,
+            "params": params, "macs": macs, "epochs": epochs, "layers": names}
+
+
+def render_comparison(result: dict, title: str = "") -> None:
+    """Table + two panels: val accuracy before / after fine-tuning versus the pruning ratio."""
+    import matplotlib.pyplot as plt
+    crit, rs = result["criteria"], result["ratios"]
+    print(f"{title} dense val acc {result['dense']:.4f}; ratio of neurons/filters removed in "
+          f"{', '.join(result['layers'])}; fine-tune {result['epochs']} epochs")
+    print("ratio  params   MACs   | " + " ".join(f"{c:>13s}" for c in crit) + "   (before → after)")
+    for i, r in enumerate(rs):
+        cells = " ".join(f"{result['before'][c][i]:.3f}→{result['after'][c][i]:.3f}" for c in crit)
+        print(f"{r:5.2f} {result['params'][i]:7d} {result['macs'][i]:7d} | {cells}")
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.4), sharey=True)
+    for ax, key in zip(axes, ("before", "after")):
+        for c in crit:
+            ax.plot(rs, result[key][c], "o-", label=c)
+        if key == "after" and "random" in crit:
+            ax.fill_between(rs, result["random_after_min"], result["random_after_max"],
+                            color="gray", alpha=0.2, label="random min–max")
+        ax.axhline(result["dense"], color="k", ls=":", lw=1, label="dense")
+        ax.set_xlabel("fraction of neurons/filters removed per layer")
+        ax.set_title(f"{title} val accuracy {key} fine-tuning")
+    axes[0].set_ylabel("validation accuracy")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    plt.show()
+
+
+@torch.no_grad()
+def _loss(model, split):
+    return evaluate(model, split)["loss"]
+
+
+def taylor_vs_removal(model: nn.Module, split: Split, layer: str) -> dict:
+    """Test of the Taylor approximation: for every structure ``j`` of ``layer``, the *measured*
+    loss change ``ΔL_j = L(model without j) − L(model)`` on ``split`` (structure removed with
+    :func:`zero_structures`) next to the first-order estimate ``|Σ w ∂L/∂w|``.
+
+    Returns ``{"layer", "taylor", "delta_loss", "spearman"}`` (Spearman between the Taylor score
+    and ``|ΔL|``). ``model`` is not modified.
+    """
+    _check_model(model)
+    _check_split(split)
+    names = _layers(model, [layer])
+    tay = taylor_scores(model, split, layers=names)[layer].detach().double().numpy()
+    c = len(tay)
+    base = _loss(model, split)
+    delta = np.zeros(c)
+    for j in range(c):
+        s = torch.ones(c)
+        s[j] = 0.0
+        m = zero_structures(model, {layer: 1.0 / c}, criterion={layer: s})
+        delta[j] = _loss(m, split) - base
+    return {"layer": layer, "taylor": tay, "delta_loss": delta,
+            "spearman": spearman(tay, np.abs(delta))}
+
+
+def render_taylor_check(result: dict) -> None:
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.0, 3.4))
+    ax.scatter(result["taylor"], result["delta_loss"], s=10)
+    lim = max(result["taylor"].max(), np.abs(result["delta_loss"]).max())
+    ax.plot([0, lim], [0, lim], "k:", lw=1, label="ΔL = Taylor")
+    ax.set_xlabel("Taylor score |Σ w·∂L/∂w|")
+    ax.set_ylabel("measured ΔL when removed")
+    ax.set_title(f"{result['layer']}: Spearman(Taylor, |ΔL|) = {result['spearman']:.2f}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    plt.show()
+
+
+class CriteriaExplorer:
+    """Everything the slider needs, computed once: the scores of every criterion (measured on
+    ``score_split``), the dense model's accuracy/params/MACs/bytes/energy on ``val_split``.
+
+    ``input_shape`` is one sample's shape, e.g. ``(64,)`` (MLP) or ``(1, 8, 8)`` (CNN).
+    """
+
+    def __init__(self, model: nn.Module, score_split: Split, val_split: Split, input_shape, *,
+                 seed: int = 0):
+        _check_model(model)
+        _check_split(score_split, "score_split")
+        _check_split(val_split, "val_split")
+        self.model = copy.deepcopy(model).eval()
+        self.val = val_split
+        self.input_shape = tuple(input_shape)
+        self.layers = list(structure_chains(self.model))
+        self.scores = criterion_scores(self.model, score_split, seed=seed)
+        self.dense = self._cost(self.model)
+
+    def _cost(self, m: nn.Module) -> dict:
+        summ = model_summary(m, self.input_shape)
+        return {"accuracy": accuracy(m, self.val), "params": summ["params"],
+                "macs": summ["macs_dense"], "bytes": model_storage(m)["total_bytes"],
+                "energy_pj": model_energy(m, (1, *self.input_shape))["per_sample_pj"]}
+
+
+def compute_criteria(ratio: float, criterion: str, layer: str, *, explorer: CriteriaExplorer
+                     ) -> dict:
+    """Remove the fraction ``ratio`` of the neurons/filters of ``layer`` (or of every hidden
+    layer when ``layer == "all"``) with the lowest ``criterion`` score, physically
+    (:func:`~pruninglab.pruning.shrink_model`, no fine-tuning), and report validation accuracy
+    and hardware cost of the dense smaller model: parameters, MACs per sample, fp32 bytes and
+    energy per sample (Horowitz 2014 table, :func:`~pruninglab.hardware.model_energy`).
+    """
+    if not isinstance(explorer, CriteriaExplorer):
+        raise TypeError(f"explorer must be a CriteriaExplorer, got {type(explorer).__name__}")
+    r = check_sparsity(ratio, "ratio")
+    check_choice(criterion, "criterion", CRITERIA)
+    check_choice(layer, "layer", tuple(explorer.layers) + ("all",))
+    names = explorer.layers if layer == "all" else [layer]
+    mods = dict(explorer.model.named_modules())
+    for n in names:
+        c = mods[n].weight.shape[0]
+        if n_to_prune(c, r) >= c:
+            raise ValueError(f"ratio={r:g} would remove all {c} outputs of {n!r}")
+    sc = explorer.scores[criterion]
+    pruned = shrink_model(explorer.model, {n: r for n in names}, criterion={n: sc[n] for n in names})
+    cost = explorer._cost(pruned)
+    focus = names[0]
+    s = sc[focus].detach().double().numpy()
+    kept = np.zeros(len(s), dtype=bool)
+    kept[np.argsort(s, kind="stable")[n_to_prune(len(s), r):]] = True
+    return {"ratio": r, "criterion": criterion, "layer": layer, "focus_layer": focus,
+            "removed": {n: n_to_prune(mods[n].weight.shape[0], r) for n in names},
+            "dense": dict(explorer.dense), **cost,
+            "scores": s, "kept": kept,
+            "rel": {k: cost[k] / explorer.dense[k] for k in ("params", "macs", "bytes", "energy_pj")}}
+
+
+def render_criteria(result: dict) -> None:
+    import matplotlib.pyplot as plt
+    d = result["dense"]
+    print(f"{result['criterion']}, ratio {result['ratio']:.2f} on {result['layer']}: removed "
+          + ", ".join(f"{n} {k}" for n, k in result["removed"].items()))
+    print(f"val accuracy {result['accuracy']:.4f} (dense {d['accuracy']:.4f}) | params "
+          f"{result['params']} / {d['params']} | MACs {result['macs']} / {d['macs']} | bytes "
+          f"{result['bytes']} / {d['bytes']} | energy {result['energy_pj'] / 1e6:.2f} / "
+          f"{d['energy_pj'] / 1e6:.2f} µJ")
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.3))
+    s, kept = result["scores"], result["kept"]
+    order = np.argsort(s, kind="stable")
+    x = np.arange(len(s))
+    axes[0].bar(x, s[order], color=np.where(kept[order], "tab:blue", "tab:red"), width=1.0)
+    axes[0].set_title(f"{result['focus_layer']}: sorted {result['criterion']} scores (red = removed)")
+    axes[0].set_xlabel("neuron / filter (sorted)")
+    labels = ["accuracy", "params", "MACs", "bytes", "energy"]
+    vals = [result["accuracy"] / d["accuracy"], *(result["rel"][k] for k in
+                                                  ("params", "macs", "bytes", "energy_pj"))]
+    axes[1].bar(labels, vals, color=["tab:green"] + ["tab:gray"] * 4)
+    axes[1].axhline(1.0, color="k", ls=":", lw=1)
+    axes[1].set_ylim(0, 1.1)
+    axes[1].set_title("relative to the dense model")
+    fig.tight_layout()
+    plt.show()

@@ -1,0 +1,319 @@
+"""Notebook-level glue for ``02_structured_pruning`` (neuron / filter / channel pruning).
+
+Every pruning primitive comes from the library: the structures to keep from
+:func:`pruninglab.pruning.structured_keep` (``L1`` / ``L2`` norm of each output row or filter,
+Li et al. 2017, or any score dict), the physically smaller model from
+:func:`~pruninglab.pruning.shrink_model`, the zero-masked model of the same shapes from
+:func:`~pruninglab.pruning.zero_structures`, the equal-parameter unstructured baseline from
+:func:`~pruninglab.pruning.compute_masks` + :func:`~pruninglab.pruning.fine_tune_`, MACs from
+:func:`pruninglab.hardware.layer_profile`, bytes from :func:`pruninglab.hardware.model_storage` and
+modeled energy (Horowitz 2014 table) from :func:`pruninglab.hardware.model_energy`.
+
+This module only (1) turns one *channel ratio* into per-layer ratios, (2) provides the
+``"random"`` baseline as seeded score dicts, (3) runs the sweep once (:func:`structured_sweep`)
+and (4) provides the ``compute_structured`` / ``render_structured`` pair for the slider.
+
+References
+----------
+* H. Li, A. Kadav, I. Durdanovic, H. Samet, H. P. Graf (2017), *Pruning Filters for Efficient
+  ConvNets*, ICLR — filter score ``Σ|W|`` (L1), remove whole filters *and* the next layer's
+  matching input channels, then retrain.
+* S. Han, J. Pool, J. Tran, W. Dally (2015), *Learning both Weights and Connections for Efficient
+  Neural Networks*, NeurIPS — unstructured magnitude pruning with retraining.
+* M. Horowitz (2014), *Computing's energy problem (and what we can do about it)*, ISSCC —
+  energy per operation / memory access used by :func:`pruninglab.hardware.model_energy`.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._validate import check_choice, check_int, check_number, check_sparsity
+from ..data import Split, load_digits
+from ..hardware import layer_profile, model_energy, model_storage
+from ..models import load_reference
+from ..pruning import (apply_masks_, compute_masks, count_nonzero, count_params, fine_tune_,
+                       shrink_model, structure_chains, zero_structures)
+from ..train import accuracy, train
+
+__all__ = ["CRITERIA", "METHODS", "RATIO_GRID", "input_shape_of", "uniform_ratios",
+           "criterion_scores", "structured_prune", "cost_summary", "equal_param_sparsity",
+           "unstructured_like", "structured_sweep", "compute_structured", "render_structured",
+           "to_numpy_dict", "from_numpy_dict"]
+
+CRITERIA = ("l1", "l2", "random")
+METHODS = CRITERIA + ("unstructured",)
+RATIO_GRID = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875)
+
+
+def _check_model(model) -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return model
+
+
+def input_shape_of(model: nn.Module, batch: int = 1) -> tuple[int, ...]:
+    """Input shape of one batch for the digits models: ``(batch, 64)`` for an MLP-like model whose
+    first layer is Linear, ``(batch, 1, 8, 8)`` when the first layer is a Conv2d."""
+    _check_model(model)
+    batch = check_int(batch, "batch", lo=1)
+    first = next((m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))), None)
+    if first is None:
+        raise ValueError("model has no Linear/Conv2d layer")
+    if isinstance(first, nn.Conv2d):
+        return (batch, first.in_channels, 8, 8)
+    return (batch, first.in_features)
+
+
+def uniform_ratios(model: nn.Module, ratio: float) -> dict[str, float]:
+    """``{layer: ratio}`` for every layer whose outputs can be removed (all hidden layers; the
+    classifier keeps its 10 outputs). Raises ``ValueError`` naming ``ratio`` if a layer would
+    lose all its outputs (``round(ratio · C) ≥ C``)."""
+    _check_model(model)
+    r = check_sparsity(ratio, "ratio")
+    chains = structure_chains(model)
+    mods = dict(model.named_modules())
+    for n in chains:
+        c = int(mods[n].weight.shape[0])
+        if int(np.floor(r * c + 0.5)) >= c:
+            raise ValueError(f"ratio={r:g} would remove all {c} outputs of layer {n!r}")
+    return {n: r for n in chains}
+
+
+def criterion_scores(model: nn.Module, criterion: str = "l1", seed: int = 0):
+    """What :func:`pruninglab.pruning.structured_keep` takes as ``criterion``: ``"l1"`` /
+    ``"l2"`` unchanged, or for ``"random"`` a dict ``{layer: uniform random scores}`` drawn
+    with ``torch.Generator().manual_seed(seed + i)`` for the ``i``-th shrinkable layer (a
+    reproducible *baseline* that ignores importance)."""
+    _check_model(model)
+    check_choice(criterion, "criterion", CRITERIA)
+    seed = check_int(seed, "seed", lo=0)
+    if criterion != "random":
+        return criterion
+    mods = dict(model.named_modules())
+    out = {}
+    for i, n in enumerate(structure_chains(model)):
+        g = torch.Generator().manual_seed(seed + i)
+        out[n] = torch.rand(int(mods[n].weight.shape[0]), generator=g, dtype=torch.float64)
+    return out
+
+
+def structured_prune(model: nn.Module, ratio: float, criterion: str = "l1", *, mode: str = "shrink",
+                     seed: int = 0) -> nn.Module:
+    """Remove ``round(ratio · C)`` outputs of every hidden layer, chosen by ``criterion``
+    (``"l1"``, ``"l2"`` or ``"random"``). ``mode="shrink"`` → :func:`shrink_model` (smaller
+    dense model), ``mode="zero"`` → :func:`zero_structures` (same shapes, removed units output
+    0). ``model`` is not changed."""
+    _check_model(model)
+    check_choice(mode, "mode", ("shrink", "zero"))
+    ratios = uniform_ratios(model, ratio)
+    crit = criterion_scores(model, criterion, seed)
+    fn = shrink_model if mode == "shrink" else zero_structures
+    return fn(model, ratios, criterion=crit)
+
+
+def to_numpy_dict(model: nn.Module) -> dict[str, dict[str, np.ndarray]]:
+    """``{layer: {"weights": W, "biases": b}}`` (float32 numpy copies, ``nn.Linear`` layout
+    ``(out, in)``) for every Linear layer — the dict format of seed item S3-C1."""
+    _check_model(model)
+    out = {}
+    for n, m in model.named_modules():
+        if isinstance(m, nn.Linear):
+            out[n] = {"weights": m.weight.detach().cpu().numpy().copy(),
+                      "biases": (m.bias.detach().cpu().numpy().copy() if m.bias is not None
+                                 else np.zeros(m.out_features, dtype=np.float32))}
+    if not out:
+        raise ValueError("model has no Linear layer")
+    return out
+
+
+def from_numpy_dict(model: nn.Module, params: Mapping[str, Mapping[str, np.ndarray]]) -> nn.Module:
+    """A copy of ``model`` whose Linear layers get ``params[layer]["weights"/"biases"]`` (shapes
+    must match; values are cast to the layer's dtype). ``model`` and ``params`` are unchanged."""
+    _check_model(model)
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict layer -> {{'weights', 'biases'}}, got {type(params).__name__}")
+    new = copy.deepcopy(model)
+    mods = dict(new.named_modules())
+    with torch.no_grad():
+        for n, d in params.items():
+            if n not in mods or not isinstance(mods[n], nn.Linear):
+                raise ValueError(f"params: {n!r} is not a Linear layer of the model")
+            m = mods[n]
+            w = torch.as_tensor(np.asarray(d["weights"]), dtype=m.weight.dtype)
+            if tuple(w.shape) != tuple(m.weight.shape):
+                raise ValueError(f"params[{n!r}]['weights'] has shape {tuple(w.shape)}, "
+                                 f"layer expects {tuple(m.weight.shape)}")
+            m.weight.copy_(w)
+            if m.bias is not None:
+                m.bias.copy_(torch.as_tensor(np.asarray(d["biases"]), dtype=m.bias.dtype))
+    return new
+
+
+def _weight_layers(model: nn.Module) -> dict[str, nn.Module]:
+    return {n: m for n, m in model.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d))}
+
+
+def cost_summary(model: nn.Module, input_shape=None, *, format: str = "dense") -> dict:
+    """Hardware-side numbers of one model for one sample:
+
+    ``params`` (all parameters, :func:`count_params`), ``weights`` (Linear/Conv2d weight
+    entries), ``nonzero_weights``, ``macs`` (dense MACs, :func:`layer_profile` — a dense engine
+    multiplies zeros too), ``bytes`` (:func:`model_storage` total in ``format``, fp32 values) and
+    ``energy_pj`` (:func:`model_energy` per sample, fp32; a sparse ``format`` assumes hardware
+    that skips zero weights)."""
+    _check_model(model)
+    shape = input_shape_of(model) if input_shape is None else input_shape
+    prof = layer_profile(model, shape)
+    batch = int(shape[0])
+    w = [m.weight.detach() for m in _weight_layers(model).values()]
+    return {"params": count_params(model),
+            "weights": int(sum(t.numel() for t in w)),
+            "nonzero_weights": int(sum(int((t != 0).sum()) for t in w)),
+            "macs": int(sum(r["macs"] for r in prof)) // batch,
+            "bytes": int(model_storage(model, 32, format)["total_bytes"]),
+            "energy_pj": float(model_energy(model, shape, 32, format=format)["per_sample_pj"])}
+
+
+def equal_param_sparsity(model: nn.Module, shrunk: nn.Module) -> dict[str, float]:
+    """Per-layer sparsity ``1 − weights(shrunk_l) / weights(model_l)`` so that unstructured
+    pruning of ``model`` keeps exactly as many weights in every layer as ``shrunk`` has."""
+    a, b = _weight_layers(_check_model(model)), _weight_layers(_check_model(shrunk))
+    if list(a) != list(b):
+        raise ValueError(f"shrunk must have the same layers as model, got {list(b)} vs {list(a)}")
+    return {n: 1.0 - b[n].weight.numel() / a[n].weight.numel() for n in a}
+
+
+def unstructured_like(model: nn.Module, shrunk: nn.Module) -> tuple[nn.Module, dict]:
+    """A copy of ``model`` pruned by per-layer magnitude (Han et al. 2015) to the same number of
+    weights per layer as ``shrunk``; returns ``(pruned_copy, masks)``."""
+    sp = equal_param_sparsity(model, shrunk)
+    masks = compute_masks(model, sp, scope="layer")
+    m = copy.deepcopy(model)
+    apply_masks_(m, masks)
+    return m, masks
+
+
+def _finetune(model: nn.Module, split: Split, masks, epochs: int, lr: float, seed: int):
+    if epochs == 0:
+        return
+    if masks is None:
+        train(model, split, epochs=epochs, lr=lr, seed=seed)
+    else:
+        fine_tune_(model, masks, split, epochs=epochs, lr=lr, seed=seed)
+    model.eval()
+
+
+def structured_sweep(model_name: str = "cnn", ratios: Sequence[float] = RATIO_GRID,
+                     methods: Sequence[str] = METHODS, *, epochs: int = 2, lr: float = 1e-3,
+                     seed: int = 0) -> dict:
+    """For every method and ratio: prune the reference model (structured: uniform channel
+    ``ratio`` on every hidden layer with the criterion; ``"unstructured"``: per-layer magnitude at
+    the *same weight count* as the L1-shrunk model), evaluate on the **validation** split, fine-tune
+    ``epochs`` (mask-enforced for unstructured), evaluate again. Costs from :func:`cost_summary`
+    (structured: dense format; unstructured: dense MACs plus CSR bytes / zero-skipping energy).
+    Heavy (seconds): call once and pass the result to :func:`compute_structured`."""
+    check_choice(model_name, "model_name", ("mlp", "cnn"))
+    for m in methods:
+        check_choice(m, "methods", METHODS)
+    if len(methods) == 0:
+        raise ValueError("methods must not be empty")
+    rs = [check_sparsity(r, "ratios") for r in ratios]
+    if not rs:
+        raise ValueError("ratios must not be empty")
+    epochs = check_int(epochs, "epochs", lo=0)
+    check_number(lr, "lr", lo=0.0, lo_inclusive=False)
+    images = model_name == "cnn"
+    tr, va = load_digits("train", images=images), load_digits("val", images=images)
+    base = load_reference(model_name)
+    for r in rs:
+        uniform_ratios(base, r)
+    shape = input_shape_of(base)
+    out = {"model": base, "model_name": model_name, "val": va, "ratios": np.array(rs),
+           "methods": tuple(methods), "epochs": epochs, "lr": lr, "seed": seed,
+           "dense_val": accuracy(base, va), "dense": cost_summary(base, shape)}
+    for meth in methods:
+        rows = []
+        for r in rs:
+            if meth == "unstructured":
+                m, masks = unstructured_like(base, structured_prune(base, r, "l1"))
+            else:
+                m, masks = structured_prune(base, r, meth, seed=seed), None
+            row = {"val_pruned": accuracy(m, va)}
+            _finetune(m, tr, masks, epochs, lr, seed)
+            row["val_finetuned"] = accuracy(m, va)
+            row.update(cost_summary(m, shape))
+            if meth == "unstructured":
+                sp = cost_summary(m, shape, format="csr")
+                row.update({"csr_bytes": sp["bytes"], "sparse_energy_pj": sp["energy_pj"]})
+            rows.append(row)
+        out[meth] = {k: np.array([row[k] for row in rows]) for k in rows[0]}
+    return out
+
+
+def compute_structured(ratio: float, criterion: str, sweep: dict) -> dict:
+    """Slider callback. Live (exact, fast): shrink the reference model at ``ratio`` with
+    ``criterion``, validation accuracy *without* fine-tuning, params / dense MACs / fp32 bytes /
+    modeled energy, and the same for the equal-weight-count unstructured model (dense MACs, CSR
+    bytes, zero-skipping energy). From ``sweep`` (nearest ratio of the grid, reported as
+    ``grid_ratio``): accuracy after the sweep's fine-tuning."""
+    if not isinstance(sweep, dict) or "ratios" not in sweep or "model" not in sweep:
+        raise TypeError("sweep must be the dict returned by structured_sweep")
+    check_choice(criterion, "criterion", tuple(m for m in sweep["methods"] if m in CRITERIA))
+    base, va = sweep["model"], sweep["val"]
+    shrunk = structured_prune(base, ratio, criterion, seed=sweep["seed"])
+    r = float(ratio)
+    i = int(np.argmin(np.abs(sweep["ratios"] - r)))
+    shape = input_shape_of(base)
+    res = {"ratio": r, "criterion": criterion, "grid_ratio": float(sweep["ratios"][i]),
+           "dense_val": sweep["dense_val"], "dense": sweep["dense"],
+           "val_pruned": accuracy(shrunk, va),
+           "val_finetuned": float(sweep[criterion]["val_finetuned"][i]),
+           "epochs": sweep["epochs"], "curves": sweep}
+    res.update(cost_summary(shrunk, shape))
+    unst, _ = unstructured_like(base, shrunk if criterion == "l1" else structured_prune(base, r, "l1"))
+    u = cost_summary(unst, shape, format="csr")
+    res["unstructured"] = {"val_pruned": accuracy(unst, va), "nonzero_weights": u["nonzero_weights"],
+                           "macs_dense": cost_summary(unst, shape)["macs"], "csr_bytes": u["bytes"],
+                           "sparse_energy_pj": u["energy_pj"]}
+    if "unstructured" in sweep:
+        res["unstructured"]["val_finetuned"] = float(sweep["unstructured"]["val_finetuned"][i])
+    return res
+
+
+def render_structured(r: dict) -> None:
+    """Print a short summary and draw accuracy vs ratio (left) and dense MACs / bytes (right)."""
+    import matplotlib.pyplot as plt
+    d, u, c = r["dense"], r["unstructured"], r["curves"]
+    print(f"{r['criterion']} ratio {r['ratio']:.3f}: val acc {r['val_pruned']:.4f} (no fine-tune), "
+          f"{r['val_finetuned']:.4f} after {r['epochs']} ep. (grid {r['grid_ratio']:.3f}); "
+          f"dense {r['dense_val']:.4f}")
+    print(f"  structured : params {r['params']} / {d['params']}, MACs {r['macs']} / {d['macs']}, "
+          f"{r['bytes']} B, {r['energy_pj'] / 1e6:.3f} µJ/sample")
+    print(f"  unstructured (same #weights): MACs on dense HW {u['macs_dense']}, CSR {u['csr_bytes']} B, "
+          f"{u['sparse_energy_pj'] / 1e6:.3f} µJ/sample only on zero-skipping HW")
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    x = c["ratios"]
+    for meth in c["methods"]:
+        a1.plot(x, c[meth]["val_finetuned"], "o-", label=f"{meth} + {c['epochs']} ep.")
+    a1.plot(x, c[r["criterion"]]["val_pruned"], "k:", label=f"{r['criterion']}, no fine-tune")
+    a1.axvline(r["ratio"], color="k", lw=0.8)
+    a1.set_xlabel("channel ratio removed (unstructured: same #weights)")
+    a1.set_ylabel("validation accuracy")
+    a1.legend(fontsize=7)
+    a2.plot(x, c[r["criterion"]]["macs"] / 1e3, "o-", label="structured: dense MACs")
+    if "unstructured" in c:
+        a2.plot(x, c["unstructured"]["macs"] / 1e3, "s-", label="unstructured: dense MACs")
+        a2.plot(x, c["unstructured"]["csr_bytes"] / 1e3, "s--", label="unstructured: CSR kB")
+    a2.plot(x, c[r["criterion"]]["bytes"] / 1e3, "o--", label="structured: kB")
+    a2.axvline(r["ratio"], color="k", lw=0.8)
+    a2.set_xlabel("channel ratio removed")
+    a2.set_ylabel("kMACs / kB per sample")
+    a2.legend(fontsize=7)
+    fig.tight_layout()
+    plt.show()
+    plt.close(fig)

@@ -1,0 +1,168 @@
+"""pruninglab.labs.criteria: criterion scores, rank correlation, comparison sweep, slider UI."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from pruninglab.data import Split
+from pruninglab.labs import criteria as C
+from pruninglab.ui import dropdown, slider_ui, sparsity_slider
+
+
+def _tiny():
+    """2 → 4 ReLU → 2 with hand-set weights (scores known exactly, see notebook 03)."""
+    m = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2))
+    with torch.no_grad():
+        m[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, -1.0], [1.0, 1.0], [0.0, 0.0]]))
+        m[0].bias.copy_(torch.tensor([0.0, 0.0, 0.0, 0.125]))
+        m[2].weight.copy_(torch.tensor([[1.0, 0.0, -1.0, 0.5], [-1.0, 0.0, 1.0, 0.5]]))
+        m[2].bias.zero_()
+    data = Split("train", torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]]),
+                 torch.tensor([0, 1, 1, 0]))
+    return m, data
+
+
+def test_criterion_scores_exact_on_tiny_network():
+    m, data = _tiny()
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    sc = C.criterion_scores(m, data)
+    assert set(sc) == set(C.CRITERIA)
+    assert sc["apoz"]["0"].tolist() == [0.5, 0.0, 0.75, 1.0]          # 1 − APoZ
+    assert sc["mean"]["0"].tolist() == [0.5, 0.0, 1.0, 0.125]
+    assert sc["l1"]["0"].tolist() == [1.0, 1.0, 2.0, 0.0]
+    sig = 1 / (1 + math.exp(2))
+    expected = torch.tensor([math.tanh(1) / 4, 0.0, (1 - 6 * sig) / 4, 0.0])
+    assert torch.allclose(sc["taylor"]["0"], expected, atol=1e-6)
+    assert sc["taylor"]["0"][1] == 0                  # dead unit: no gradient at all
+    assert abs(float(sc["taylor"]["0"][3])) < 1e-7    # cancels in the softmax (up to rounding)
+    assert all(torch.equal(before[k], v) for k, v in m.state_dict().items())   # not mutated
+    again = C.criterion_scores(m, data)
+    assert torch.equal(again["random"]["0"], sc["random"]["0"])                # seeded
+    assert not torch.equal(C.criterion_scores(m, data, seed=1)["random"]["0"], sc["random"]["0"])
+
+
+def test_spearman_exact_values_and_ties():
+    assert C.spearman(np.array([1.0, 2.0, 3.0, 4.0]), np.array([10.0, 20.0, 30.0, 40.0])) == pytest.approx(1.0)
+    assert C.spearman(np.array([1.0, 2.0, 3.0, 4.0]), np.array([4.0, 3.0, 2.0, 1.0])) == pytest.approx(-1.0)
+    # monotone but non-linear: Spearman is 1 where Pearson is not
+    assert C.spearman(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 10.0, 1000.0])) == pytest.approx(1.0)
+    # ties get average ranks: ranks a = [1.5, 1.5, 3], b = [1, 2, 3] → ρ = 0.8660…
+    assert C.spearman(np.array([0.0, 0.0, 1.0]), np.array([1.0, 2.0, 3.0])) == pytest.approx(math.sqrt(3) / 2)
+    assert math.isnan(C.spearman(np.ones(3), np.arange(3.0)))
+
+
+def test_rank_correlations_matrix(mlp, digits):
+    sc = C.criterion_scores(mlp, digits["train"])
+    r = C.rank_correlations(sc, "fc1")
+    m = r["matrix"]
+    assert m.shape == (5, 5) and np.allclose(np.diag(m), 1.0) and np.allclose(m, m.T)
+    i, j = r["criteria"].index("apoz"), r["criteria"].index("mean")
+    assert m[i, j] > 0.5                      # both measure how much a unit fires
+    assert abs(m[r["criteria"].index("random"), i]) < 0.3
+
+
+def test_bad_inputs_name_the_argument(mlp, digits):
+    with pytest.raises(TypeError, match="model"):
+        C.criterion_scores("mlp", digits["train"])
+    with pytest.raises(TypeError, match="split"):
+        C.criterion_scores(mlp, digits["train"].x)
+    with pytest.raises(ValueError, match="split"):
+        C.criterion_scores(mlp, digits["test"])                   # never decide on test
+    with pytest.raises(ValueError, match="layers"):
+        C.criterion_scores(mlp, digits["train"], layers=["fc3"])  # the classifier
+    with pytest.raises(ValueError, match="same length"):
+        C.spearman(np.arange(3.0), np.arange(4.0))
+    with pytest.raises(TypeError, match="a must"):
+        C.spearman([1, 2, 3], np.arange(3.0))
+    with pytest.raises(ValueError, match="ratios"):
+        C.compare_criteria(mlp, {}, digits["train"], digits["val"], ratios=[1.0], input_shape=(64,))
+    with pytest.raises(ValueError, match="criteria"):
+        C.rank_correlations({"l1": {}}, "fc1", criteria=["apoz"])
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    from pruninglab.data import load_digits
+    from pruninglab.models import load_reference
+    return C.CriteriaExplorer(load_reference("mlp"), load_digits("train"), load_digits("val"), (64,))
+
+
+def test_compute_criteria_exact_costs(explorer):
+    before = {k: v.clone() for k, v in explorer.model.state_dict().items()}
+    r = C.compute_criteria(0.5, "l1", "fc1", explorer=explorer)
+    # fc1 keeps 128 of 256 units: fc1 64·128 + 128, fc2 128·128 + 128, fc3 128·10 + 10
+    assert r["removed"] == {"fc1": 128}
+    assert r["params"] == 64 * 128 + 128 + 128 * 128 + 128 + 128 * 10 + 10
+    assert r["macs"] == 64 * 128 + 128 * 128 + 128 * 10
+    assert r["bytes"] == 4 * r["params"]
+    assert r["dense"]["params"] == 50826 and r["dense"]["macs"] == 50432
+    assert int(r["kept"].sum()) == 128 and r["kept"].shape == (256,)
+    # kept units are exactly the 128 with the largest scores
+    assert r["scores"][r["kept"]].min() >= r["scores"][~r["kept"]].max()
+    assert 0.0 <= r["accuracy"] <= 1.0
+    assert all(torch.equal(before[k], v) for k, v in explorer.model.state_dict().items())
+    z = C.compute_criteria(0.0, "apoz", "all", explorer=explorer)
+    assert z["accuracy"] == pytest.approx(r["dense"]["accuracy"]) and z["rel"]["params"] == 1.0
+
+
+def test_compute_criteria_dead_units_are_free(explorer):
+    dead = int((explorer.scores["apoz"]["fc1"] == 0).sum())
+    assert dead > 0
+    r = C.compute_criteria(dead / 256, "apoz", "fc1", explorer=explorer)
+    assert r["removed"] == {"fc1": dead}
+    assert r["accuracy"] == pytest.approx(r["dense"]["accuracy"])
+
+
+def test_compute_criteria_bad_inputs(explorer):
+    with pytest.raises(ValueError, match="ratio"):
+        C.compute_criteria(1.0, "l1", "fc1", explorer=explorer)
+    with pytest.raises(ValueError, match="criterion"):
+        C.compute_criteria(0.5, "apoz2", "fc1", explorer=explorer)
+    with pytest.raises(ValueError, match="layer"):
+        C.compute_criteria(0.5, "l1", "fc3", explorer=explorer)
+    with pytest.raises(TypeError, match="explorer"):
+        C.compute_criteria(0.5, "l1", "fc1", explorer=None)
+
+
+def test_compare_criteria_small_sweep(mlp, digits):
+    sc = C.criterion_scores(mlp, digits["train"])
+    before = {k: v.clone() for k, v in mlp.state_dict().items()}
+    res = C.compare_criteria(mlp, sc, digits["train"], digits["val"], ratios=[0.0, 0.5],
+                             input_shape=(64,), epochs=0, random_seeds=(0,))
+    assert res["criteria"] == list(C.CRITERIA)
+    for c in C.CRITERIA:           # ratio 0: nothing removed, no training → dense accuracy
+        assert res["before"][c][0] == pytest.approx(res["dense"])
+        assert res["after"][c][0] == pytest.approx(res["before"][c][0])
+    assert res["params"].tolist() == [50826, 64 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10]
+    assert all(torch.equal(before[k], v) for k, v in mlp.state_dict().items())
+
+
+def test_taylor_vs_removal_tiny():
+    m, data = _tiny()
+    r = C.taylor_vs_removal(m, data, "0")
+    # units 1 (dead) and 3 (shifts both logits equally) change nothing when removed
+    assert r["delta_loss"][1] == pytest.approx(0.0, abs=1e-7)
+    assert r["delta_loss"][3] == pytest.approx(0.0, abs=1e-7)
+    assert r["delta_loss"][0] > 0 and r["delta_loss"][2] > 0
+
+
+def test_slider_ui_drives_compute(explorer):
+    import matplotlib
+    matplotlib.use("Agg")
+    ui = slider_ui(lambda ratio, criterion, layer: C.compute_criteria(ratio, criterion, layer, explorer=explorer),
+                   None,
+                   ratio=sparsity_slider(0.25, hi=0.9, step=0.05),
+                   criterion=dropdown(C.CRITERIA, "l1"),
+                   layer=dropdown(["fc1", "fc2", "all"], "fc1"))
+    assert ui.result["removed"] == {"fc1": 64}
+    ui.children[0].value = 0.5
+    assert ui.result["removed"] == {"fc1": 128} and ui.result["ratio"] == 0.5
+    ui.children[2].value = "all"
+    assert ui.result["removed"] == {"fc1": 128, "fc2": 64}
+    p_l1 = ui.result["accuracy"]
+    ui.children[1].value = "random"
+    assert ui.result["criterion"] == "random" and ui.result["params"] == C.compute_criteria(
+        0.5, "l1", "all", explorer=explorer)["params"]
+    assert ui.result["accuracy"] != p_l1

@@ -1,0 +1,166 @@
+"""Tests for pruninglab.labs.fundamentals (notebook 01)."""
+import copy
+
+import ipywidgets as w
+import pytest
+import torch
+from torch import nn
+
+from pruninglab.labs import fundamentals as F
+from pruninglab.ui import dropdown, float_slider, slider_ui, sparsity_slider
+
+
+def _tiny():
+    """Linear(3 -> 2) followed by Linear(2 -> 2) with hand-picked weights."""
+    m = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 2))
+    with torch.no_grad():
+        m[0].weight.copy_(torch.tensor([[0.1, -0.5, 0.2], [1.0, -0.05, 0.3]]))
+        m[2].weight.copy_(torch.tensor([[0.4, -0.01], [0.0, 2.0]]))
+    return m
+
+
+def _state(m):
+    return {k: v.clone() for k, v in m.state_dict().items()}
+
+
+def _same(a, b):
+    return all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_threshold_masks_exact_values_all_modes():
+    m = _tiny()
+    before = _state(m)
+    a = F.threshold_masks(m, 0.2, "absolute")
+    assert a["0"].tolist() == [[False, True, True], [True, False, True]]
+    assert a["2"].tolist() == [[True, False], [False, True]]
+    # 0.3 * max|W|: layer 0 -> 0.3, layer 2 -> 0.6
+    r = F.threshold_masks(m, 0.3, "fraction_of_max")
+    assert r["0"].tolist() == [[False, True, False], [True, False, True]]
+    assert r["2"].tolist() == [[False, False], [False, True]]
+    s = F.threshold_masks(m, 1.0, "times_std")
+    std0 = float(m[0].weight.detach().std())
+    assert s["0"].tolist() == (m[0].weight.abs() >= std0).tolist()
+    assert _same(before, _state(m))                       # pure
+
+
+def test_threshold_masks_reference_scale():
+    m = _tiny()
+    ref = copy.deepcopy(m)
+    with torch.no_grad():
+        ref[0].weight.mul_(10)                            # max 10 -> threshold 0.5*10 = 5
+    out = F.threshold_masks(m, 0.5, "fraction_of_max", reference=ref)
+    assert int(out["0"].sum()) == 0
+
+
+def test_hardware_cost_exact_counts(mlp):
+    hc = F.hardware_cost(mlp)
+    assert hc["params"] == 64 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
+    assert hc["macs"] == 64 * 256 + 256 * 128 + 128 * 10
+    assert hc["dense_bytes"] == 4 * hc["params"]
+    assert hc["nonzero_macs"] == hc["macs"]               # the reference has no exact zeros
+
+
+def test_bad_inputs_name_the_argument(mlp, digits):
+    with pytest.raises(ValueError, match="value"):
+        F.threshold_masks(mlp, -0.1)
+    with pytest.raises(ValueError, match="mode"):
+        F.threshold_masks(mlp, 0.1, "percentile")
+    with pytest.raises(TypeError, match="model"):
+        F.threshold_masks("mlp", 0.1)
+    with pytest.raises(TypeError, match="split"):
+        F.compute_threshold(0.1, mlp, "val")
+    with pytest.raises(ValueError, match="norm"):
+        F.compute_structured(0.5, "l3", mlp, digits["val"])
+    with pytest.raises(ValueError, match="ratio"):
+        F.compute_structured(1.0, "l1", mlp, digits["val"])
+    with pytest.raises(ValueError, match="sparsity"):
+        F.compute_criteria(1.2, mlp, digits["val"])
+    with pytest.raises(ValueError, match="sparsities"):
+        F.criteria_sweep(mlp, digits["val"], sparsities=())
+    with pytest.raises(ValueError, match="q"):
+        F.iterative_threshold_prune(mlp, -1.0, digits["train"])
+    with pytest.raises(TypeError, match="sweep"):
+        F.compute_design(1.0, mlp, digits["val"], sweep=None)
+
+
+def test_compute_threshold_counts_and_purity(mlp, digits):
+    before = _state(mlp)
+    r = F.compute_threshold(0.05, mlp, digits["val"])
+    kept = sum(int((m.weight.abs() >= 0.05).sum()) for m in (mlp.fc1, mlp.fc2, mlp.fc3))
+    biases = 256 + 128 + 10
+    assert r["nonzeros"] == kept + biases
+    assert r["nonzero_macs"] == kept
+    assert r["layer_sparsity"]["fc1"] == pytest.approx(float((mlp.fc1.weight.abs() < 0.05).float().mean()))
+    assert _same(before, _state(mlp))
+    r0 = F.compute_threshold(0.0, mlp, digits["val"])
+    assert r0["sparsity"] == 0.0 and r0["csr_bytes"] > r0["dense_bytes"]
+
+
+def test_compute_structured_shrinks(mlp, digits):
+    before = _state(mlp)
+    r = F.compute_structured(0.5, "l1", mlp, digits["val"])
+    assert r["widths"] == {"fc1": 128, "fc2": 64, "fc3": 10}
+    assert r["params"] == 64 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
+    assert r["macs"] == 64 * 128 + 128 * 64 + 64 * 10
+    assert r["dense_bytes"] == 4 * r["params"]
+    assert _same(before, _state(mlp))
+
+
+def test_criteria_sweep_magnitude_beats_random(mlp, digits):
+    sw = F.criteria_sweep(mlp, digits["val"], sparsities=(0.0, 0.7))
+    assert sw["layer_magnitude"][0] == sw["random"][0]        # nothing pruned
+    assert sw["layer_magnitude"][1] > sw["random"][1] + 0.2
+    assert sw["structured_params"][0] == sw["dense_params"]
+    assert sw["structured_sparsity"][1] > 0.7                 # 70 % of neurons removes > 70 % of weights
+
+
+def test_iterative_threshold_prune_enforces_masks(mlp, digits):
+    before = _state(mlp)
+    new, masks, hist = F.iterative_threshold_prune(mlp, 1.5, digits["train"], rounds=2, epochs=1)
+    assert [h["round"] for h in hist] == [1, 2]
+    assert hist[0]["sparsity"] < hist[1]["sparsity"]
+    for name, m in masks.items():
+        assert torch.all(getattr(new, name).weight[~m] == 0)
+    assert _same(before, _state(mlp))
+
+
+def test_threshold_slider_changes_result(mlp, digits):
+    ui = slider_ui(F.compute_threshold, None,
+                   threshold=float_slider(0.0, 0.0, 0.3, 0.01, "threshold"),
+                   model=w.fixed(mlp), split=w.fixed(digits["val"]),
+                   mode=dropdown(F.THRESHOLD_MODES))
+    assert ui.result["sparsity"] == 0.0
+    ui.children[0].value = 0.1
+    r = ui.result
+    assert r["threshold"] == pytest.approx(0.1)
+    assert r["sparsity"] == pytest.approx(
+        sum(int((m.weight.abs() < 0.1).sum()) for m in (mlp.fc1, mlp.fc2, mlp.fc3))
+        / (64 * 256 + 256 * 128 + 128 * 10))
+    ui.children[1].value = "fraction_of_max"
+    assert ui.result["mode"] == "fraction_of_max"
+    assert ui.result["sparsity"] < r["sparsity"]              # 0.1·max|W| ≈ 0.03-0.05 < 0.1
+
+
+def test_structured_slider_and_norm_dropdown(mlp, digits):
+    ui = slider_ui(F.compute_structured, None, ratio=sparsity_slider(0.25),
+                   norm=dropdown(["l1", "l2"]), model=w.fixed(mlp), split=w.fixed(digits["val"]))
+    assert ui.result["widths"]["fc1"] == 192
+    ui.children[0].value = 0.75
+    assert ui.result["widths"] == {"fc1": 64, "fc2": 32, "fc3": 10}
+    a1 = ui.result["accuracy"]
+    ui.children[1].value = "l2"
+    assert ui.result["norm"] == "l2"
+    assert ui.result["params"] == 64 * 64 + 64 + 64 * 32 + 32 + 32 * 10 + 10
+    assert 0.0 <= a1 <= 1.0
+
+
+def test_design_slider(mlp, digits):
+    sw = F.design_sweep(mlp, digits["train"], digits["val"], qs=(0.5, 2.0), rounds=2, epochs=1)
+    ui = slider_ui(F.compute_design, None, q=float_slider(0.5, 0.0, 3.0, 0.05, "q"),
+                   model=w.fixed(mlp), split=w.fixed(digits["val"]), sweep=w.fixed(sw))
+    assert ui.result["q_used"] == 0.5
+    ui.children[0].value = 1.9
+    r = ui.result
+    assert r["q_used"] == 2.0 and r["q"] == pytest.approx(1.9)
+    assert r["oneshot_sparsity"] > 0.9
+    assert r["iter_acc"] > r["oneshot_acc"]                 # fine-tuning recovers at high q

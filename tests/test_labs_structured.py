@@ -1,0 +1,157 @@
+"""Tests for pruninglab.labs.structured (notebook 02_structured_pruning)."""
+import copy
+
+import ipywidgets as w
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from pruninglab.labs import structured as S
+from pruninglab.models import load_reference
+from pruninglab.ui import dropdown, float_slider, slider_ui
+
+
+@pytest.fixture(scope="module")
+def cnn():
+    return load_reference("cnn")
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    # small and fast: two ratios, no fine-tuning
+    return S.structured_sweep("cnn", ratios=(0.0, 0.5), epochs=0)
+
+
+def test_uniform_ratios_and_shapes(cnn):
+    assert S.uniform_ratios(cnn, 0.5) == {"conv1": 0.5, "conv2": 0.5, "conv3": 0.5}
+    small = S.structured_prune(cnn, 0.5, "l1")
+    assert tuple(small.conv1.weight.shape) == (8, 1, 3, 3)
+    assert tuple(small.conv2.weight.shape) == (16, 8, 3, 3)
+    assert tuple(small.conv3.weight.shape) == (32, 16, 3, 3)
+    assert tuple(small.bn3.weight.shape) == (32,)
+    assert tuple(small.fc.weight.shape) == (10, 128)
+    assert tuple(cnn.conv1.weight.shape) == (16, 1, 3, 3)   # input unchanged
+
+
+def test_shrink_equals_zero_mode(cnn):
+    x = torch.randn(7, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    for crit in S.CRITERIA:
+        a = S.structured_prune(cnn, 0.375, crit, seed=3)
+        b = S.structured_prune(cnn, 0.375, crit, mode="zero", seed=3)
+        with torch.no_grad():
+            assert torch.allclose(a(x), b(x), atol=1e-5)
+    # random criterion differs from l1 and depends on the seed
+    k_l1 = S.structured_prune(cnn, 0.5, "l1").conv1.weight
+    k_r0 = S.structured_prune(cnn, 0.5, "random", seed=0).conv1.weight
+    k_r1 = S.structured_prune(cnn, 0.5, "random", seed=1).conv1.weight
+    assert not torch.equal(k_l1, k_r0) and not torch.equal(k_r0, k_r1)
+
+
+def test_cost_summary_exact(cnn):
+    c = S.cost_summary(cnn)
+    # conv1 64·16·9, conv2 64·32·16·9, conv3 16·64·32·9, fc 10·256
+    assert c["macs"] == 64 * 16 * 9 + 64 * 32 * 16 * 9 + 16 * 64 * 32 * 9 + 2560
+    assert c["weights"] == 16 * 9 + 32 * 16 * 9 + 64 * 32 * 9 + 2560
+    assert c["nonzero_weights"] == c["weights"]
+    s = S.cost_summary(S.structured_prune(cnn, 0.5, "l1"))
+    assert s["macs"] == 64 * 8 * 9 + 64 * 16 * 8 * 9 + 16 * 32 * 16 * 9 + 1280
+    assert s["bytes"] < c["bytes"] and s["energy_pj"] < c["energy_pj"]
+    mlp = load_reference("mlp")
+    assert S.cost_summary(mlp)["macs"] == 64 * 256 + 256 * 128 + 128 * 10
+    assert S.input_shape_of(mlp, 4) == (4, 64) and S.input_shape_of(cnn) == (1, 1, 8, 8)
+
+
+def test_unstructured_like_equal_counts(cnn):
+    small = S.structured_prune(cnn, 0.5, "l1")
+    sp = S.equal_param_sparsity(cnn, small)
+    assert sp["conv2"] == pytest.approx(0.75)
+    m, masks = S.unstructured_like(cnn, small)
+    for n in ("conv1", "conv2", "conv3", "fc"):
+        assert int(masks[n].sum()) == getattr(small, n).weight.numel()
+        assert int((getattr(m, n).weight != 0).sum()) == getattr(small, n).weight.numel()
+    assert int((cnn.conv2.weight == 0).sum()) == 0      # original untouched
+
+
+def test_numpy_dict_roundtrip():
+    mlp = load_reference("mlp")
+    d = S.to_numpy_dict(mlp)
+    assert set(d) == {"fc1", "fc2", "fc3"} and d["fc1"]["weights"].shape == (256, 64)
+    d["fc1"]["weights"][:] = 0
+    assert float(mlp.fc1.weight.detach().abs().sum()) > 0       # copies, not views
+    m2 = S.from_numpy_dict(mlp, d)
+    assert float(m2.fc1.weight.detach().abs().sum()) == 0 and float(mlp.fc1.weight.detach().abs().sum()) > 0
+    with pytest.raises(ValueError, match="weights"):
+        S.from_numpy_dict(mlp, {"fc1": {"weights": np.zeros((3, 3)), "biases": np.zeros(3)}})
+    with pytest.raises(ValueError, match="fc9"):
+        S.from_numpy_dict(mlp, {"fc9": d["fc1"]})
+    with pytest.raises(TypeError, match="params"):
+        S.from_numpy_dict(mlp, [1, 2])
+
+
+def test_bad_inputs(cnn, sweep):
+    with pytest.raises(ValueError, match="ratio"):
+        S.uniform_ratios(cnn, 1.0)
+    with pytest.raises(ValueError, match="ratio"):
+        S.uniform_ratios(cnn, 0.98)          # round(0.98·16) = 16: all of conv1
+    with pytest.raises(TypeError, match="ratio"):
+        S.structured_prune(cnn, "half")
+    with pytest.raises(ValueError, match="criterion"):
+        S.structured_prune(cnn, 0.5, "l3")
+    with pytest.raises(ValueError, match="mode"):
+        S.structured_prune(cnn, 0.5, "l1", mode="delete")
+    with pytest.raises(TypeError, match="model"):
+        S.cost_summary("cnn")
+    with pytest.raises(ValueError, match="model_name"):
+        S.structured_sweep("resnet")
+    with pytest.raises(ValueError, match="methods"):
+        S.structured_sweep("cnn", methods=("l1", "taylor"))
+    with pytest.raises(ValueError, match="epochs"):
+        S.structured_sweep("cnn", epochs=-1)
+    with pytest.raises(TypeError, match="sweep"):
+        S.compute_structured(0.5, "l1", {"x": 1})
+    with pytest.raises(ValueError, match="criterion"):
+        S.compute_structured(0.5, "unstructured", sweep)
+    with pytest.raises(ValueError, match="ratio"):
+        S.compute_structured(-0.1, "l1", sweep)
+
+
+def test_sweep_and_compute_exact(sweep):
+    assert list(sweep["ratios"]) == [0.0, 0.5]
+    d = sweep["dense"]
+    l1 = sweep["l1"]
+    assert l1["macs"][0] == d["macs"] and l1["macs"][1] == 153344
+    # no fine-tuning: before == after, and ratio 0 reproduces the dense accuracy for every method
+    for meth in S.METHODS:
+        np.testing.assert_array_equal(sweep[meth]["val_pruned"], sweep[meth]["val_finetuned"])
+        assert sweep[meth]["val_pruned"][0] == pytest.approx(sweep["dense_val"])
+    u = sweep["unstructured"]
+    assert u["macs"][1] == d["macs"] and u["nonzero_weights"][1] == l1["weights"][1]
+    r = S.compute_structured(0.5, "l1", sweep)
+    assert r["macs"] == 153344 and r["params"] == int(l1["params"][1])
+    assert r["val_pruned"] == pytest.approx(float(l1["val_pruned"][1]))
+    assert r["unstructured"]["macs_dense"] == d["macs"]
+    assert r["unstructured"]["nonzero_weights"] == int(l1["weights"][1])
+    assert r["grid_ratio"] == 0.5
+    r2 = S.compute_structured(0.125, "l1", sweep)
+    assert r2["grid_ratio"] == 0.0 and r2["macs"] == 461888
+
+
+def test_compute_does_not_mutate(sweep):
+    before = copy.deepcopy(sweep["model"].state_dict())
+    S.compute_structured(0.625, "random", sweep)
+    after = sweep["model"].state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_slider_ui_updates(sweep):
+    ui = slider_ui(S.compute_structured, None,
+                   ratio=float_slider(0.5, 0.0, 0.875, 0.125, "ratio"),
+                   criterion=dropdown(S.CRITERIA, "l1", "criterion"), sweep=w.fixed(sweep))
+    assert ui.result["macs"] == 153344
+    ui.children[0].value = 0.0
+    assert ui.result["macs"] == sweep["dense"]["macs"] and ui.result["ratio"] == 0.0
+    ui.children[0].value = 0.5
+    ui.children[1].value = "random"
+    assert ui.result["criterion"] == "random" and ui.result["macs"] == 153344
+    assert ui.result["val_pruned"] == pytest.approx(float(sweep["random"]["val_pruned"][1]))

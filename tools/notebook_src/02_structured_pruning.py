@@ -1,0 +1,774 @@
+# %% [markdown]
+# # 02 · Structured pruning: removing neurons, filters and channels for real
+#
+# Unstructured pruning (notebook 01) sets individual weights to zero: the tensors keep their shapes,
+# and a dense matrix engine still multiplies every zero. **Structured pruning** removes whole
+# *structures* — a neuron (one output row of a Linear weight, plus its bias and the matching *input
+# column* of the next layer) or a filter (one output channel of a Conv2d, plus its BatchNorm entries and
+# the matching *input channel* of the next layer). Done right, the result is a smaller **dense** model
+# that is faster on any hardware.
+#
+# **Learning goals**
+#
+# 1. Tell apart a *zero mask* (same shapes, same dense work) from a *physical shrink* (smaller matrices).
+# 2. Remove a neuron/filter consistently: weight rows, bias, BatchNorm, and the next layer's inputs — and
+#    check that the shrunk model computes exactly what the masked model computes.
+# 3. Compare filter-selection criteria (L1, L2 — Li et al. 2017 — and random) by measurement on the
+#    **validation** split, before and after a short fine-tune.
+# 4. Compare structured and unstructured pruning at an equal number of weights: accuracy versus dense
+#    MACs, bytes, modeled energy and measured latency.
+#
+# **Seed items in this notebook:** S0-C1, S3-C1, S2-C3 — three "structured pruning" coding answers that
+# turn out not to be structured pruning.
+#
+# Models: the reference digits MLP (64 → 256 → 128 → 10, `fc1`, `fc2`, `fc3`) and CNN (`conv1`/`bn1` 16
+# channels, `conv2`/`bn2` 32, `conv3`/`bn3` 64, `fc` 256 → 10). Every accuracy below is on the
+# validation split (359 images, so one image = 0.28 percentage points).
+
+# %%
+from pruninglab.utils import notebook_setup; notebook_setup()
+
+import copy
+
+import ipywidgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
+
+from pruninglab import seeds
+from pruninglab.data import load_digits
+from pruninglab.hardware import layer_profile, measure_latency
+from pruninglab.labs.structured import (CRITERIA, RATIO_GRID, compute_structured, cost_summary,
+                                        from_numpy_dict, render_structured, structured_prune,
+                                        structured_sweep, to_numpy_dict)
+from pruninglab.models import load_reference
+from pruninglab.pruning import (apply_mask, compute_masks, count_params, fine_tune_,
+                                prune_neurons_numpy, shrink_model, sparsity_of, structure_scores,
+                                structured_keep, structured_mask, zero_structures)
+from pruninglab.train import accuracy, train
+from pruninglab.ui import dropdown, float_slider, slider_ui
+
+train_mlp, val_mlp = load_digits("train"), load_digits("val")
+train_cnn, val_cnn = load_digits("train", images=True), load_digits("val", images=True)
+mlp, cnn = load_reference("mlp"), load_reference("cnn")
+print(f"MLP: val accuracy {accuracy(mlp, val_mlp):.4f}, params {count_params(mlp)}")
+print(f"CNN: val accuracy {accuracy(cnn, val_cnn):.4f}, params {count_params(cnn)}")
+
+# %% [markdown] tags=["seed:S0-C1"]
+# ## S0-C1 · Implement simple neuron/layer pruning (`simple_pruning`)
+#
+# **Task (document 000, 算法编程题 1):**
+#
+# > **1. 请实现一个简单的神经网络剪枝算法。**
+# >
+# > **题目描述：** 给定一个简单的神经网络模型，实现一个剪枝算法，通过删除部分神经元或层来减少模型的参数数量。
+# >
+# > **输入：** 一个神经网络模型，包括神经元数量、权重矩阵和激活函数。
+# >
+# > **输出：** 剪枝后的神经网络模型。
+#
+# *Translation:* "Implement a simple neural-network pruning algorithm. Given a simple neural network,
+# implement a pruning algorithm that reduces the number of parameters **by deleting some neurons or
+# layers**. Input: a network model, including the number of neurons, the weight matrices and the
+# activation functions. Output: the pruned model."
+#
+# The document's reference code ("参考代码"), verbatim and run as is:
+
+# %% tags=["seed-code:S0-C1"]
+import numpy as np
+
+def simple_pruning(model, pruning_ratio=0.5):
+    """
+    简单的神经网络剪枝算法。
+    
+    参数：
+    - model: 神经网络模型，包括神经元数量、权重矩阵和激活函数。
+    - pruning_ratio: 剪枝比例，表示要剪枝的神经元或层数占总数的比例。
+    """
+    num_layers, num_neurons, weights, activations = model
+    
+    # 计算要剪枝的神经元或层数
+    num_to_prune = int(pruning_ratio * num_layers)
+    
+    # 随机选择要剪枝的层
+    layers_to_prune = np.random.choice(num_layers, num_to_prune, replace=False)
+    
+    # 剪枝操作
+    for layer in layers_to_prune:
+        # 删除权重矩阵和激活函数
+        weights.pop(layer)
+        activations.pop(layer)
+        
+        # 更新神经元数量
+        num_neurons -= 1
+    
+    return num_layers, num_neurons, weights, activations
+
+# 示例模型
+model = [
+    3,  # 层数
+    5,  # 神经元数量
+    [
+        [0.1, 0.2, 0.3],
+        [0.4, 0.5, 0.6],
+        [0.7, 0.8, 0.9]
+    ],
+    ['relu', 'relu', 'softmax']
+]
+
+# 剪枝
+pruned_model = simple_pruning(model, pruning_ratio=0.5)
+print("原始模型：", model)
+print("剪枝后模型：", pruned_model)
+
+# %% [markdown]
+# The run "worked" — one randomly chosen entry disappeared from the weight list and the activation
+# list. Look closer: the line labelled **原始模型 (original model)** prints the *pruned* lists too.
+# Below, every defect is shown on small inputs. `fresh()` rebuilds the document's example model each
+# time; `simple_pruning` is the function the cell above defined.
+
+# %%
+def fresh():
+    """The document's example model, a new copy every time."""
+    return [3, 5, [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]], ['relu', 'relu', 'softmax']]
+
+# Defect 1: the caller's model is mutated (weights.pop / activations.pop act on the caller's lists)
+m = fresh()
+out = simple_pruning(m, pruning_ratio=0.5)
+print("caller's weight list after the call:", m[2])
+print("same list object returned?", out[2] is m[2])
+# Defect 2: the layer count is not updated
+print("returned num_layers:", out[0], "| weight entries left:", len(out[2]), "| activations left:", len(out[3]))
+# Defect 3: num_neurons is decreased by 1 per removed *layer* (wrong unit)
+print("returned num_neurons:", out[1], "(was 5)")
+
+# %%
+# Defect 4: ratio x layers is truncated with int(): any ratio < 1/3 is a silent no-op on 3 layers
+for r in (0.1, 0.3, 0.33):
+    m = fresh()
+    out = simple_pruning(m, pruning_ratio=r)
+    print(f"pruning_ratio={r}: int({r} * 3) = {int(r * 3)} layers removed, weights left {len(out[2])}")
+
+# %%
+# Defect 5: indices are drawn once, then popped one after the other; every pop shifts the
+# remaining indices, so the wrong layer is removed -- or pop() runs past the end.
+def named():
+    return [3, 5, ["W_layer0", "W_layer1", "W_layer2"], ["relu0", "relu1", "softmax2"]]
+
+for seed in range(6):
+    np.random.seed(seed)
+    drawn = np.random.choice(3, 2, replace=False)
+    np.random.seed(seed)
+    try:
+        out = simple_pruning(named(), pruning_ratio=0.67)
+        print(f"seed {seed}: drew layers {drawn.tolist()}, kept {out[2]}")
+    except IndexError as e:
+        print(f"seed {seed}: drew layers {drawn.tolist()} -> IndexError: {e}")
+
+# %%
+# Defect 6: random choice, no importance -- and the output (softmax) layer can be deleted
+np.random.seed(1)
+print(simple_pruning(named(), pruning_ratio=0.5)[3])
+
+# %% [markdown]
+# **Defect 7: deleting a layer breaks the network.** In the example, "weights" is one 3×3 list and each
+# "layer" is one *row* of three numbers — the model format has no notion of which layer feeds which, so
+# it cannot even express that deleting layer *i* changes the input width of layer *i + 1*. On a real
+# network the shapes no longer chain. Delete `fc2` (256 → 128) from the reference MLP:
+
+# %%
+broken = copy.deepcopy(mlp)
+broken.fc2 = nn.Identity()          # "delete layer fc2"
+try:
+    broken(val_mlp.x[:1])
+except RuntimeError as e:
+    print("RuntimeError:", e)
+
+# %% [markdown]
+# **What the document gets wrong (S0-C1), numbered**
+#
+# 1. **Mutates the caller's model**: `weights.pop()` / `activations.pop()` act on the lists inside the
+#    caller's `model`, so the "原始模型" print shows the pruned lists (demonstrated above: same object).
+# 2. **`num_layers` is never updated**: it returns 3 layers with 2 weight entries.
+# 3. **`num_neurons -= 1` per removed layer**: a whole layer is counted as one neuron (wrong unit).
+# 4. **`int(ratio · num_layers)` truncates**: any ratio below 1/3 removes nothing on this model, silently.
+# 5. **Index shift while popping**: indices drawn for the original list are used on a shrinking list —
+#    the wrong layer is removed or `pop` raises `IndexError`, depending on the random draw.
+# 6. **Random, not by importance**, and not seeded: even the output (softmax) layer can be removed.
+# 7. **Deleting a layer is not "pruning"**: the next layer's input size is not adjusted; on a real
+#    network the shapes no longer chain (the `RuntimeError` above). Removing a whole layer changes the
+#    architecture and must be followed by re-training; it is not what structured pruning means.
+# 8. **Says "neurons or layers", only does layers**: no neuron is ever removed, no weight matrix shrinks.
+# 9. **The model format is wrong**: one 3×3 list is not a set of per-layer weight matrices; no biases.
+# 10. **No retraining** and no measurement of anything (parameters, accuracy) — the task's stated goal,
+#     "减少模型的参数数量" (fewer parameters), is never checked.
+#
+# **The correct operation** — remove the `k` least important neurons of a layer: their *rows* of `W`,
+# their entries of `b`, and the matching *columns* of the next layer's `W_next` (Li et al. 2017 score:
+# L1 norm of each neuron's incoming weights). `pruninglab.pruning.prune_neurons_numpy` is the plain-numpy
+# teaching version; it returns new arrays. Tiny example with an exact answer: row L1 norms are
+# 6, 0.3, 15, 1.5, so with `k = 2` neurons 1 and 3 go.
+
+# %%
+W = np.array([[1., 2, 3], [0.1, 0.1, 0.1], [4, 5, 6], [0.5, -0.5, 0.5]], dtype=np.float32)  # (out=4, in=3)
+b = np.array([0.1, 0.2, 0.3, 0.4], dtype=np.float32)
+W_next = np.arange(8, dtype=np.float32).reshape(2, 4)                                        # (2, out=4)
+W2, b2, Wn2, keep = prune_neurons_numpy(W, b, W_next, k=2)
+print("L1 scores:", np.abs(W).sum(axis=1), "-> keep", keep)
+print("shapes:", W.shape, "->", W2.shape, "|", b.shape, "->", b2.shape, "|", W_next.shape, "->", Wn2.shape)
+print("W_next columns kept:\n", Wn2)
+print("inputs unchanged:", W.shape == (4, 3) and W_next.shape == (2, 4))
+
+# %% [markdown]
+# Check the claim that the pruned layer pair is a *smaller version of the same network*: for any input,
+# the 2-neuron network equals the 4-neuron network with neurons 1 and 3 silenced (set to 0 after ReLU).
+
+# %%
+x = np.array([[1., -2, 3], [0.5, 0.5, 0.5]], dtype=np.float32)
+h = np.maximum(x @ W.T + b, 0)
+h_silenced = h.copy(); h_silenced[:, [1, 3]] = 0
+full = h_silenced @ W_next.T
+small = np.maximum(x @ W2.T + b2, 0) @ Wn2.T
+print("equal:", np.allclose(full, small), "| outputs:\n", small)
+
+# %% [markdown] tags=["seed:S3-C1"]
+# ## S3-C1 · Structured pruning (`structure_pruning`)
+#
+# **Task (document 003, 算法编程题 1), verbatim:**
+#
+# > **算法编程题 1：** 编写一个基于结构剪枝的算法，对给定的神经网络进行权重剪枝，并输出剪枝后的模型。
+# >
+# > **输入：**
+# >
+# > - 神经网络模型（包含权重和偏置）；
+# > - 剪枝率（表示剪枝的权重比例）。
+# >
+# > **输出：**
+# >
+# > - 剪枝后的神经网络模型。
+#
+# and, after the code, the document's explanation:
+#
+# > **解析：** 该算法使用随机剪枝方法，根据剪枝率生成一个权重掩码，将权重乘以掩码实现权重剪枝。输出剪枝后的模型。
+#
+# *Translation:* "Write an algorithm **based on structured pruning** that performs **weight pruning** on
+# a given network and outputs the pruned model. Input: the network (weights and biases); the pruning
+# rate (the fraction of weights pruned). Output: the pruned model." — "Analysis: the algorithm uses
+# **random pruning**: it generates a weight mask from the pruning rate and multiplies the weights by the
+# mask. It outputs the pruned model." (The heading presents this as a "满分答案", a full-marks answer.)
+#
+# The document's code, verbatim (it only defines a function):
+
+# %% tags=["seed-code:S3-C1"]
+import numpy as np
+
+def structure_pruning(model, pruning_rate):
+    pruned_model = {}
+    for layer, params in model.items():
+        weights, biases = params['weights'], params['biases']
+        mask = np.random.choice([0, 1], size=weights.shape, p=[pruning_rate, 1-pruning_rate])
+        pruned_weights = weights * mask
+        pruned_model[layer] = {'weights': pruned_weights, 'biases': biases}
+    return pruned_model
+
+# %% [markdown]
+# Run it on a tiny float32 layer (4 neurons × 3 inputs) with `pruning_rate = 0.5`:
+
+# %%
+np.random.seed(0)
+tiny = {"fc": {"weights": np.arange(1, 13, dtype=np.float32).reshape(4, 3),
+               "biases": np.array([1., 2, 3, 4], dtype=np.float32)}}
+pruned = structure_pruning(tiny, 0.5)
+print(pruned["fc"]["weights"])
+# Defect 1: element-wise (unstructured) mask -- no row or column is removed, shapes unchanged
+print("shape:", tiny["fc"]["weights"].shape, "->", pruned["fc"]["weights"].shape,
+      "| rows entirely zero:", int((pruned["fc"]["weights"] == 0).all(axis=1).sum()))
+# Defect 2: float32 * int64 mask -> float64: the "pruned" model is twice as large in memory
+print("dtype:", tiny["fc"]["weights"].dtype, "->", pruned["fc"]["weights"].dtype,
+      "| bytes:", tiny["fc"]["weights"].nbytes, "->", pruned["fc"]["weights"].nbytes)
+# Defect 3: the biases are the caller's array (aliased, not copied)
+print("biases aliased:", pruned["fc"]["biases"] is tiny["fc"]["biases"])
+
+# %%
+# Defect 4: a neuron whose weights are all masked still fires: output = relu(bias) (bias kept)
+np.random.seed(3)
+p = structure_pruning(tiny, 0.8)
+dead = np.flatnonzero((p["fc"]["weights"] == 0).all(axis=1))
+x = np.array([[1., 1, 1]], dtype=np.float32)
+y = np.maximum(x @ p["fc"]["weights"].T + p["fc"]["biases"], 0)
+print("rows with all weights pruned:", dead.tolist(), "| their outputs:", y[0, dead].tolist())
+
+# %%
+# Defect 5: the pruned fraction is random (Bernoulli), not the requested rate; and not reproducible
+ref = to_numpy_dict(mlp)
+n = sum(d["weights"].size for d in ref.values())
+for seed in (0, 1):
+    np.random.seed(seed)
+    q = structure_pruning(ref, 0.5)
+    z = sum(int((d["weights"] == 0).sum()) for d in q.values())
+    print(f"seed {seed}: pruned {z} of {n} weights (rate 0.5 asks for {round(0.5 * n)})")
+# Defect 6: no input validation -- an out-of-range rate gives numpy's message, not the argument's name
+try:
+    structure_pruning(tiny, 1.5)
+except ValueError as e:
+    print("ValueError:", e)
+
+# %% [markdown]
+# Defect 7: **random instead of importance**. On the reference MLP, compare the document's random mask
+# with magnitude pruning (Han et al. 2015, per layer, `compute_masks`) at the same sparsity, and with
+# real structured pruning (remove 50 % of the hidden neurons by L1 norm, `shrink_model`), all without
+# fine-tuning:
+
+# %%
+np.random.seed(0)
+doc_model = from_numpy_dict(mlp, structure_pruning(ref, 0.5))
+mag = copy.deepcopy(mlp)
+masks = compute_masks(mag, 0.5, scope="layer")
+for name, mk in masks.items():
+    getattr(mag, name).weight.data = apply_mask(getattr(mag, name).weight.data, mk)
+struct = structured_prune(mlp, 0.5, "l1")
+for label, mdl in (("document (random mask, 50%)", doc_model), ("magnitude mask (50%)", mag),
+                   ("structured L1, 50% of neurons", struct)):
+    c = cost_summary(mdl)
+    print(f"{label:32s} val acc {accuracy(mdl, val_mlp):.4f} | nonzero weights {c['nonzero_weights']:6d} "
+          f"| dense MACs {c['macs']}")
+
+# %% [markdown]
+# **What the document gets wrong (S3-C1), numbered**
+#
+# 1. **Not structured**: the mask is drawn per *weight* (`size=weights.shape`), so this is random
+#    unstructured pruning; no neuron/row disappears, shapes and dense MACs are unchanged. The task text
+#    itself mixes the two ("基于结构剪枝 … 进行权重剪枝").
+# 2. **dtype promotion**: `float32 * int64` mask → float64; the "pruned" model takes twice the memory.
+# 3. **Aliasing**: the returned biases *are* the caller's arrays; changing one changes the other.
+# 4. **Biases untouched**: a neuron whose incoming weights are all masked still outputs `relu(b)` —
+#    it is not removed (shown above); a real structured removal must drop the bias and the next layer's
+#    input column too.
+# 5. **Inexact, non-reproducible rate**: each weight is dropped with probability `pruning_rate`, so the
+#    count is random; the global `np.random` state is used without a seed.
+# 6. **No validation**: a rate outside [0, 1] fails inside numpy with an unrelated message.
+# 7. **Random instead of importance**: far worse than magnitude pruning at the same sparsity (table above).
+# 8. **No fine-tuning and no mask kept** for retraining; nothing is measured.
+# 9. **"满分答案" (full-marks answer) is a misleading claim** for code that does not do what the title says.
+#
+# The correct version is `structured_prune(model, ratio, "l1")` (a thin wrapper in
+# `pruninglab.labs.structured` over `pruninglab.pruning.shrink_model`): only that row of the table has
+# fewer dense MACs. How it works is shown after the next item.
+
+# %% [markdown] tags=["seed:S2-C3"]
+# ## S2-C3 · Structured pruning (`structural_pruning`, TensorFlow)
+#
+# **Task (document 002):** "##### 3. 编写一个Python程序，实现结构剪枝算法。" *(Write a Python program that
+# implements a structured pruning algorithm.)* The document's answer, verbatim (TensorFlow is not
+# installed here, so it is shown, not run):
+
+# %% [markdown] tags=["seed-code:S2-C3"]
+# ```python
+# import tensorflow as tf
+#
+# def structural_pruning(model, pruning_rate):
+#     pruning_scope = tf.keras.mixed_precision.experimental.Policy('mixed_float16')
+#     tf.keras.mixed_precision.experimental.set_policy(pruning_scope)
+#
+#     for layer in model.layers:
+#         if isinstance(layer, tf.keras.layers.Dense):
+#             kernel = layer.kernel
+#             bias = layer.bias
+#             kernel_shape = kernel.shape
+#             bias_shape = bias.shape
+#
+#             kernel_to_prune = tf.random.uniform(kernel_shape, minval=0, maxval=1, dtype=tf.float32)
+#             kernel_to_prune = tf.cast(kernel_to_prune < pruning_rate, tf.float32)
+#             kernel_pruned = kernel * kernel_to_prune
+#
+#             bias_to_prune = tf.random.uniform(bias_shape, minval=0, maxval=1, dtype=tf.float32)
+#             bias_to_prune = tf.cast(bias_to_prune < pruning_rate, tf.float32)
+#             bias_pruned = bias * bias_to_prune
+#
+#             layer.kernel.assign(kernel_pruned)
+#             layer.bias.assign(bias_pruned)
+#
+# model = tf.keras.Sequential([
+#     tf.keras.layers.Dense(128, activation='relu', input_shape=(784,)),
+#     tf.keras.layers.Dense(10, activation='softmax')
+# ])
+#
+# structural_pruning(model, 0.5)
+# ```
+
+# %% [markdown]
+# and its explanation:
+#
+# > **解析：** 该程序使用TensorFlow实现结构剪枝算法。对于每个Dense层，随机生成一个二进制掩码，根据掩码判断是否需要剪枝。如果剪枝率小于0.5，则将对应的权重和偏置设置为0。
+#
+# *Translation:* "The program implements structured pruning in TensorFlow. For every Dense layer it
+# generates a random binary mask and decides from the mask whether to prune. **If the pruning rate is
+# less than 0.5, the corresponding weights and biases are set to 0.**"
+#
+# **A faithful PyTorch translation** (same logic, same defects). `nn.Linear.weight` is Keras'
+# `kernel` transposed; the mask is element-wise, so the layout does not matter. The first two lines set
+# a global *mixed-precision dtype policy*: it has no PyTorch equivalent and nothing to do with pruning
+# (see defect 8); the translation keeps the rest line by line, with a seeded generator so the output is
+# reproducible.
+
+# %%
+def structural_pruning_torch(model, pruning_rate, generator=None):
+    # (TF: mixed_precision.experimental.set_policy('mixed_float16') -- global side effect, see defect 8)
+    for layer in model.modules():
+        if isinstance(layer, nn.Linear):
+            kernel = layer.weight
+            bias = layer.bias
+            kernel_shape = kernel.shape
+            bias_shape = bias.shape
+
+            kernel_to_prune = torch.rand(kernel_shape, generator=generator, dtype=torch.float32)
+            kernel_to_prune = (kernel_to_prune < pruning_rate).float()
+            kernel_pruned = kernel * kernel_to_prune
+
+            bias_to_prune = torch.rand(bias_shape, generator=generator, dtype=torch.float32)
+            bias_to_prune = (bias_to_prune < pruning_rate).float()
+            bias_pruned = bias * bias_to_prune
+
+            with torch.no_grad():
+                layer.weight.copy_(kernel_pruned)
+                layer.bias.copy_(bias_pruned)
+
+# the document's model: Dense(128, relu, input 784) -> Dense(10, softmax)
+g = torch.Generator().manual_seed(0)
+doc_net = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10), nn.Softmax(dim=1))
+result = structural_pruning_torch(doc_net, 0.5, g)
+print("return value:", result)
+print("shapes after 'structural' pruning:", [tuple(l.weight.shape) for l in doc_net if isinstance(l, nn.Linear)])
+print("neurons (rows) entirely removed:", int((doc_net[0].weight == 0).all(dim=1).sum()), "of 128")
+
+# %%
+# Defect 1: the mask KEEPS a weight with probability pruning_rate (u < rate -> 1): the ratio is inverted
+for rate in (0.1, 0.5, 0.9):
+    net = copy.deepcopy(mlp)
+    structural_pruning_torch(net, rate, torch.Generator().manual_seed(0))
+    s = sparsity_of({n: getattr(net, n).weight for n in ("fc1", "fc2", "fc3")})
+    print(f"pruning_rate={rate}: fraction of weights zeroed = {s:.3f}")
+
+# %%
+# Defect 2: bias and weight masks are independent -> half-removed neurons
+net = copy.deepcopy(mlp)
+structural_pruning_torch(net, 0.5, torch.Generator().manual_seed(0))
+row_alive = (net.fc1.weight != 0).any(dim=1)
+bias_zero = net.fc1.bias == 0
+print("fc1 neurons with zeroed bias but live weights:", int((bias_zero & row_alive).sum()), "of 256")
+# Defect 3: the classifier (output layer) is pruned too
+print("fc3 (10 class outputs) weights zeroed:", int((net.fc3.weight == 0).sum()), "of", net.fc3.weight.numel())
+# Defect 4: the caller's model is overwritten in place, no copy, nothing returned
+print("val accuracy after structural_pruning(…, 0.5):", round(accuracy(net, val_mlp), 4),
+      "| reference before:", round(accuracy(mlp, val_mlp), 4))
+
+# %%
+# Defect 5: no mask is kept, so ordinary retraining revives the "pruned" weights at once
+before = {n: getattr(net, n).weight == 0 for n in ("fc1", "fc2", "fc3")}
+with torch.no_grad():
+    h1 = torch.relu(net.fc1(train_mlp.x))
+dead = (h1 == 0).all(dim=0)          # fc1 units that output 0 on every training image
+train(net, train_mlp, epochs=1, lr=1e-3, seed=0)
+for n, z in before.items():
+    revived = int((z & (getattr(net, n).weight != 0)).sum())
+    print(f"{n}: zeroed weights {int(z.sum()):6d} | non-zero again after 1 epoch {revived:6d}")
+print("fc1 units dead (output 0 on all training images) after the random pruning:", int(dead.sum()), "of 256")
+
+# %% [markdown]
+# **What the document gets wrong (S2-C3), numbered**
+#
+# 1. **Inverted ratio**: `cast(u < rate)` is the *keep* mask, so a weight survives with probability
+#    `pruning_rate`; `pruning_rate=0.9` zeroes about 10 % of the weights (measured above). At 0.5 the bug
+#    is invisible.
+# 2. **Not structured**: an element-wise random mask on the kernel; no neuron is removed (0 of 128 rows),
+#    shapes and dense FLOPs are unchanged — this is random *unstructured* pruning.
+# 3. **Bias mask independent of the weight mask**: neurons lose their bias but keep their weights (and
+#    vice versa), which matches no definition of removing a neuron.
+# 4. **Prunes the output layer**: half of the 10-class classifier's weights and biases are zeroed.
+# 5. **Random instead of importance**: accuracy of the reference MLP collapses (measured above).
+# 6. **No mask enforcement / no fine-tuning**: the zeros are not remembered; one epoch of ordinary
+#    training makes thousands of "pruned" weights non-zero again (counts above), so the sparsity pattern
+#    is lost. (Weights that stay at 0 had exactly zero gradient — e.g. those feeding or leaving ReLU
+#    units that the random pruning left dead; the count of dead `fc1` units is printed.)
+# 7. **Inexact, non-reproducible count**: Bernoulli draws from an unseeded `tf.random.uniform`.
+# 8. **Unrelated global side effect**: `tf.keras.mixed_precision.experimental.set_policy('mixed_float16')`
+#    changes the *global* dtype policy. By TensorFlow's API documentation the global policy is the
+#    default for layers created *later* (if no policy is passed to the constructor), so it does nothing to
+#    this already-built model but silently switches every model built afterwards to float16 compute; the
+#    TF ≥ 2.4 docs list this `experimental.Policy` as deprecated (stable API:
+#    `tf.keras.mixed_precision.set_global_policy`). The variable name `pruning_scope` suggests a pruning
+#    scope that it is not.
+# 9. **Mutates the caller's model and returns `None`**: no way to compare before/after without a copy.
+# 10. **The explanation is wrong**: "如果剪枝率小于0.5，则将对应的权重和偏置设置为0" ("if the pruning rate is below
+#     0.5 the weights and biases are set to 0") describes no line of the code; the rate is compared with a
+#     uniform random number per weight.
+
+# %% [markdown]
+# ## The corrected version: structured pruning with `pruninglab`
+#
+# Two library functions, both pure (the input model is unchanged):
+#
+# * `zero_structures(model, {layer: ratio}, criterion=...)` — **zero-mask mode**: same shapes; the removed
+#   units' weight rows, biases and BatchNorm γ, β are set to 0 so that they output exactly 0
+#   (identical to `torch.nn.utils.prune.ln_structured` on the weight plus the bias/BN fix).
+# * `shrink_model(model, {layer: ratio}, criterion=...)` — **physical shrink**: new smaller layers; the
+#   next layer loses the matching input columns / channels, BatchNorm loses the matching entries.
+#
+# Criterion: L1 (Li et al. 2017) or L2 norm of each output row / filter, or any score dict.
+#
+# **Tiny Linear stack, exact answer.** Row L1 norms of `W1` are 1, 0.1, 4, 0.3, 3, 1 and row L2 norms
+# 1, 0.1, 2.83, 0.22, 3, 0.71, so removing 50 % (3 of 6) keeps neurons [2, 4, 5] with L1 (tie at 1:
+# lower index removed first) but [0, 2, 4] with L2.
+
+# %%
+lin = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3))
+with torch.no_grad():
+    lin[0].weight.copy_(torch.tensor([[1., 0, 0, 0], [0, 0.1, 0, 0], [2, 2, 0, 0],
+                                      [0, 0, 0.2, 0.1], [0, 0, 0, 3], [-0.5, 0.5, 0, 0]]))
+    lin[0].bias.copy_(torch.arange(6.) / 10 + 0.1)
+    lin[2].weight.copy_(torch.arange(18.).reshape(3, 6))
+    lin[2].bias.zero_()
+print("L1:", structure_scores(lin[0].weight, p=1), "\nL2:", structure_scores(lin[0].weight, p=2))
+for crit in ("l1", "l2"):
+    print(crit, "keeps", structured_keep(lin, {"0": 0.5}, criterion=crit)["0"].tolist())
+small = shrink_model(lin, {"0": 0.5}, criterion="l1")
+print(small)
+print("next layer's weight = original columns [2, 4, 5]:",
+      torch.equal(small[2].weight, lin[2].weight[:, [2, 4, 5]]))
+
+# %% [markdown]
+# Does the shrunk model compute exactly what the zero-masked model computes? And why must the bias be
+# zeroed too? Compare with a mask on the weight rows only (`structured_mask`, what `ln_structured` does):
+
+# %%
+xs = torch.randn(5, 4, generator=torch.Generator().manual_seed(0))
+masked = zero_structures(lin, {"0": 0.5}, criterion="l1")
+rows_only = copy.deepcopy(lin)
+rows_only[0].weight.data = apply_mask(lin[0].weight.data, structured_mask(lin[0].weight.data, 0.5, p=1))
+with torch.no_grad():
+    print("shrunk == zero_structures:", torch.allclose(small(xs), masked(xs), atol=1e-6))
+    print("shrunk == weight-rows-only mask:", torch.allclose(small(xs), rows_only(xs), atol=1e-6),
+          "| max |diff| =", round(float((small(xs) - rows_only(xs)).abs().max()), 3))
+print("original model unchanged:", lin[0].weight.shape == (6, 4))
+
+# %% [markdown]
+# **Tiny Conv + BatchNorm stack.** Filters are output channels; removing 2 of 4 filters of the first conv
+# removes 2 BatchNorm entries and 2 *input channels* of the second conv; removing 4 of 8 filters of the
+# second conv removes 4 × 16 = 64 inputs of the Linear layer after `Flatten` (each channel owns a 4 × 4
+# block). BatchNorm running statistics are set to non-trivial values and the model is in eval mode, so a
+# removed channel would output `relu(β − γ·μ/σ)`, not 0, unless BN is handled.
+
+# %%
+torch.manual_seed(0)
+conv_stack = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
+                           nn.Conv2d(4, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                           nn.Flatten(), nn.Linear(8 * 4 * 4, 3))
+with torch.no_grad():
+    for bn in (conv_stack[1], conv_stack[4]):
+        bn.running_mean.uniform_(-1, 1); bn.running_var.uniform_(0.5, 2)
+        bn.weight.uniform_(0.5, 1.5); bn.bias.uniform_(0.2, 1.0)
+conv_stack.eval()
+ratios = {"0": 0.5, "3": 0.5}
+conv_small = shrink_model(conv_stack, ratios)
+conv_zero = zero_structures(conv_stack, ratios)
+for name in ("0", "1", "3", "4", "7"):
+    a, b_ = conv_stack.get_submodule(name), conv_small.get_submodule(name)
+    print(f"{name}: {type(a).__name__:12s} weight {tuple(a.weight.shape)} -> {tuple(b_.weight.shape)}")
+xc = torch.randn(2, 1, 4, 4, generator=torch.Generator().manual_seed(1))
+filt_only = copy.deepcopy(conv_stack)
+for name in ("0", "3"):
+    w = filt_only.get_submodule(name).weight.data
+    filt_only.get_submodule(name).weight.data = apply_mask(w, structured_mask(w, 0.5, p=1))
+with torch.no_grad():
+    print("shrunk == zero_structures:", torch.allclose(conv_small(xc), conv_zero(xc), atol=1e-5))
+    print("shrunk == filter-only mask (BN left as is):", torch.allclose(conv_small(xc), filt_only(xc), atol=1e-5))
+
+# %% [markdown]
+# ## Neuron pruning of the reference MLP
+#
+# Remove the same fraction of neurons from `fc1` (256) and `fc2` (128) — the classifier `fc3` keeps its 10
+# outputs — with L1, L2 and random selection; for comparison, unstructured magnitude pruning keeping
+# **the same number of weights per layer** as the L1-shrunk model. Every model is evaluated on the
+# validation split before and after 3 epochs of fine-tuning (Adam, lr 1e-3; the unstructured model with
+# its mask enforced, `fine_tune_`). `structured_sweep` runs all of it once.
+#
+# First the exactness check on the real model: the shrunk MLP equals the zero-masked MLP.
+
+# %%
+mlp_small = structured_prune(mlp, 0.5, "l1")
+mlp_zero = structured_prune(mlp, 0.5, "l1", mode="zero")
+with torch.no_grad():
+    print("MLP shrunk == zero-masked on all val images:",
+          torch.allclose(mlp_small(val_mlp.x), mlp_zero(val_mlp.x), atol=1e-5))
+print([tuple(l.weight.shape) for l in (mlp_small.fc1, mlp_small.fc2, mlp_small.fc3)])
+print("dense MACs: zero-masked", cost_summary(mlp_zero)["macs"], "| shrunk", cost_summary(mlp_small)["macs"])
+
+# %%
+mlp_sweep = structured_sweep("mlp", ratios=(0.0, 0.5, 0.75), epochs=3)
+
+def sweep_table(sw):
+    print(f"{'method':13s}{'ratio':>6s}{'val pruned':>11s}{'fine-tuned':>11s}{'params':>8s}"
+          f"{'nonzero W':>10s}{'dense MACs':>11s}{'bytes':>8s}")
+    for meth in sw["methods"]:
+        t = sw[meth]
+        for i, r in enumerate(sw["ratios"]):
+            print(f"{meth:13s}{r:6.3f}{t['val_pruned'][i]:11.4f}{t['val_finetuned'][i]:11.4f}"
+                  f"{t['params'][i]:8d}{t['nonzero_weights'][i]:10d}{t['macs'][i]:11d}{t['bytes'][i]:8d}")
+
+sweep_table(mlp_sweep)
+
+# %% [markdown]
+# Read the table: at 50 % of the neurons the MLP keeps about a third of its dense MACs and parameters;
+# L1/L2 lose less than random *before* fine-tuning, and a few epochs recover most of the gap. At 50 % the
+# unstructured row (same number of non-zero weights) keeps more accuracy before fine-tuning, but its dense
+# MACs and dense bytes do not move at all.
+#
+# ## Filter pruning of the reference CNN (Li et al. 2017)
+#
+# Same protocol on the CNN: remove the same fraction of filters from `conv1`, `conv2` and `conv3`
+# (`conv3`'s removed channels also remove their 4 inputs each of `fc`), criteria L1, L2 and random, and
+# the equal-weight unstructured baseline, 2 fine-tuning epochs each, on a grid of ratios (the slider
+# below uses the same grid).
+
+# %%
+cnn_small = structured_prune(cnn, 0.5, "l1")
+cnn_zero = structured_prune(cnn, 0.5, "l1", mode="zero")
+with torch.no_grad():
+    print("CNN shrunk == zero-masked on all val images:",
+          torch.allclose(cnn_small(val_cnn.x), cnn_zero(val_cnn.x), atol=1e-5))
+print(f"{'layer':6s}{'weight dense':>18s}{'weight shrunk':>17s}{'MACs dense':>11s}{'MACs shrunk':>12s}{'kept':>7s}")
+for a, b_ in zip(layer_profile(cnn, (1, 1, 8, 8)), layer_profile(cnn_small, (1, 1, 8, 8))):
+    print(f"{a['name']:6s}{str(a['weight_shape']):>18s}{str(b_['weight_shape']):>17s}"
+          f"{a['macs']:11d}{b_['macs']:12d}{b_['macs'] / a['macs']:7.3f}")
+
+# %% [markdown]
+# Removing half of the filters of *every* layer keeps about (1 − 0.5)² = 0.25 of the MACs of `conv2` and
+# `conv3`, because both their input and their output channels halve (`conv1` has one input channel and
+# `fc` ten outputs, so they keep 0.5).
+
+# %%
+cnn_sweep = structured_sweep("cnn", ratios=RATIO_GRID, epochs=2)
+sweep_table(cnn_sweep)
+u = cnn_sweep["unstructured"]
+print("\nunstructured, stored in CSR (fp32 values + indices):", u["csr_bytes"].tolist(),
+      "| dense fp32:", cnn_sweep["dense"]["bytes"])
+print("mean val accuracy over the grid (pruned -> fine-tuned):")
+for meth in cnn_sweep["methods"]:
+    t = cnn_sweep[meth]
+    print(f"  {meth:13s} {t['val_pruned'].mean():.4f} -> {t['val_finetuned'].mean():.4f}")
+
+# %% [markdown]
+# **What the measurements say (validation split, 359 images: differences below ~1 point are 1–3 images).**
+#
+# * Before fine-tuning, accuracy falls fast with the channel ratio for every criterion; 2 epochs of
+#   fine-tuning bring the CNN back close to the dense accuracy for the smaller ratios and recover a lot
+#   even at the largest ones.
+# * On this small CNN, **L1 and L2 are not consistently better than random filters** — compare the rows
+#   and the grid means yourself. Li et al. (2017) report L1 ahead of random on VGG/ResNet for CIFAR-10; a small network
+#   with BatchNorm after every conv is a different setting (the filter norm ignores BN's γ, which rescales
+#   each channel). The honest conclusion: the criterion must be *measured* on your model, not assumed.
+# * **Unstructured pruning at the same number of weights** loses less accuracy before fine-tuning at
+#   small and moderate ratios, but it keeps all dense MACs, and its CSR storage is *larger* than dense at
+#   low sparsity (index overhead; compare the CSR list with the dense bytes). At the most extreme point
+#   per-layer magnitude pruning collapses too.
+
+# %% [markdown]
+# ### Measured latency: dense vs zero-masked vs shrunk (machine-dependent, not validated)
+#
+# The zero-masked model has exactly the dense MACs of the original (it multiplies the zeros); only the
+# shrunk model does less work. Batch of 256 images, median of several runs
+# (`pruninglab.hardware.measure_latency`). Timings on a shared machine are noisy; in our runs the
+# zero-masked model was sometimes measurably faster than dense too (data-dependent effects inside the CPU
+# kernels — not fewer MACs), but the shrunk model was clearly the fastest.
+
+# %% tags=["nbval-ignore-output"]
+xb = val_cnn.x[:256]
+with torch.no_grad():
+    lat = {name: measure_latency(lambda m=m: m(xb))["median_s"]
+           for name, m in (("dense", cnn), ("zero-masked 50%", cnn_zero), ("shrunk 50%", cnn_small))}
+macs = {"dense": cost_summary(cnn)["macs"], "zero-masked 50%": cost_summary(cnn_zero)["macs"],
+        "shrunk 50%": cost_summary(cnn_small)["macs"]}
+for name, t in lat.items():
+    print(f"{name:16s} {t * 1e3:7.3f} ms  speed-up vs dense {lat['dense'] / t:4.2f}x  (MACs/image {macs[name]})")
+
+# %% [markdown]
+# ## Interactive: channel ratio and criterion
+#
+# `compute_structured(ratio, criterion, sweep)` shrinks the reference CNN live at the chosen ratio,
+# evaluates it (no fine-tuning), computes parameters, dense MACs, fp32 bytes and the modeled energy per
+# image (`pruninglab.hardware.model_energy`, Horowitz 2014 table: fp32 MACs plus weight/activation memory
+# accesses), and builds the equal-weight unstructured model (dense MACs, CSR bytes, energy on hardware that
+# skips zeros). The fine-tuned accuracy is looked up in the sweep above. Fixed values first (validated):
+
+# %%
+r = compute_structured(0.5, "l1", cnn_sweep)
+render_structured(r)
+
+# %% tags=["nbval-ignore-output"]
+slider_ui(compute_structured, render_structured,
+          ratio=float_slider(0.5, 0.0, 0.875, 0.125, "channel ratio", readout_format=".3f"),
+          criterion=dropdown(CRITERIA, "l1", "criterion"), sweep=ipywidgets.fixed(cnn_sweep))
+
+# %% [markdown]
+# ## Summary
+#
+# | | zero mask (`zero_structures`, `ln_structured`) | physical shrink (`shrink_model`) | unstructured mask |
+# |---|---|---|---|
+# | tensor shapes | unchanged | smaller | unchanged |
+# | dense MACs / latency | unchanged | reduced (≈ (1 − p)² for inner convs) | unchanged |
+# | needs special kernels | — | no | yes (sparse formats, zero skipping) |
+# | accuracy at equal #weights | = shrink | lower before fine-tuning | higher before fine-tuning |
+#
+# Sources: H. Li et al. (2017) *Pruning Filters for Efficient ConvNets*, ICLR (L1 filter norm; remove the
+# next layer's input channels; retrain); S. Han et al. (2015) *Learning both Weights and Connections for
+# Efficient Neural Networks*, NeurIPS (magnitude pruning + retraining); H. Hu et al. (2016) *Network
+# Trimming* (APoZ, a data-driven neuron criterion, `pruninglab.pruning.activation_stats`); P. Molchanov et
+# al. (2017, 2019) Taylor criteria (`taylor_scores`); M. Horowitz (2014) ISSCC energy table.
+
+# %% [markdown]
+# ## Check yourself
+#
+# 1. You zero the weight rows of 50 % of the neurons of `fc1` with `ln_structured`. Does the network now
+#    compute the same function as the 128-neuron network? Why or why not?
+#
+# <details><summary>Answer</summary>No, not in general: a neuron whose incoming weights are zero still
+# outputs relu(bias) (after BatchNorm: relu(β − γ·μ/σ)), and the next layer multiplies that constant by
+# its column. Either also zero the bias/BN entries (`zero_structures`) or delete the next layer's columns
+# (`shrink_model`); the notebook shows the rows-only mask differs from the shrunk model.</details>
+#
+# 2. Removing a fraction p of the filters of *every* conv layer: which fraction of an inner conv layer's
+#    MACs remains, and why?
+#
+# <details><summary>Answer</summary>About (1 − p)²: the layer's MACs are proportional to
+# C_in · C_out · R · S · P · Q, and both C_in (the previous layer's filters) and C_out shrink by (1 − p).
+# The measured per-layer table shows 0.25 for conv2/conv3 at p = 0.5.</details>
+#
+# 3. Why does a zero-masked model (same shapes) run no faster than the dense model on a CPU or GPU, while
+#    the shrunk model does?
+#
+# <details><summary>Answer</summary>Dense GEMM/convolution kernels multiply every entry, zeros included;
+# only a smaller matrix (fewer channels) reduces the work without special sparse kernels or
+# zero-skipping hardware. See the measured latency cell.</details>
+#
+# 4. Name three things the document's `structural_pruning` (S2-C3) does that disqualify it as structured
+#    pruning.
+#
+# <details><summary>Answer</summary>Element-wise random masks (no neuron removed, shapes unchanged);
+# independent bias mask; the output layer is pruned; also: inverted keep/prune ratio, no mask enforcement
+# during retraining, a global mixed-precision side effect.</details>
+#
+# 5. At the same number of remaining weights, unstructured pruning usually keeps more accuracy than
+#    structured pruning. Why would anyone choose structured pruning?
+#
+# <details><summary>Answer</summary>Because the structured model is a smaller dense model: fewer dense
+# MACs, fewer bytes without index overhead, and a real latency reduction on ordinary hardware.
+# Unstructured sparsity pays off only with sparse formats (CSR needs > ~50 % sparsity for fp32 with
+# 32-bit indices just to break even in bytes) and kernels/hardware that skip zeros.</details>
+#
+# 6. On this CNN, random filter selection matched L1 after fine-tuning. Does that refute Li et al. (2017)?
+#
+# <details><summary>Answer</summary>No. It is one small model with BatchNorm on a small dataset,
+# measured on 359 validation images; Li et al. evaluate VGG/ResNet on CIFAR-10. It shows that a
+# criterion's advantage is model-dependent and must be measured (and that fine-tuning can hide
+# differences), not that L1 is useless.</details>

@@ -1,0 +1,802 @@
+# %% [markdown]
+# # 03 · Data-driven criteria: activations, APoZ and Taylor importance
+#
+# Magnitude pruning looks only at the weights. *Data-driven* criteria look at what a neuron or
+# filter **does on real data**: how often its ReLU output is zero (APoZ), how large its output is
+# on average (mean activation), or how much the loss would change if it were removed (first-order
+# Taylor). This notebook takes the two "activation pruning" programs of the seed documents apart,
+# then measures the real criteria on the reference models and compares them honestly with the
+# data-free L1-norm criterion and with random choice.
+#
+# **Learning goals**
+#
+# 1. Say precisely what "activation-based pruning" prunes (neurons/filters: their incoming weights,
+#    bias, BatchNorm entries *and* the next layer's matching inputs) and what it measures (a
+#    statistic of each unit's post-ReLU output **over a data set**, not on one input).
+# 2. Compute APoZ and mean activation with forward hooks, and first-order Taylor importance
+#    `|Σ w·∂L/∂w|` with autograd, on the *training* split; check them on a hand-made network
+#    whose scores are known exactly.
+# 3. Compare APoZ, mean activation, Taylor, L1 and random at several pruning ratios, before and
+#    after a short fine-tune, on the validation split; read rank correlations between criteria.
+# 4. Connect the removed units to hardware cost: parameters, MACs, bytes, energy.
+#
+# **Seed items in this notebook:** S1-C6, S2-C5.
+#
+# Splits: criteria are measured on *train*, every accuracy below is on *val*; *test* is not used.
+
+# %%
+from pruninglab.utils import notebook_setup; notebook_setup()
+
+import math
+import types
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
+
+from pruninglab import seeds
+from pruninglab.data import Split, load_digits
+from pruninglab.models import DigitsMLP, load_reference
+from pruninglab.pruning import (activation_stats, count_params, prune_neurons_numpy, shrink_model,
+                                structure_scores, taylor_scores)
+from pruninglab.train import accuracy, train
+from pruninglab.ui import dropdown, slider_ui, sparsity_slider
+from pruninglab.labs import criteria as C
+
+train_split, val_split = load_digits("train"), load_digits("val")
+train_img, val_img = load_digits("train", images=True), load_digits("val", images=True)
+mlp = load_reference("mlp")
+cnn = load_reference("cnn")
+print("splits:", len(train_split), len(val_split))
+print(f"reference MLP: val accuracy {accuracy(mlp, val_split):.4f}, params {count_params(mlp)}")
+print(f"reference CNN: val accuracy {accuracy(cnn, val_img):.4f}, params {count_params(cnn)}")
+
+# %% [markdown] tags=["seed:S1-C6"]
+# ## S1-C6 · Activation-based pruning (`activation_pruning`, NumPy)
+#
+# **Question (document 001):**
+#
+# > ##### 6. 编写一个算法，对神经网络进行激活剪枝。
+# > **答案：** 以下是一个简单的激活剪枝算法实现，该算法通过分析激活值来删除那些很少被激活的神经元。
+#
+# *Translation:* "6. Write an algorithm that performs activation pruning on a neural network.
+# **Answer:** below is a simple implementation of activation pruning; by analysing activation
+# values it **deletes the neurons that are rarely activated**."
+#
+# The document's code, verbatim (the docstring says: *network: the network's parameters (weight
+# matrices and activation values); activation_threshold: the activation threshold; returns the
+# pruned parameters*). It runs without error — which is the first problem: nothing tells you it
+# did nothing useful.
+
+# %% tags=["seed-code:S1-C6"]
+import numpy as np
+
+def activation_pruning(network, activation_threshold):
+    """
+    神经网络激活剪枝算法。
+
+    参数：
+    network：神经网络参数（权重矩阵和激活值）。
+    activation_threshold：激活阈值。
+
+    返回：
+    剪枝后的神经网络参数。
+    """
+    weights = np.array(network['weights'])
+    activations = np.array(network['activations'])
+    pruned_weights = []
+    pruned_activations = []
+
+    for i, layer_weights in enumerate(weights):
+        layer_pruned_weights = []
+        layer_pruned_activations = []
+        for j, weight in enumerate(layer_weights):
+            if np.mean(activations[i]) > activation_threshold:
+                layer_pruned_weights.append(weight)
+                layer_pruned_activations.append(activations[i])
+        pruned_weights.append(layer_pruned_weights)
+        pruned_activations.append(layer_pruned_activations)
+
+    return {'weights': pruned_weights, 'activations': pruned_activations}
+
+# 示例使用
+network = {'weights': np.random.rand(3, 3), 'activations': np.random.rand(3, 3)}
+pruned_network = activation_pruning(network, 0.1)
+
+# %% [markdown]
+# **What came out of the document's own example.** `np.random.rand` is uniform on [0, 1), so
+# every row mean is ≈ 0.5 > 0.1: nothing is pruned, and the "activations" output is *bigger*
+# than the input (each kept weight appends a full copy of the row).
+
+# %%
+print("row means of the activations :", np.round(network['activations'].mean(axis=1), 3))
+print("kept entries per 'layer'      :", [len(r) for r in pruned_network['weights']])
+print("weights unchanged?            :", np.array_equal(np.array(pruned_network['weights']), network['weights']))
+print("activations in / out shape    :", network['activations'].shape, "->",
+      np.array(pruned_network['activations']).shape)
+print("output types                  :", type(pruned_network['weights']).__name__, "of",
+      type(pruned_network['weights'][0]).__name__)
+
+# %% [markdown]
+# **Defect 1 — silent no-op / output that grows.** Shown above: with the document's example no
+# weight is removed, the weights come back as nested Python lists (no longer an array a layer can
+# use), and `pruned_activations` is a (3, 3, 3) pile of copies.
+#
+# **Defect 2 — the decision does not depend on `j`.** The inner loop runs over the entries `j` of
+# row `i`, but the condition `np.mean(activations[i]) > threshold` only involves `i`. So row `i` is
+# kept or deleted *as a whole*; no individual neuron can ever be singled out. With one row whose
+# mean is below the threshold, that whole "layer" becomes an empty list — shape destruction:
+
+# %%
+demo = {'weights': np.arange(9.0).reshape(3, 3),
+        'activations': np.array([[0.05, 0.05, 0.05], [0.0, 0.9, 0.9], [0.5, 0.5, 0.5]])}
+out = activation_pruning(demo, 0.1)
+print("kept entries per row:", [len(r) for r in out['weights']])
+print("weights out         :", out['weights'])
+
+# %% [markdown]
+# **Defect 3 — wrong reduction axis: a dead neuron survives.** The second row above contains a unit
+# that is *always* 0 (`0.0`), yet it is kept because the mean is taken over the whole row. The
+# statistic must be computed **per neuron, over samples** (a column of a samples × neurons matrix).
+# Here is one real layer (3 neurons, 4 samples) where neuron 0 never fires; the seed keeps all three
+# neurons, the per-neuron statistics (what `activation_stats` computes) single it out:
+
+# %%
+W = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])          # 3 neurons, 2 inputs (nn.Linear layout)
+A = np.array([[0.0, 0.7, 0.2], [0.0, 0.4, 0.3], [0.0, 0.9, 0.1], [0.0, 0.6, 0.4]])  # samples x neurons
+out = activation_pruning({'weights': [W], 'activations': [A]}, 0.1)
+print("seed keeps", len(out['weights'][0]), "of 3 neurons")
+print("per-neuron mean over samples:", A.mean(axis=0))
+print("per-neuron APoZ             :", (A == 0).mean(axis=0))
+
+# %% [markdown]
+# **Defect 4 — crash on any real network.** `np.array(network['weights'])` needs all layers to have
+# the same shape. A real network's layers do not (here the reference MLP's three weight matrices):
+
+# %% tags=["raises-exception"]
+real = {'weights': [p.detach().numpy() for n, p in mlp.named_parameters() if n.endswith("weight")],
+        'activations': [np.zeros(256), np.zeros(128), np.zeros(10)]}
+activation_pruning(real, 0.1)
+
+# %% [markdown]
+# **Defect 5 — signed activations cancel.** The document never says which "activation" it means.
+# If it is a pre-activation (or any signed output), strong positive and negative values average to
+# ~0 and the unit is deleted although it is the most active one; the magnitude, or the post-ReLU
+# output, is what carries information:
+
+# %%
+demo = {'weights': np.ones((2, 2)), 'activations': np.array([[-3.0, 3.1], [0.11, 0.12]])}
+out = activation_pruning(demo, 0.1)
+print("row means:", demo['activations'].mean(axis=1), "-> kept per row:", [len(r) for r in out['weights']])
+
+# %% [markdown]
+# **Defect 6 — an absolute threshold, unrelated to the data's scale.** The same network with its
+# activations scaled by 0.1 (e.g. inputs in [0, 1] instead of [0, 10]) loses *everything*; there is
+# no way to ask for "remove 30 % of the neurons":
+
+# %%
+demo = {'weights': np.arange(9.0).reshape(3, 3), 'activations': np.full((3, 3), 0.5)}
+print("scale 1.0:", activation_pruning(demo, 0.1)['weights'])
+demo['activations'] = demo['activations'] * 0.1
+print("scale 0.1:", activation_pruning(demo, 0.1)['weights'])
+
+# %% [markdown]
+# **Defect 7 — the activations are not measured, and one record is not a data set.** The function
+# receives an arbitrary `activations` array (in the example: random numbers unrelated to the
+# weights) and never runs the network. A pruning decision needs a statistic over many inputs. What
+# goes wrong if it is taken on **one input**: on the reference MLP, count the `fc1` neurons whose
+# ReLU output is 0 for the first training image, versus those that are 0 for *every* training image,
+# and remove each set physically with `shrink_model` (no fine-tuning). The one-image decision removes
+# units that other images need and costs accuracy; the data-set decision removes only truly dead units.
+
+# %%
+one = Split("train", train_split.x[:1], train_split.y[:1])
+apoz_one = activation_stats(mlp, one, layers=["fc1"])["fc1"]["apoz"]
+apoz_all = activation_stats(mlp, train_split, layers=["fc1"])["fc1"]["apoz"]
+for label, apoz in (("zero on 1 image     ", apoz_one), ("zero on all 1078    ", apoz_all)):
+    k = int((apoz == 1).sum())
+    pruned = shrink_model(mlp, {"fc1": k / 256}, criterion={"fc1": 1.0 - apoz})
+    print(f"{label}: {k:3d} fc1 neurons -> removed, val accuracy {accuracy(pruned, val_split):.4f}, "
+          f"train accuracy {accuracy(pruned, train_split):.4f}")
+print(f"dense                                   val accuracy {accuracy(mlp, val_split):.4f}, "
+      f"train accuracy {accuracy(mlp, train_split):.4f}")
+
+# %% [markdown]
+# **Defect 8 — removing a neuron is not "dropping some of its weights".** Neuron `j` of layer `l` owns
+# row `j` of `W_l`, entry `j` of `b_l` and **column `j` of `W_{l+1}`**. The seed keeps or drops
+# entries of one row of one matrix, has no biases and never touches the next layer, so even a correct
+# decision would leave the next layer's input dimension wrong. The library's teaching version does
+# all three (here: remove the neuron with the smallest L1 norm, `k = 1`):
+
+# %%
+W1 = np.array([[1.0, -1.0], [0.1, 0.0], [2.0, 2.0]]); b1 = np.array([0.5, 0.5, 0.5])
+W2 = np.array([[1.0, 2.0, 3.0]])
+W1p, b1p, W2p, keep = prune_neurons_numpy(W1, b1, W2, k=1)
+print("kept neurons:", keep, "| W1", W1.shape, "->", W1p.shape, "| b1", b1.shape, "->", b1p.shape,
+      "| W2", W2.shape, "->", W2p.shape)
+print("W2 columns kept:", W2p)
+
+# %% [markdown]
+# **Defect 9 — "rarely activated" is a frequency, the code measures a mean.** The answer text says it
+# deletes neurons that are *rarely* activated (很少被激活) — that is APoZ (Hu et al., 2016: fraction of
+# zeros of the post-ReLU output). The code thresholds a *mean value*, which mixes "rarely on" with
+# "weakly on". The tiny network below has a unit that is on for every sample but tiny (APoZ 0, mean
+# 0.125) — the two criteria rank it at opposite ends.
+#
+# **Defect 10 — no evaluation, no fine-tuning, nothing applied to a model.** The function returns a
+# dict of lists; no model is changed, no accuracy is measured before or after, and there is no
+# retraining step to recover accuracy (Hu et al. 2016 and Han et al. 2015 both retrain after pruning).
+#
+# **Count: 10 defects** (no-op/growing output, decision independent of the neuron, wrong axis, crash
+# on real layer shapes, signed averaging, absolute threshold, unmeasured single-record statistic,
+# incomplete neuron removal, frequency vs mean confusion, no evaluation/fine-tuning).
+#
+# ### Corrected: measure the statistics with hooks, check them on a network with known answers
+#
+# `pruninglab.pruning.activation_stats(model, split)` registers a forward hook on every hidden layer
+# (on the BatchNorm for conv → BN → ReLU), applies the ReLU and accumulates **per unit over all
+# samples (and positions)**: `mean_j = E[relu(z_j)]`, `APoZ_j = P[relu(z_j) = 0]`.
+# `taylor_scores(model, split)` returns `|Σ_{i∈j} w_i ∂L/∂w_i (+ b_j ∂L/∂b_j)|` per unit with the
+# gradient of the mean cross-entropy over the split (Molchanov et al., 2017/2019). For a linear unit
+# this sum equals `|Σ_n (∂L/∂z_nj) z_nj|`: the first-order estimate of the loss change when its
+# pre-activation `z_j` is set to 0.
+#
+# The hand-made network: 2 inputs → 4 ReLU units → 2 classes, 4 samples.
+#
+# | unit | incoming weights | bias | post-ReLU outputs on the 4 samples | mean | APoZ |
+# |---|---|---|---|---|---|
+# | 0 | (1, 0)  | 0     | 1, 0, 1, 0 | 0.5   | 0.5  |
+# | 1 | (0, −1) | 0     | 0, 0, 0, 0 | 0     | 1    |
+# | 2 | (1, 1)  | 0     | 1, 1, 2, 0 | 1.0   | 0.25 |
+# | 3 | (0, 0)  | 0.125 | 0.125 × 4  | 0.125 | 0    |
+#
+# Unit 3 feeds both logits with the same weight 0.5, so it only shifts both logits equally — softmax
+# ignores that, so its Taylor score is 0 (up to float rounding) although it is *always* on. Unit 1 is
+# dead: Taylor exactly 0.
+# For units 0 and 2 the sum can be done by hand (with `σ` the logistic function):
+# Taylor₀ = tanh(1)/4, Taylor₂ = (1 − 6σ(−2))/4.
+
+# %%
+tiny = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2))
+with torch.no_grad():
+    tiny[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, -1.0], [1.0, 1.0], [0.0, 0.0]]))
+    tiny[0].bias.copy_(torch.tensor([0.0, 0.0, 0.0, 0.125]))
+    tiny[2].weight.copy_(torch.tensor([[1.0, 0.0, -1.0, 0.5], [-1.0, 0.0, 1.0, 0.5]]))
+    tiny[2].bias.zero_()
+tiny_data = Split("train", torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]]),
+                  torch.tensor([0, 1, 1, 0]))
+st = activation_stats(tiny, tiny_data)["0"]
+tay = taylor_scores(tiny, tiny_data, layers=["0"])["0"]
+sig = lambda v: 1.0 / (1.0 + math.exp(-v))
+expected_taylor = torch.tensor([math.tanh(1) / 4, 0.0, (1 - 6 * sig(-2)) / 4, 0.0])
+print("mean  :", st["mean"])
+print("APoZ  :", st["apoz"])
+print("Taylor:", tay)
+print("Taylor matches the hand formula:", torch.allclose(tay, expected_taylor, atol=1e-6))
+print("L1 of incoming weights:", structure_scores(tiny[0].weight.detach(), 1, 0))
+
+# %% [markdown]
+# Four criteria, four different "least important" units: APoZ and mean say unit 1 (dead — correct,
+# it can go for free); the next one is unit 3 for mean and L1 but unit 0 for APoZ (unit 3 is *always*
+# on); Taylor says units 1 **and** 3 are both worthless — the right answer here, since removing unit 3
+# changes no prediction. Check that claim by removing unit 3:
+
+# %%
+no3 = shrink_model(tiny, {"0": 0.25}, criterion={"0": torch.tensor([1.0, 1.0, 1.0, 0.0])})
+with torch.no_grad():
+    print("logit differences dense  :", (tiny(tiny_data.x)[:, 0] - tiny(tiny_data.x)[:, 1]))
+    print("logit differences unit 3 removed:", (no3(tiny_data.x)[:, 0] - no3(tiny_data.x)[:, 1]))
+
+# %% [markdown] tags=["seed:S2-C5"]
+# ## S2-C5 · Activation-based pruning (`activation_pruning`, TensorFlow)
+#
+# **Question (document 002):**
+#
+# > ##### 5. 编写一个Python程序，实现基于激活度的剪枝算法。
+#
+# *Translation:* "5. Write a Python program that implements activation-based pruning."
+#
+# The document's code, verbatim (TensorFlow is not installed here, so it is shown, then run on a
+# PyTorch stand-in below):
+
+# %% [markdown] tags=["seed-code:S2-C5"]
+# ```python
+# import tensorflow as tf
+#
+# def activation_pruning(model, threshold):
+#     for layer in model.layers:
+#         if isinstance(layer, tf.keras.layers.Dense):
+#             logits = layer.output
+#             activation = K.mean(K.square(logits), axis=1)
+#             prune_indices = K.cast(K.greater(activation, threshold), K.floatx())
+#             kernel = layer.kernel
+#             bias = layer.bias
+#
+#             kernel_to_prune = K.cast(K.reshape(prune_indices, kernel.shape), K.floatx())
+#             kernel_pruned = kernel * kernel_to_prune
+#
+#             bias_to_prune = K.cast(K.reshape(prune_indices, bias.shape), K.floatx())
+#             bias_pruned = bias * bias_to_prune
+#
+#             layer.kernel.assign(kernel_pruned)
+#             layer.bias.assign(bias_pruned)
+#
+# model = tf.keras.Sequential([
+#     tf.keras.layers.Dense(128, activation='relu', input_shape=(784,)),
+#     tf.keras.layers.Dense(10, activation='softmax')
+# ])
+#
+# activation_pruning(model, 0.5)
+# ```
+
+# %% [markdown]
+# The document's analysis:
+#
+# > **解析：** 该程序使用TensorFlow实现基于激活度的剪枝算法。首先计算每个Dense层的激活度，然后根据阈值筛选出满足条件的神经元，最后将对应的权重和偏置设置为0。
+#
+# *Translation:* "The program implements activation-based pruning with TensorFlow. It first computes
+# the activation level of every Dense layer, then **selects the neurons that satisfy the condition**
+# by the threshold, and finally **sets the corresponding weights and biases to 0**."
+#
+# **A faithful PyTorch translation.** Rather than rewriting the function, we execute the document's
+# own source (everything after the `import tensorflow` line, character for character) against a
+# small PyTorch stand-in for the Keras pieces it uses: a `Dense` layer with a Keras-layout
+# `kernel` (inputs × units), a `bias`, an `activation`, variables with `.assign`, a `Sequential`
+# with `.layers`, and the backend functions `K.mean/square/cast/greater/reshape/floatx` mapped to
+# their torch equivalents. In Keras, `layer.output` is a *symbolic* graph tensor with no values
+# (the function receives no data at all); the stand-in's `output` is the output of the layer's last
+# forward call — the only reading under which the code can compute numbers.
+
+# %%
+class KVariable(nn.Parameter):
+    """A parameter with Keras' ``assign``."""
+    def assign(self, value):
+        with torch.no_grad():
+            self.copy_(value)
+
+class Dense(nn.Module):
+    """Keras-style Dense: y = act(x @ kernel + bias); kernel is (inputs, units)."""
+    def __init__(self, units, activation=None, input_shape=None, in_features=None):
+        super().__init__()
+        n_in = input_shape[0] if input_shape is not None else in_features
+        lin = nn.Linear(n_in, units)                       # PyTorch's default initialisation
+        self.kernel = KVariable(lin.weight.detach().T.clone())
+        self.bias = KVariable(lin.bias.detach().clone())
+        self.activation = activation
+    def forward(self, x):
+        y = x @ self.kernel + self.bias
+        y = torch.relu(y) if self.activation == "relu" else torch.softmax(y, 1) if self.activation == "softmax" else y
+        self.output = y.detach()                           # stand-in for Keras' symbolic layer.output
+        return y
+
+class Sequential(nn.Module):
+    def __init__(self, layers):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+def keras_dense(units, activation=None, input_shape=None):
+    return ("dense", units, activation, input_shape)
+
+def keras_sequential(specs):
+    """Build the stand-in model from Dense specs (sizes chained like Keras does)."""
+    layers, n_in = [], None
+    for _, units, act, shape in specs:
+        layers.append(Dense(units, act, input_shape=shape, in_features=n_in))
+        n_in = units
+    return Sequential(layers)
+
+tf = types.SimpleNamespace(keras=types.SimpleNamespace(layers=types.SimpleNamespace(Dense=Dense)))
+K = types.SimpleNamespace(mean=lambda x, axis: torch.mean(x, dim=axis), square=torch.square,
+                          cast=lambda x, dtype: x.to(dtype), greater=torch.gt,
+                          reshape=lambda x, shape: torch.reshape(x, tuple(shape)),
+                          floatx=lambda: torch.float32)
+# the document's function, verbatim: its source without the import line and without the example
+fn_src = seeds.seed_code("S2-C5").split("\n", 1)[1].split("model = tf.keras.Sequential")[0]
+print(fn_src.strip().splitlines()[0], "...", f"({len(fn_src.strip().splitlines())} lines)")
+
+# %% [markdown]
+# **Defect 1 — `K` is never imported.** The document imports only `tensorflow as tf`; `K` (the
+# Keras backend, `from tensorflow.keras import backend as K`) is undefined. We run the verbatim
+# function with `tf` provided but, like the document, no `K` — after feeding the doc's model one
+# batch of 32 random 784-pixel inputs so that `layer.output` has values:
+
+# %% tags=["raises-exception"]
+ns = {"tf": tf}
+exec(fn_src, ns)
+torch.manual_seed(0)
+doc_model = keras_sequential([keras_dense(128, "relu", (784,)), keras_dense(10, "softmax")])
+doc_model(torch.rand(32, 784))
+ns["activation_pruning"](doc_model, 0.5)
+
+# %% [markdown]
+# **Defect 2 — wrong axis, then a crash in `K.reshape`.** With `K` provided, `K.mean(..., axis=1)`
+# averages over the **units** of each sample: `activation` has one value *per sample* (32), not one per
+# neuron (128). Reshaping 32 values to the kernel's shape (784, 128) fails:
+
+# %% tags=["raises-exception"]
+ns = {"tf": tf, "K": K}
+exec(fn_src, ns)
+seed_activation_pruning = ns["activation_pruning"]
+print("activation shape for layer 1:",
+      tuple(K.mean(K.square(doc_model.layers[0].output), axis=1).shape))
+seed_activation_pruning(doc_model, 0.5)
+
+# %% [markdown]
+# **Defect 3 — the kernel mask can never have the kernel's shape.** Even with the correct axis
+# (`axis=0`, one value per neuron: 128 values) a reshape to (784, 128) is impossible: a per-neuron
+# mask must be **broadcast** over the kernel's input axis (`kernel * mask[None, :]` in Keras layout),
+# not reshaped.
+
+# %%
+per_neuron = K.mean(K.square(doc_model.layers[0].output), axis=0)
+try:
+    K.reshape(per_neuron, doc_model.layers[0].kernel.shape)
+except RuntimeError as e:
+    print("RuntimeError:", e)
+
+# %% [markdown]
+# **Defect 4 — when the batch size happens to equal the number of units, the bias line "works" and
+# samples decide which neurons lose their bias.** With a batch of exactly 128, `K.reshape(prune_indices,
+# bias.shape)` succeeds silently: entry `i` of the bias mask comes from **sample `i`**. (With the
+# document's threshold 0.5 every entry is 0 on this batch — every bias would be zeroed; the cell uses
+# the median per-sample value as threshold so that the mask is not constant.) Shuffling the same batch
+# changes which neurons are "pruned":
+
+# %%
+x128 = torch.rand(128, 784, generator=torch.Generator().manual_seed(1))
+masks = []
+for order in (torch.arange(128), torch.randperm(128, generator=torch.Generator().manual_seed(2))):
+    doc_model(x128[order])
+    out = doc_model.layers[0].output
+    activation = K.mean(K.square(out), axis=1)                      # the document's axis: (128,) samples
+    print("per-sample values > 0.5 (document's threshold):", int((activation > 0.5).sum()))
+    prune_indices = K.cast(K.greater(activation, activation.median()), K.floatx())
+    masks.append(K.reshape(prune_indices, doc_model.layers[0].bias.shape))
+print("bias mask built from the batch:", tuple(masks[0].shape), "| ones:", int(masks[0].sum()))
+print("neurons whose mask flips when the same 128 samples are shuffled:", int((masks[0] != masks[1]).sum()))
+
+# %% [markdown]
+# **Defect 5 — the decision is made on whatever batch passed last, never on a data set.** Keras'
+# `layer.output` has no values; the function has no data argument. Any real version must run a data
+# set through the model and accumulate per-unit statistics (see defect 7 of S1-C6 for what a
+# one-input decision does to the reference MLP).
+#
+# **Defect 6 — the text says the opposite of the code.** `K.greater(activation, threshold)` is 1 for
+# the units *above* the threshold, and the kernel is multiplied by it: the active units are **kept**
+# and the others zeroed — so `prune_indices` is really a *keep* mask. The analysis says the units
+# "that satisfy the condition" get their weights set to 0, i.e. the most active ones would be pruned.
+# One of the two is inverted:
+
+# %%
+activation = torch.tensor([0.1, 0.9])
+prune_indices = K.cast(K.greater(activation, 0.5), K.floatx())
+print("activation", activation, "-> 'prune_indices'", prune_indices,
+      "-> kernel column multiplied by", prune_indices.tolist())
+
+# %% [markdown]
+# To see the remaining defects on a real model, repair only the two crashes (axis 0 and a
+# broadcast instead of the reshape) and keep everything else: the reference MLP is copied into the
+# stand-in (kernel = `W.T`), one batch of 64 training images goes through it, threshold 0.5 as in
+# the document.
+
+# %%
+def keras_copy(model):
+    """The reference DigitsMLP as a stand-in Keras model (ReLU, ReLU, softmax)."""
+    k = keras_sequential([keras_dense(256, "relu", (64,)), keras_dense(128, "relu"),
+                          keras_dense(10, "softmax")])
+    with torch.no_grad():
+        for layer, lin in zip(k.layers, (model.fc1, model.fc2, model.fc3)):
+            layer.kernel.copy_(lin.weight.T)
+            layer.bias.copy_(lin.bias)
+    return k
+
+def repaired_activation_pruning(model, threshold):
+    """The document's function with only the two crashes fixed (axis=0, broadcast)."""
+    for layer in model.layers:
+        if isinstance(layer, tf.keras.layers.Dense):
+            logits = layer.output
+            activation = K.mean(K.square(logits), axis=0)                      # fixed: per unit
+            prune_indices = K.cast(K.greater(activation, threshold), K.floatx())
+            layer.kernel.assign(layer.kernel * prune_indices[None, :])         # fixed: broadcast
+            layer.bias.assign(layer.bias * prune_indices)
+
+kmodel = keras_copy(mlp)
+kmodel(train_split.x[:64])
+print("val accuracy before:", f"{accuracy(kmodel, val_split):.4f}", "| params", count_params(kmodel))
+result = repaired_activation_pruning(kmodel, 0.5)
+for name, layer in zip(("fc1", "fc2", "fc3"), kmodel.layers):
+    zero_units = int((layer.kernel.detach().abs().sum(0) == 0).sum())
+    print(f"{name}: {zero_units:3d} of {layer.kernel.shape[1]} units zeroed")
+print("val accuracy after :", f"{accuracy(kmodel, val_split):.4f}", "| params", count_params(kmodel),
+      "| return value:", result)
+
+# %% [markdown]
+# That cell shows five more defects:
+#
+# * **Defect 7 — an absolute threshold on an unnormalised statistic.** 0.5 on the mean *squared*
+#   output zeroes most of `fc1` here (and every class of the output layer); it would remove nothing on
+#   a network with larger activations. No target ratio, no per-layer scale.
+# * **Defect 8 — the classifier is pruned too.** Every `Dense` layer is processed, including the
+#   softmax output layer: whole *classes* lose their weights (their logit becomes 0, they are not
+#   removed). The outputs of the last layer are the classes; they must never be pruned. (The variable
+#   is also misnamed: `logits` holds post-ReLU / post-softmax outputs, not logits.)
+# * **Defect 9 — nothing gets smaller.** The parameter count is unchanged: zeroed columns are still
+#   stored and multiplied by dense hardware; the next layer still reads the dead inputs. A real
+#   structured prune *removes* the units (next section).
+# * **Defect 10 — in-place mutation, no return value, no evaluation.** The caller's model is modified
+#   through `assign`, the function returns `None`, and nothing measures accuracy before or after.
+# * **Defect 11 — no fine-tuning and no mask enforcement.** Nothing recovers the lost accuracy, and
+#   nothing keeps the zeros zero if the model is trained again. One epoch on the same weights (in a
+#   PyTorch `DigitsMLP`): the zeroed **classifier** weights regrow (their inputs are non-zero, so they
+#   get gradients). The zeroed hidden units stay at zero, but only by accident: a ReLU unit whose
+#   weights *and* bias are all 0 outputs 0 and receives zero gradient — a dead unit that still costs
+#   memory and MACs.
+
+# %%
+back = DigitsMLP()
+with torch.no_grad():
+    for lin, layer in zip((back.fc1, back.fc2, back.fc3), kmodel.layers):
+        lin.weight.copy_(layer.kernel.T)
+        lin.bias.copy_(layer.bias)
+before = {n: int((getattr(back, n).weight == 0).sum()) for n in ("fc1", "fc3")}
+acc_before = accuracy(back, val_split)
+train(back, train_split, epochs=1, lr=1e-3, seed=0)
+for n in ("fc1", "fc3"):
+    print(f"zero weights in {n} before / after one epoch: {before[n]} / {int((getattr(back, n).weight == 0).sum())}")
+print(f"val accuracy before / after one epoch: {acc_before:.4f} / {accuracy(back, val_split):.4f}")
+
+# %% [markdown]
+# **Defect 12 — pruning an untrained model.** The example builds a fresh `Sequential` and prunes it
+# immediately: the activations of randomly initialised weights say nothing about which units the
+# *trained* network will need. Criteria are measured on a trained model (or during training), then
+# the model is fine-tuned.
+#
+# **Count: 12 defects** (missing `K` import, wrong axis + reshape crash, kernel mask can never be
+# reshaped, batch-indexed bias mask, no data set, text/code inversion, absolute threshold, classifier
+# pruned, no size reduction, in-place mutation/no return/no evaluation, no fine-tuning or mask
+# enforcement, untrained model).
+#
+# ### Corrected: measure on the training split, remove whole units, report accuracy *and* cost
+#
+# What the document wanted, with the library: the mean post-ReLU activation (the document's mean of
+# *squared* outputs is a different, scale-sensitive statistic; APoZ is the one Hu et al. define) measured with
+# hooks on the **training split**, a *ratio* instead of an absolute threshold, only hidden layers
+# (`fc1`, `fc2`; the classifier is never pruned), units physically removed with `shrink_model`
+# (rows, biases and the next layer's columns), then validation accuracy and hardware cost.
+# `CriteriaExplorer` computes every criterion's scores once; `compute_criteria` prunes and measures.
+
+# %%
+mlp_explorer = C.CriteriaExplorer(mlp, train_split, val_split, (64,))
+r = C.compute_criteria(0.5, "mean", "all", explorer=mlp_explorer)
+print("removed:", r["removed"])
+print(f"val accuracy {r['accuracy']:.4f} (dense {r['dense']['accuracy']:.4f}), no fine-tuning")
+for k in ("params", "macs", "bytes"):
+    print(f"{k:7s}: {r[k]:7d} / {r['dense'][k]:7d}  ({r['rel'][k]:.3f} of dense)")
+print(f"energy per sample (Horowitz 2014 table, fp32, weights from DRAM): "
+      f"{r['energy_pj'] / 1e6:.2f} / {r['dense']['energy_pj'] / 1e6:.2f} µJ")
+
+# %% [markdown]
+# The model is now a dense MLP of 64 → 128 → 64 → 10: parameters, MACs and bytes fall by ~3× on
+# *any* hardware, because whole rows and columns are gone (`fc2` loses both output rows and input
+# columns). Measured on this machine (numbers vary from run to run and machine to machine, so the cell
+# is not validated): the zero-masked model (`zero_structures`, same shapes — what the document's code
+# produces) against the physically shrunk one, batch = the 359 validation images.
+
+# %% tags=["nbval-ignore-output"]
+from pruninglab.hardware import measure_latency
+from pruninglab.pruning import zero_structures
+mean_scores = mlp_explorer.scores["mean"]
+variants = {"dense": mlp,
+            "zero-masked 50 %": zero_structures(mlp, {"fc1": 0.5, "fc2": 0.5}, criterion=mean_scores),
+            "shrunk 50 %": shrink_model(mlp, {"fc1": 0.5, "fc2": 0.5}, criterion=mean_scores)}
+with torch.no_grad():
+    for name, m in variants.items():
+        t = measure_latency(lambda: m(val_split.x), repeats=9)
+        print(f"{name:17s}: {t['median_s'] * 1e6:8.1f} µs per batch, params {count_params(m)}")
+
+# %% [markdown]
+# The masked and the dense model do the same dense work; only the shrunk model is smaller and (for
+# layers large enough that the arithmetic dominates the call overhead) faster. Accuracy before fine-tuning drops a lot at 50 % — the comparison below shows how much a
+# short fine-tune recovers and whether the data-driven criteria beat L1 or random.
+#
+# ## Comparing criteria on the reference models
+#
+# Where data-driven criteria clearly help: **dead units.** On the training split 17 of 256 `fc1`
+# units and 23 of 128 `fc2` units of the reference MLP never fire (APoZ = 1), and their Taylor score
+# is exactly 0 (no gradient flows through a unit that is always off). Removing exactly those is free
+# on the training data by construction. On this model L1 happens to pick the same units (overlap
+# count below) — not something to rely on in general; random choice does not:
+
+# %%
+sc = mlp_explorer.scores
+dead_mask = {n: sc["apoz"][n] == 0 for n in ("fc1", "fc2")}        # score 1 − APoZ = 0  <=>  APoZ = 1
+dead = {n: int(m.sum()) for n, m in dead_mask.items()}
+print("dead units (APoZ = 1 on train):", dead,
+      "| of them with Taylor score exactly 0:", {n: int((sc["taylor"][n][m] == 0).sum()) for n, m in dead_mask.items()})
+ratios = {n: dead[n] / (256 if n == "fc1" else 128) for n in dead}
+for n in dead:
+    l1_lowest = torch.argsort(sc["l1"][n], stable=True)[:dead[n]]
+    print(f"{n}: dead units among the {dead[n]} lowest-L1 units: {int(dead_mask[n][l1_lowest].sum())}")
+for crit in ("apoz", "taylor", "l1", "random"):
+    p = shrink_model(mlp, ratios, criterion=sc[crit])
+    print(f"remove {sum(dead.values())} units by {crit:6s}: val accuracy {accuracy(p, val_split):.4f}, "
+          f"params {count_params(p)}")
+print(f"dense:                       val accuracy {accuracy(mlp, val_split):.4f}, params {count_params(mlp)}")
+
+# %% [markdown]
+# **The sweep.** For each criterion and ratio (the same fraction of units removed in every hidden
+# layer: `fc1`, `fc2` for the MLP; `conv1`–`conv3` filters for the CNN), shrink the model, measure
+# validation accuracy, fine-tune 2 epochs (Adam, lr 1e-3) on train, measure again. Random is averaged
+# over 3 seeds (grey band: min–max after fine-tuning).
+
+# %%
+ratios_grid = (0.25, 0.5, 0.75, 0.9)
+cmp_mlp = C.compare_criteria(mlp, mlp_explorer.scores, train_split, val_split, ratios=ratios_grid,
+                             input_shape=(64,), epochs=2)
+C.render_comparison(cmp_mlp, "MLP")
+
+# %%
+cnn_explorer = C.CriteriaExplorer(cnn, train_img, val_img, (1, 8, 8))
+cmp_cnn = C.compare_criteria(cnn, cnn_explorer.scores, train_img, val_img, ratios=ratios_grid,
+                             input_shape=(1, 8, 8), epochs=2)
+C.render_comparison(cmp_cnn, "CNN")
+
+# %% [markdown]
+# **Reading the results honestly.**
+#
+# * *Before fine-tuning* on the MLP, the data-free **L1 norm** is the best criterion at every ratio,
+#   and APoZ and mean activation are even **worse than random** (mean of 3 seeds) at 25–75 %; Taylor
+#   matches random only at 25 %. APoZ and mean rank units by how much they fire, not by how much the
+#   *next* layer relies on them; first-order Taylor is a *local* estimate for removing **one** unit and
+#   says little about removing a quarter or half of a layer at once (the removed units interact).
+# * *After a 2-epoch fine-tune* most differences shrink to a few points: with 1,078 training images
+#   and small networks, the network re-learns around almost any removal at 25–50 %. At 75–90 % the
+#   choice matters again and no criterion wins everywhere (on the MLP, random and L1 end highest at
+#   90 %; on the CNN, Taylor ends highest at 75–90 %).
+# * On the CNN, APoZ is nearly useless: BatchNorm centres every channel's pre-activation, so every
+#   channel's APoZ is close to 0.5 (below) and the ranking carries little information.
+# * These are single runs on one small data set; differences of 1–2 points are within the spread of
+#   the random seeds (grey band) and should not be over-read.
+# * What data-driven criteria reliably find is *free* removals (dead units, units whose effect the
+#   softmax cancels) — the part of the network that magnitude cannot see.
+
+# %%
+for n in ("conv1", "conv2", "conv3"):
+    a = 1.0 - cnn_explorer.scores["apoz"][n]
+    print(f"{n}: APoZ range {float(a.min()):.3f} – {float(a.max()):.3f} over {len(a)} channels")
+
+# %% [markdown]
+# **How similar are the criteria?** Spearman rank correlation (Pearson correlation of the ranks;
+# 1 = same order, 0 = unrelated) between the criteria's scores, for `fc1` of the MLP and `conv2` of the
+# CNN. On `fc1`, APoZ and mean activation largely agree (both measure firing); Taylor is only weakly
+# related to either, L1 is nearly independent of the two activation criteria, and random is ≈ 0 with
+# everything, as it should be. On `conv2` all correlations are weaker (APoZ carries little signal
+# after BatchNorm).
+
+# %%
+corr = [C.rank_correlations(mlp_explorer.scores, "fc1"), C.rank_correlations(cnn_explorer.scores, "conv2")]
+for r in corr:
+    print(r["layer"], "\n", np.round(r["matrix"], 2))
+C.render_correlations(corr)
+
+# %% [markdown]
+# **Is the Taylor score a good estimate of the loss change?** Remove each `fc2` unit of the MLP on its
+# own (128 models) and measure the real change of the loss, `ΔL_j`, on the split the score was computed
+# on. First on *train*, then on *val*. The model fits the training split perfectly (train accuracy
+# 1.0 above), so the first-order term is small there and higher-order terms matter more; on the
+# validation split, where the loss is larger, the Taylor ranking follows the measured |ΔL| more closely.
+
+# %%
+chk_train = C.taylor_vs_removal(mlp, train_split, "fc2")
+chk_val = C.taylor_vs_removal(mlp, val_split, "fc2")
+print(f"Spearman(Taylor, |ΔL|): train {chk_train['spearman']:.3f}, val {chk_val['spearman']:.3f}")
+C.render_taylor_check(chk_val)
+
+# %% [markdown]
+# (Using *val* to **score** units is legitimate — it is not the test split — but then val can no
+# longer give an unbiased accuracy for that choice; in this notebook scores come from *train*.)
+#
+# ## Try it: ratio, criterion and layer
+#
+# The slider removes the chosen fraction of units of one layer (or of every hidden layer) by the
+# chosen criterion — scores precomputed above, so each move only shrinks the model and evaluates it
+# on val (a few milliseconds). No fine-tuning here: this shows what the criterion alone selects.
+# Right panel: accuracy and hardware cost (parameters, MACs, fp32 bytes, energy per sample) relative
+# to the dense model. Fixed values first (validated), then the sliders.
+
+# %%
+C.render_criteria(C.compute_criteria(0.3, "taylor", "fc1", explorer=mlp_explorer))
+
+# %% tags=["nbval-ignore-output"]
+ui = slider_ui(lambda ratio, criterion, layer: C.compute_criteria(ratio, criterion, layer, explorer=mlp_explorer),
+               C.render_criteria,
+               ratio=sparsity_slider(0.3, hi=0.9, step=0.05, description="ratio removed"),
+               criterion=dropdown(C.CRITERIA, "taylor", "criterion"),
+               layer=dropdown(["fc1", "fc2", "all"], "fc1", "layer"))
+ui
+
+# %%
+C.render_criteria(C.compute_criteria(0.5, "l1", "conv2", explorer=cnn_explorer))
+
+# %% tags=["nbval-ignore-output"]
+ui_cnn = slider_ui(lambda ratio, criterion, layer: C.compute_criteria(ratio, criterion, layer, explorer=cnn_explorer),
+                   C.render_criteria,
+                   ratio=sparsity_slider(0.5, hi=0.9, step=0.05, description="ratio removed"),
+                   criterion=dropdown(C.CRITERIA, "l1", "criterion"),
+                   layer=dropdown(["conv1", "conv2", "conv3", "all"], "conv2", "layer"))
+ui_cnn
+
+# %% [markdown]
+# Removing filters of `conv2` removes MACs in *two* layers (conv2's outputs and conv3's inputs): a
+# channel ratio `p` on consecutive layers cuts the MACs between them by about `1 − (1 − p)²`.
+#
+# **References** — H. Hu, R. Peng, Y.-W. Tai, C.-K. Tang (2016), *Network Trimming: A Data-Driven
+# Neuron Pruning Approach towards Efficient Deep Architectures*, arXiv:1607.03250 (APoZ);
+# P. Molchanov, S. Tyree, T. Karras, T. Aila, J. Kautz (2017), *Pruning Convolutional Neural Networks
+# for Resource Efficient Inference*, ICLR; P. Molchanov, A. Mallya, S. Tyree, I. Frosio, J. Kautz
+# (2019), *Importance Estimation for Neural Network Pruning*, CVPR (Taylor); H. Li et al. (2017),
+# *Pruning Filters for Efficient ConvNets*, ICLR (L1 filter norm); S. Han et al. (2015), *Learning
+# both Weights and Connections for Efficient Neural Networks*, NeurIPS (prune + retrain);
+# Y. LeCun et al. (1990), *Optimal Brain Damage* (second-order saliency, the ancestor of Taylor
+# criteria); M. Horowitz (2014), *Computing's energy problem*, ISSCC (energy table).
+#
+# ## Check yourself
+#
+# 1. A hidden unit of an MLP is removed. Which tensors change shape?
+#
+# <details><summary>Answer</summary>
+#
+# Its row of the layer's weight matrix and its bias entry (and its BatchNorm entries, if any) go away,
+# and so does the matching **column** of the next layer's weight matrix. Zeroing only its incoming
+# weights saves nothing on dense hardware and still leaves `relu(bias)` flowing to the next layer.
+#
+# </details>
+#
+# 2. Why must APoZ or mean activation be computed over a data set, per unit, and not on one input?
+#
+# <details><summary>Answer</summary>
+#
+# On one input most ReLU units are 0 by chance (each unit specialises on some inputs); removing them
+# wrecks the model (defect 7 of S1-C6). The statistic is an expectation over samples (and spatial
+# positions), reduced over the *sample* axis so each unit gets its own value.
+#
+# </details>
+#
+# 3. A unit has APoZ 0 (it is never zero) but its first-order Taylor score is 0 (up to rounding). How is that
+#    possible, and which criterion is right?
+#
+# <details><summary>Answer</summary>
+#
+# Its output can change all logits by the same amount (as unit 3 of the tiny network), which softmax
+# ignores, so the loss does not depend on it; Taylor is right — removing it leaves every prediction
+# unchanged. "Always active" does not mean "important".
+#
+# </details>
+#
+# 4. The seed's TensorFlow code computes `K.mean(K.square(out), axis=1)`. What is wrong with the axis,
+#    and what shape should the per-unit statistic have?
+#
+# <details><summary>Answer</summary>
+#
+# `out` is (batch, units); `axis=1` averages over units and gives one value per *sample*. The
+# statistic must reduce over axis 0 (and spatial axes for convolutions) and have shape (units,); the
+# mask is then broadcast over the kernel's input axis, not reshaped.
+#
+# </details>
+#
+# 5. On the digits models, did data-driven criteria beat the L1 weight norm? What do they reliably
+#    find?
+#
+# <details><summary>Answer</summary>
+#
+# Not in general: before fine-tuning L1 was best on the MLP, and after a 2-epoch fine-tune most
+# criteria (random included) landed within a few points of each other. Data-driven criteria reliably
+# find units that can be removed for free — dead units (APoZ = 1, Taylor = 0) and units whose effect
+# the network cancels — which a weight-magnitude criterion cannot see.
+#
+# </details>
