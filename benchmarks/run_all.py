@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHES = ["bench_global_pruning", "bench_structured_int8", "bench_latency",
-           "bench_hardware_sliders", "bench_sliders", "bench_notebooks"]
+           "bench_hardware_sliders", "bench_sliders", "bench_notebooks", "bench_suite"]
 
 
 def main() -> int:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 __all__ = ["slider_ui", "sparsity_slider", "bits_slider", "float_slider", "int_slider",
-           "dropdown", "show"]
+           "dropdown", "show", "LivePlot"]
 
 
 def float_slider(value: float, lo: float, hi: float, step: float, description: str,
@@ -91,3 +91,68 @@ def show(fig=None) -> None:
     plt.show()
     if fig is not None:
         plt.close(fig)
+
+
+class LivePlot:
+    """A figure drawn once and updated in place: the fast ``render`` for slider callbacks.
+
+    Creating a matplotlib figure (axes, ticks, layout) costs far more than drawing it, and
+    ``tight_layout`` doubles that again; on a 2-core CPU a two-panel figure takes ~80-140 ms
+    to create and encode, against ~30 ms to re-encode an existing one. A ``LivePlot`` therefore
+    builds its figure once and, on every call, only changes artist data:
+
+    * ``setup(fig) -> state`` adds axes and artists to a fresh ``Figure`` (fixed size, fixed
+      margins via ``fig.subplots_adjust``: no layout engine) and returns whatever ``update``
+      needs (a dict of artists is typical);
+    * ``update(state, result)`` sets data / heights / texts / limits from a ``compute`` result;
+    * ``text(result) -> str`` (optional) is printed above the figure.
+
+    Calling ``live(result)`` prints the text, updates the figure, encodes it to PNG and displays
+    the image (also outside pyplot: the figure is not registered with pyplot, so ``plt.show``
+    and the inline backend never close or re-display it). ``live.png`` holds the last bytes, so
+    tests can check that a move changed the picture.
+
+    >>> live = LivePlot(setup, update, text=lambda r: f"sparsity {r['sparsity']:.0%}")
+    >>> slider_ui(compute, live, sparsity=sparsity_slider())      # doctest: +SKIP
+    """
+
+    def __init__(self, setup: Callable[[Any], Any], update: Callable[[Any, dict], Any],
+                 text: Callable[[dict], str] | None = None, figsize: tuple = (7.0, 3.6),
+                 dpi: float | None = None):
+        for name, f in (("setup", setup), ("update", update)):
+            if not callable(f):
+                raise TypeError(f"{name} must be callable, got {type(f).__name__}")
+        if text is not None and not callable(text):
+            raise TypeError(f"text must be callable or None, got {type(text).__name__}")
+        if (not isinstance(figsize, (tuple, list)) or len(figsize) != 2
+                or not all(isinstance(v, (int, float)) and v > 0 for v in figsize)):
+            raise ValueError(f"figsize must be two positive numbers, got {figsize!r}")
+        self.setup, self.update, self.text = setup, update, text
+        self.figsize, self.dpi = tuple(figsize), dpi
+        self.fig = None
+        self.state = None
+        self.png: bytes | None = None
+
+    def _ensure(self):
+        if self.fig is None:
+            import matplotlib as mpl
+            from matplotlib.figure import Figure
+            self.fig = Figure(figsize=self.figsize, dpi=self.dpi or mpl.rcParams["figure.dpi"])
+            self.state = self.setup(self.fig)
+        return self.fig
+
+    def draw(self, result: dict) -> bytes:
+        """Update the figure for ``result`` and return it encoded as PNG (no display)."""
+        import io
+        fig = self._ensure()
+        self.update(self.state, result)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        self.png = buf.getvalue()
+        return self.png
+
+    def __call__(self, result: dict) -> None:
+        from IPython.display import Image, display
+        if self.text is not None:
+            print(self.text(result))
+        display(Image(data=self.draw(result), format="png"))
