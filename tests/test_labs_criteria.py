@@ -166,3 +166,45 @@ def test_slider_ui_drives_compute(explorer):
     assert ui.result["criterion"] == "random" and ui.result["params"] == C.compute_criteria(
         0.5, "l1", "all", explorer=explorer)["params"]
     assert ui.result["accuracy"] != p_l1
+
+
+def test_live_criteria_slider_redraws(explorer):
+    import matplotlib
+    matplotlib.use("Agg")
+    live = C.live_criteria()
+    ui = slider_ui(lambda ratio, criterion, layer: C.compute_criteria(ratio, criterion, layer, explorer=explorer),
+                   live,
+                   ratio=sparsity_slider(0.25, hi=0.9, step=0.05),
+                   criterion=dropdown(C.CRITERIA, "l1"),
+                   layer=dropdown(["fc1", "fc2", "all"], "fc1"))
+    png0 = live.png
+    assert png0 is not None and png0[:4] == b"\x89PNG"
+    ui.children[0].value = 0.5
+    assert ui.result["removed"] == {"fc1": 128} and live.png != png0
+    png1 = live.png
+    ui.children[1].value = "apoz"
+    assert ui.result["criterion"] == "apoz" and live.png != png1
+    png2 = live.png
+    ui.children[2].value = "fc2"
+    assert ui.result["removed"] == {"fc2": 64} and live.png != png2
+    # back to an earlier setting: same picture (the cached background is reused exactly)
+    ui.children[2].value = "fc1"
+    ui.children[1].value = "l1"
+    assert live.png == png1
+
+
+def test_compute_criteria_cached_results_are_copies(explorer):
+    a = C.compute_criteria(0.35, "mean", "fc2", explorer=explorer)
+    a["removed"]["fc2"] = -1
+    a["dense"]["params"] = 0
+    b = C.compute_criteria(0.35, "mean", "fc2", explorer=explorer)
+    assert b["removed"] == {"fc2": 45} and b["dense"]["params"] == 50826
+
+
+def test_render_criteria_prints_summary(explorer, capsys):
+    import matplotlib
+    matplotlib.use("Agg")
+    C.render_criteria(C.compute_criteria(0.5, "l1", "fc1", explorer=explorer))
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "l1, ratio 0.50 on fc1: removed fc1 128"
+    assert out[1].startswith("val accuracy ") and "| params 26122 / 50826 |" in out[1]

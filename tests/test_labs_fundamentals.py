@@ -164,3 +164,60 @@ def test_design_slider(mlp, digits):
     assert r["q_used"] == 2.0 and r["q"] == pytest.approx(1.9)
     assert r["oneshot_sparsity"] > 0.9
     assert r["iter_acc"] > r["oneshot_acc"]                 # fine-tuning recovers at high q
+
+
+def _drive(live, compute, moves, **controls):
+    """Build the slider UI with ``live``; apply ``moves`` [(child index, value)]; check that each
+    move changes both the result and the PNG of the same (in place updated) figure."""
+    ui = slider_ui(compute, live, **controls)
+    fig = live.fig
+    assert live.png.startswith(b"\x89PNG")
+    for i, v in moves:
+        before_r, before_png = ui.result, live.png
+        ui.children[i].value = v
+        assert ui.result is not before_r
+        assert live.png != before_png, (i, v)
+        assert live.fig is fig
+    return ui
+
+
+def test_live_criteria_slider(mlp, digits, capsys):
+    sw = F.criteria_sweep(mlp, digits["val"], sparsities=(0.0, 0.5, 0.9))
+    ui = _drive(F.live_criteria(), F.compute_criteria, [(0, 0.5), (0, 0.95)],
+                sparsity=sparsity_slider(0.9, hi=0.98), model=w.fixed(mlp),
+                split=w.fixed(digits["val"]), sweep=w.fixed(sw))
+    assert ui.result["sparsity"] == 0.95
+    assert "sparsity 0.95: val acc layer-magnitude" in capsys.readouterr().out
+
+
+def test_live_threshold_slider(mlp, digits):
+    ui = _drive(F.live_threshold(), F.compute_threshold, [(0, 0.1), (1, "times_std")],
+                threshold=float_slider(0.05, 0.0, 0.3, 0.005, "threshold"),
+                model=w.fixed(mlp), split=w.fixed(digits["val"]),
+                mode=dropdown(F.THRESHOLD_MODES, "absolute"))
+    assert ui.result["mode"] == "times_std" and ui.result["threshold"] == pytest.approx(0.1)
+
+
+def test_live_structured_slider(mlp, digits):
+    ui = _drive(F.live_structured(), F.compute_structured, [(0, 0.75), (1, "l2")],
+                ratio=sparsity_slider(0.5, hi=0.95), norm=dropdown(["l1", "l2"]),
+                model=w.fixed(mlp), split=w.fixed(digits["val"]))
+    assert ui.result["widths"] == {"fc1": 64, "fc2": 32, "fc3": 10} and ui.result["norm"] == "l2"
+
+
+def test_live_design_slider(mlp, digits):
+    sw = F.design_sweep(mlp, digits["train"], digits["val"], qs=(0.5, 2.0), rounds=1, epochs=1)
+    ui = _drive(F.live_design(), F.compute_design, [(0, 1.0), (0, 2.5)],
+                q=float_slider(1.5, 0.0, 2.5, 0.05, "q"), model=w.fixed(mlp),
+                split=w.fixed(digits["val"]), sweep=w.fixed(sw))
+    assert ui.result["q_used"] == 2.0
+
+
+def test_render_text_is_unchanged(mlp, digits, capsys):
+    r = F.compute_structured(0.5, "l1", mlp, digits["val"])
+    F.render_structured(r)
+    assert capsys.readouterr().out.splitlines()[:2] == [   # then the image
+        f"L1 neuron pruning, ratio 0.50: widths {{'fc1': 128, 'fc2': 64, 'fc3': 10}}, "
+        f"val acc {r['accuracy']:.4f}",
+        f"params 17226 (dense 50826), MACs 17024 (dense 50432), "
+        f"kept neurons differing L1 vs L2: {r['l1_l2_differ']}"]

@@ -151,3 +151,48 @@ def test_bad_input():
         L.compute_roofline("TPU")
     with pytest.raises(ValueError, match="structure"):
         L.compute_roofline("A100", 8, 1, "4:8")
+
+
+def _drive(live, ui, moves):
+    """Apply ``moves`` [(child index, value)]; each must change the result and the PNG."""
+    for i, v in moves:
+        before, png = ui.result, live.png
+        ui.children[i].value = v
+        assert ui.result is not before
+        assert live.png is not None and live.png.startswith(b"\x89PNG") and live.png != png
+
+
+def test_live_storage_energy_roofline_redraw(capsys):
+    live = L.live_storage()
+    ui = slider_ui(L.compute_storage, live, sparsity=sparsity_slider(0.5, hi=0.98),
+                   bits=bits_slider(8, lo=2, hi=32), format=dropdown(FORMATS, "csr"),
+                   index_bits=dropdown([8, 16, 32], 16), model=dropdown(L.MODELS, "mlp"))
+    _drive(live, ui, [(0, 0.9), (1, 4), (2, "relative"), (3, 8), (4, "cnn"), (2, "2:4")])
+    assert ui.result["format"] == "2:4" and ui.result["model"] == "cnn"
+    assert "per layer [B]: conv1" in capsys.readouterr().out
+    live = L.live_energy()
+    ui = slider_ui(L.compute_energy, live, sparsity=sparsity_slider(0.5),
+                   bits=bits_slider(8, lo=2, hi=32), format=dropdown(FORMATS, "dense"),
+                   batch=dropdown([1, 64], 1), model=dropdown(L.MODELS, "mlp"))
+    _drive(live, ui, [(3, 64), (2, "csr"), (4, "cnn"), (4, "mlp"), (1, 4)])
+    assert ui.result["batch"] == 64 and ui.result["bits"] == 4
+    assert "nJ/sample" in capsys.readouterr().out
+    live = L.live_roofline()
+    ui = slider_ui(L.compute_roofline, live, profile=dropdown(L.PROFILE_CHOICES[:-1], "A100"),
+                   bits=bits_slider(8), batch=dropdown([1, 64], 1),
+                   structure=dropdown(STRUCTURES, "dense"), sparsity=sparsity_slider(0.9),
+                   model=dropdown(L.MODELS, "mlp"))
+    _drive(live, ui, [(2, 64), (3, "unstructured"), (5, "cnn"), (0, "Edge TPU"), (1, 16),
+                      (1, 8), (3, "2:4")])
+    out = capsys.readouterr().out
+    assert "Coral Edge TPU" in out and "has no fp16 units" in out and "ridge" in out
+
+
+def test_render_functions_print_the_live_text(capsys):
+    r = L.compute_storage(0.9, 8, "csr", 16, "mlp")
+    L.render_storage(r)
+    assert capsys.readouterr().out.startswith(L._storage_text(r) + "\n")
+    r = L.compute_roofline("Edge TPU", 32, 1, "dense", 0.0, "mlp")
+    L.render_roofline(r)
+    assert capsys.readouterr().out.startswith(
+        "Coral Edge TPU (int8 accelerator) has no fp32 units: quantize to int8 first.\n")

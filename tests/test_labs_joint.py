@@ -76,3 +76,18 @@ def test_type_errors_and_constant_tensor():
         J.naive_minmax_dequantize(np.ones(3), 2)
     c = torch.full((3,), 0.5)
     assert torch.equal(J.naive_minmax_dequantize(c, 2), c)
+
+
+def test_live_joint_updates_in_place(capsys):
+    live = J.live_joint()
+    ui = slider_ui(J.compute_joint, live, sparsity=sparsity_slider(0.9, hi=0.95, step=0.05),
+                   bits=bits_slider(4, 2, 8), method=dropdown(["kmeans", "linear"]),
+                   fine_tune=dropdown([True, False]))
+    fig, png, before = live.fig, live.png, ui.result
+    ui.children[1].value = 3
+    assert ui.result["bits"] == 3 and ui.result != before
+    assert live.fig is fig and live.png != png
+    assert "sparsity 90%, 3-bit kmeans after fine-tuning: val accuracy" in capsys.readouterr().out
+    r = J.compute_joint(0.9, 3)
+    r["bytes"]["dense"] = -1                       # callers cannot corrupt the cache
+    assert J.compute_joint(0.9, 3)["bytes"]["dense"] > 0

@@ -88,3 +88,23 @@ def test_slider_ui_drives_compute():
     assert ui.result["dense_kernel_macs"] == 50432
     ui.children[1].value = "structured"
     assert ui.result["kind"] == "structured" and ui.result["dense_kernel_macs"] < 50432
+
+
+def test_live_practice_slider_redraws(capsys):
+    live = P.live_practice()
+    ui = slider_ui(P.compute_practice, live, sparsity=sparsity_slider(0.5, hi=0.95, step=0.05),
+                   kind=dropdown(["unstructured", "structured"]))
+    first, png0 = ui.result, live.png
+    assert png0 is not None and png0.startswith(b"\x89PNG")
+    ui.children[0].value = 0.9
+    assert ui.result is not first and ui.result["sparsity"] == pytest.approx(0.9)
+    assert live.png != png0
+    png1 = live.png
+    ui.children[1].value = "structured"
+    assert ui.result["kind"] == "structured" and live.png != png1
+    out = capsys.readouterr().out
+    assert "structured 90%: val accuracy" in out and "MACs a dense kernel executes" in out
+    # the cache returns equal numbers for a repeated setting, and the one render path prints them
+    assert P.compute_practice(0.9, "structured") == ui.result
+    P.render_practice(ui.result)
+    assert capsys.readouterr().out.startswith(P._practice_text(ui.result))

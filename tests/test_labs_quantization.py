@@ -101,3 +101,18 @@ def test_slider_ui():
     assert ui.result["bits"] == 3 and ui.result["method"] == "ptq"
     ui.children[3].value = "kmeans"
     assert ui.result["method"] == "kmeans" and ui.result["distinct_max"] <= 8
+
+
+def test_live_quant_updates_in_place(capsys):
+    live = LQ.live_quant()
+    ui = slider_ui(LQ.compute_quant, live, bits=bits_slider(4, 2, 16),
+                   scheme=dropdown(["symmetric", "affine"]), per_channel=dropdown([True, False]),
+                   method=dropdown(["ptq", "qat", "kmeans"]))
+    fig, png = live.fig, live.png
+    ui.children[0].value = 6
+    assert ui.result["bits"] == 6 and live.fig is fig and live.png != png
+    png = live.png
+    ui.children[3].value = "kmeans"
+    assert ui.result["method"] == "kmeans" and live.png != png
+    assert "kmeans 6 bits, codebook per layer: val accuracy" in capsys.readouterr().out
+    assert LQ.compute_quant(6, method="kmeans") == LQ.compute_quant(6, method="kmeans")

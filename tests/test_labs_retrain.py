@@ -110,3 +110,28 @@ def test_allocation_slider(mlp, digits):
     assert r["auto"]["val"] >= r["uniform"]["val"]
     assert r["allocation"]["fc3"] < r["allocation"]["fc2"]        # small sensitive layer spared
     assert scan == frozen                                          # input not mutated
+
+
+def test_live_plots_update_in_place(sweep, mlp, digits):
+    """The slider figures are LivePlots: a move changes ui.result and the PNG, same figure."""
+    for compute, live, controls in (
+            (R.compute_prune_retrain, R.live_prune_retrain(),
+             {"sparsity": sparsity_slider(0.5), "sweep": w.fixed(sweep)}),
+            (R.compute_agp, R.live_agp(),
+             {"final": sparsity_slider(0.5), "n_steps": int_slider(4, 1, 20)}),
+            (R.compute_allocation, R.live_allocation(),
+             {"target": sparsity_slider(0.5),
+              "scan": w.fixed(sensitivity_scan(mlp, digits["val"], (0.0, 0.5, 0.8, 0.9, 0.95))),
+              "sparsities": w.fixed((0.0, 0.5, 0.8, 0.9, 0.95))})):
+        ui = slider_ui(compute, live, **controls)
+        fig, png, before = live.fig, live.png, ui.result
+        assert png.startswith(b"\x89PNG")
+        ui.children[0].value = 0.9
+        assert ui.result is not before and live.fig is fig and live.png != png
+    assert ui.result["target"] == 0.9
+
+
+def test_render_prints_the_summary(sweep, capsys):
+    R.render_prune_retrain(R.compute_prune_retrain(0.9, sweep))
+    out = capsys.readouterr().out
+    assert out.startswith("sparsity 0.90 (nearest cached point to 0.90): test acc pruned")

@@ -56,3 +56,29 @@ def test_slider_drives_the_computation():
     ui.children[1].value = "layer"
     assert ui.result["scope"] == "layer"
     assert [r["sparsity"] for r in shown] == [0.5, 0.9, 0.9]
+
+
+def test_live_slider_updates_the_picture_in_place(capsys):
+    live = start.live_magnitude()
+    ui = slider_ui(start.compute_magnitude, live,
+                   sparsity=sparsity_slider(0.5, hi=0.98),
+                   scope=dropdown(["global", "layer"], description="scope"))
+    fig, first, r0 = live.fig, live.png, ui.result
+    assert first.startswith(b"\x89PNG")
+    ui.children[0].value = 0.9
+    assert ui.result is not r0 and ui.result["sparsity"] == 0.9
+    assert live.fig is fig and live.png != first          # same figure, new picture
+    second = live.png
+    ui.children[1].value = "layer"
+    assert ui.result["scope"] == "layer" and live.png != second
+    out = capsys.readouterr().out
+    assert "sparsity 90% (global): validation accuracy" in out and "sparsity 90% (layer)" in out
+
+
+def test_render_prints_the_same_text_as_the_slider(capsys):
+    r = start.compute_magnitude(0.9)
+    start.render_magnitude(r)
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == (
+        f"sparsity 90% (global): validation accuracy {100 * r['val_accuracy']:.2f}%, nonzero weights "
+        f"5,043/50,432, dense fp32 197.0 KiB vs CSR {r['csr_bytes'] / 1024:.1f} KiB")

@@ -155,3 +155,36 @@ def test_slider_ui_updates(sweep):
     ui.children[1].value = "random"
     assert ui.result["criterion"] == "random" and ui.result["macs"] == 153344
     assert ui.result["val_pruned"] == pytest.approx(float(sweep["random"]["val_pruned"][1]))
+
+
+def test_live_slider_redraws(sweep):
+    import matplotlib
+    matplotlib.use("Agg")
+    # the grid points were computed by structured_sweep; a cached result equals a live one
+    assert (0.5, "l1") in sweep["_live"] and (0.0, "random") in sweep["_live"]
+    live = S.live_structured()
+    ui = slider_ui(S.compute_structured, live,
+                   ratio=float_slider(0.5, 0.0, 0.875, 0.125, "ratio"),
+                   criterion=dropdown(S.CRITERIA, "l1", "criterion"), sweep=w.fixed(sweep))
+    png0, res0 = live.png, ui.result
+    assert png0 is not None and png0[:4] == b"\x89PNG"
+    ui.children[0].value = 0.0
+    assert ui.result is not res0 and ui.result["macs"] == sweep["dense"]["macs"]
+    assert live.png != png0
+    png1 = live.png
+    ui.children[1].value = "random"
+    assert ui.result["criterion"] == "random" and live.png != png1
+    # off-grid ratio: computed live, cached afterwards
+    r = S.compute_structured(0.25, "l2", sweep)
+    assert r["macs"] == S.cost_summary(S.structured_prune(sweep["model"], 0.25, "l2"))["macs"]
+    assert (0.25, "l2") in sweep["_live"]
+
+
+def test_render_structured_text(sweep, capsys):
+    import matplotlib
+    matplotlib.use("Agg")
+    r = S.compute_structured(0.5, "l1", sweep)
+    S.render_structured(r)
+    out = capsys.readouterr().out
+    assert out.startswith("l1 ratio 0.500: val acc ")
+    assert "  structured : params 7234 / 25978, MACs 153344 / 601600" in out

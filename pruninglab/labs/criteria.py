@@ -40,7 +40,7 @@ from ..train import accuracy, evaluate, train
 
 __all__ = ["CRITERIA", "criterion_scores", "spearman", "rank_correlations", "compare_criteria",
            "render_comparison", "render_correlations", "taylor_vs_removal", "render_taylor_check",
-           "CriteriaExplorer", "compute_criteria", "render_criteria"]
+           "CriteriaExplorer", "compute_criteria", "live_criteria", "render_criteria"]
 
 CRITERIA = ("apoz", "mean", "taylor", "l1", "random")
 
@@ -310,6 +310,7 @@ class CriteriaExplorer:
         self.layers = list(structure_chains(self.model))
         self.scores = criterion_scores(self.model, score_split, seed=seed)
         self.dense = self._cost(self.model)
+        self._memo: dict = {}   # (ratio, criterion, layer) -> compute_criteria result
 
     def _cost(self, m: nn.Module) -> dict:
         summ = model_summary(m, self.input_shape)
@@ -337,6 +338,17 @@ def compute_criteria(ratio: float, criterion: str, layer: str, *, explorer: Crit
         c = mods[n].weight.shape[0]
         if n_to_prune(c, r) >= c:
             raise ValueError(f"ratio={r:g} would remove all {c} outputs of {n!r}")
+    key = (round(float(r), 9), criterion, layer)
+    memo = explorer.__dict__.setdefault("_memo", {})
+    if key not in memo:
+        memo[key] = _compute_criteria(r, criterion, layer, names, mods, explorer)
+    res = dict(memo[key])
+    for k in ("dense", "removed", "rel"):
+        res[k] = dict(res[k])
+    return res
+
+
+def _compute_criteria(r, criterion, layer, names, mods, explorer) -> dict:
     sc = explorer.scores[criterion]
     pruned = shrink_model(explorer.model, {n: r for n in names}, criterion={n: sc[n] for n in names})
     cost = explorer._cost(pruned)
@@ -351,28 +363,71 @@ def compute_criteria(ratio: float, criterion: str, layer: str, *, explorer: Crit
             "rel": {k: cost[k] / explorer.dense[k] for k in ("params", "macs", "bytes", "energy_pj")}}
 
 
-def render_criteria(result: dict) -> None:
-    import matplotlib.pyplot as plt
+def _criteria_text(result: dict) -> str:
     d = result["dense"]
-    print(f"{result['criterion']}, ratio {result['ratio']:.2f} on {result['layer']}: removed "
-          + ", ".join(f"{n} {k}" for n, k in result["removed"].items()))
-    print(f"val accuracy {result['accuracy']:.4f} (dense {d['accuracy']:.4f}) | params "
-          f"{result['params']} / {d['params']} | MACs {result['macs']} / {d['macs']} | bytes "
-          f"{result['bytes']} / {d['bytes']} | energy {result['energy_pj'] / 1e6:.2f} / "
-          f"{d['energy_pj'] / 1e6:.2f} µJ")
-    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.3))
-    s, kept = result["scores"], result["kept"]
-    order = np.argsort(s, kind="stable")
-    x = np.arange(len(s))
-    axes[0].bar(x, s[order], color=np.where(kept[order], "tab:blue", "tab:red"), width=1.0)
-    axes[0].set_title(f"{result['focus_layer']}: sorted {result['criterion']} scores (red = removed)")
-    axes[0].set_xlabel("neuron / filter (sorted)")
-    labels = ["accuracy", "params", "MACs", "bytes", "energy"]
-    vals = [result["accuracy"] / d["accuracy"], *(result["rel"][k] for k in
-                                                  ("params", "macs", "bytes", "energy_pj"))]
-    axes[1].bar(labels, vals, color=["tab:green"] + ["tab:gray"] * 4)
-    axes[1].axhline(1.0, color="k", ls=":", lw=1)
-    axes[1].set_ylim(0, 1.1)
-    axes[1].set_title("relative to the dense model")
-    fig.tight_layout()
-    plt.show()
+    return (f"{result['criterion']}, ratio {result['ratio']:.2f} on {result['layer']}: removed "
+            + ", ".join(f"{n} {k}" for n, k in result["removed"].items()) + "\n"
+            + f"val accuracy {result['accuracy']:.4f} (dense {d['accuracy']:.4f}) | params "
+            f"{result['params']} / {d['params']} | MACs {result['macs']} / {d['macs']} | bytes "
+            f"{result['bytes']} / {d['bytes']} | energy {result['energy_pj'] / 1e6:.2f} / "
+            f"{d['energy_pj'] / 1e6:.2f} µJ")
+
+
+_REL_LABELS = ("accuracy", "params", "MACs", "bytes", "energy")
+
+
+def live_criteria():
+    """A :class:`pruninglab.ui.LivePlot` for :func:`compute_criteria` results: the focus layer's
+    sorted scores as bars of width 1 (red = removed, blue = kept; drawn as two filled step
+    outlines, two artists instead of one per unit), left, and accuracy / params / MACs / bytes /
+    energy relative to the dense model, right (fixed 0–1.1 axis). The axes, ticks and titles are
+    rendered once per (criterion, layer) and reused (see ``_StaticLayer``); a ratio move only
+    redraws the bars."""
+    from ..ui import LivePlot
+    from .structured import _StaticLayer
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.15, top=0.86, wspace=0.18)
+        a0, a1 = fig.subplots(1, 2)
+        a0.set_xlabel("neuron / filter (sorted)")
+        red = a0.stairs([0.0], [-0.5, 0.5], fill=True, color="tab:red", baseline=0.0)
+        blue = a0.stairs([0.0], [-0.5, 0.5], fill=True, color="tab:blue", baseline=0.0)
+        rel = a1.bar(list(_REL_LABELS), np.zeros(len(_REL_LABELS)),
+                     color=["tab:green"] + ["tab:gray"] * (len(_REL_LABELS) - 1))
+        a1.axhline(1.0, color="k", ls=":", lw=1)
+        a1.set_ylim(0, 1.1)
+        a1.set_title("relative to the dense model")
+        layer = _StaticLayer(fig, [red, blue, *rel])
+        return {"a0": a0, "red": red, "blue": blue, "rel": rel, "layer": layer}
+
+    def update(st, result):
+        a0, d = st["a0"], result["dense"]
+        st["layer"].thaw()
+        s, kept = result["scores"], result["kept"]
+        order = np.argsort(s, kind="stable")
+        ys, ks = s[order], kept[order]
+        n = len(s)
+        edges = np.arange(n + 1) - 0.5
+        st["red"].set_data(np.where(ks, 0.0, ys), edges)
+        st["blue"].set_data(np.where(ks, ys, 0.0), edges)
+        lo, hi = min(0.0, float(ys.min())), max(0.0, float(ys.max()))
+        if hi - lo <= 0:
+            hi = lo + 1.0
+        pad = 0.05 * (hi - lo)
+        ylim = (lo - (pad if lo < 0 else 0.0), hi + pad)
+        a0.set_ylim(*ylim)
+        a0.set_xlim(-0.5 - 0.02 * n, n - 0.5 + 0.02 * n)
+        title = f"{result['focus_layer']}: sorted {result['criterion']} scores (red = removed)"
+        a0.set_title(title)
+        vals = [result["accuracy"] / d["accuracy"],
+                *(result["rel"][k] for k in ("params", "macs", "bytes", "energy_pj"))]
+        for p, v in zip(st["rel"], vals):
+            p.set_height(v)
+        st["layer"].sync((title, n, ylim))
+
+    return LivePlot(setup, update, text=_criteria_text, figsize=(9.0, 3.3))
+
+
+def render_criteria(result: dict) -> None:
+    """Print the summary and draw the :func:`live_criteria` figure (a fresh one) for ``result``."""
+    live_criteria()(result)

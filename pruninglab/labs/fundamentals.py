@@ -36,10 +36,10 @@ from ..train import accuracy
 
 __all__ = [
     "THRESHOLD_MODES", "threshold_masks", "hardware_cost",
-    "criteria_sweep", "compute_criteria", "render_criteria",
-    "compute_threshold", "render_threshold",
-    "structured_ratios", "compute_structured", "render_structured",
-    "iterative_threshold_prune", "design_sweep", "compute_design", "render_design",
+    "criteria_sweep", "compute_criteria", "render_criteria", "live_criteria",
+    "compute_threshold", "render_threshold", "live_threshold",
+    "structured_ratios", "compute_structured", "render_structured", "live_structured",
+    "iterative_threshold_prune", "design_sweep", "compute_design", "render_design", "live_design",
 ]
 
 THRESHOLD_MODES = ("absolute", "fraction_of_max", "times_std")
@@ -134,6 +134,70 @@ def _weight_sparsity(masks) -> float:
 
 
 # --------------------------------------------------------------------------------------------
+# live figures: drawn once, updated in place by the sliders (pruninglab.ui.LivePlot)
+# --------------------------------------------------------------------------------------------
+def _frozen(fig, st: dict, key, dynamic) -> None:
+    """Keep everything but the ``dynamic`` artists as a pre-rendered image while ``key`` holds.
+
+    Ticks, labels, titles, legends and precomputed curves (most of the drawing cost: text) are
+    rendered once per ``key`` (whatever fixes them: the sweep, the axes limits) and composited as
+    one image; each PNG then only draws the ``dynamic`` artists on top, at the same pixels. A new
+    ``key`` restores the artists and renders the background again. Nothing is frozen (full redraw)
+    when ``savefig`` would use another dpi or a tight bounding box (the pixels would not line up).
+    """
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    fz = st.setdefault("_frozen", {"key": object(), "hidden": [], "image": None})
+    if fz["key"] == key:
+        return
+    for a in fz["hidden"]:                       # undo the previous freeze
+        a.set_visible(True)
+    if fz["image"] is not None:
+        fz["image"].remove()
+    fz.update(key=key, hidden=[], image=None)
+    sdpi = mpl.rcParams["savefig.dpi"]
+    if (sdpi != "figure" and sdpi != fig.dpi) or mpl.rcParams["savefig.bbox"] == "tight":
+        return
+    dynamic = set(dynamic)
+    shown = [a for a in dynamic if a.get_visible()]
+    for a in shown:
+        a.set_visible(False)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    background = np.asarray(canvas.buffer_rgba()).copy()
+    for a in shown:
+        a.set_visible(True)
+    for ax in fig.axes:
+        for child in [ax, *ax.get_children()]:
+            if child not in dynamic and child.get_visible():
+                child.set_visible(child is ax)   # the Axes stays, to draw its dynamic children
+                if child is not ax:
+                    fz["hidden"].append(child)
+    if fig.patch.get_visible():
+        fig.patch.set_visible(False)
+        fz["hidden"].append(fig.patch)
+    fz["image"] = fig.figimage(background, 0, 0, origin="upper", zorder=-1)
+
+
+def _set_bars(bars, values) -> None:
+    for bar, v in zip(bars, values):
+        bar.set_height(v)
+
+
+def _bytes_top(r: dict, scale: float = 1.0) -> float:
+    """Fixed y-limit for dense/CSR/bitmask bars: CSR with 32-bit indices is at most ~2x dense."""
+    return 1.05 * max(2.05 * r["dense_bytes"], r["csr_bytes"], r["bitmask_bytes"]) / scale
+
+
+def _sweep_changed(st: dict, sweep) -> bool:
+    """True (and remembered) when ``sweep`` is not the object the curves were last drawn from."""
+    if "sweep" in st and st["sweep"] is sweep:
+        return False
+    st["sweep"] = sweep
+    return True
+
+
+# --------------------------------------------------------------------------------------------
 # criteria and scope: magnitude (layer / global) vs random, structured neurons
 # --------------------------------------------------------------------------------------------
 def structured_ratios(model: nn.Module, ratio: float) -> dict[str, float]:
@@ -197,27 +261,58 @@ def compute_criteria(sparsity: float, model: nn.Module, split: Split, sweep: dic
     return {"sparsity": s, **acc, **hw, "sweep": sweep}
 
 
+def _criteria_text(r: dict) -> str:
+    return (f"sparsity {r['sparsity']:.2f}: val acc layer-magnitude {r['layer_magnitude']:.4f}, "
+            f"global-magnitude {r['global_magnitude']:.4f}, random {r['random']:.4f}\n"
+            f"bytes: dense {r['dense_bytes']}, CSR {r['csr_bytes']}, bitmask {r['bitmask_bytes']}; "
+            f"MACs dense {r['macs']}, non-zero {r['nonzero_macs']}")
+
+
+def live_criteria():
+    """:class:`pruninglab.ui.LivePlot` for the criteria slider: the precomputed sweep (the
+    ``sweep`` of the result) with a marker at the current sparsity, and the storage (dense, CSR,
+    bitmask) of the per-layer magnitude-pruned MLP."""
+    from ..ui import LivePlot
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.07, right=0.985, bottom=0.14, top=0.92, wspace=0.28)
+        a1, a2 = fig.subplots(1, 2)
+        lines = {k: a1.plot([], [], fmt, label=lab)[0] for k, fmt, lab in (
+            ("layer_magnitude", "o-", "magnitude, per layer"),
+            ("global_magnitude", "s-", "magnitude, global"),
+            ("random", "x-", "random"),
+            ("structured", "d--", "neurons (L1), shrunk"))}
+        vline = a1.axvline(0.0, color="gray", ls=":")
+        a1.set(xlabel="fraction of weights removed", ylabel="val accuracy (no fine-tuning)",
+               ylim=(0, 1), xlim=(-0.03, 1.01))
+        a1.legend(fontsize=8)
+        bars = a2.bar(["dense", "CSR", "bitmask"], [0, 0, 0])
+        a2.set(ylabel="KiB (fp32 values)", title="storage of the magnitude-pruned MLP")
+        return {"fig": fig, "lines": lines, "vline": vline, "bars": bars, "a2": a2}
+
+    def update(st, r):
+        sw = r.get("sweep")
+        if _sweep_changed(st, sw):
+            for k, line in st["lines"].items():
+                if sw is None:
+                    line.set_data([], [])
+                else:
+                    xs = sw["structured_sparsity"] if k == "structured" else sw["sparsity"]
+                    line.set_data(xs, sw[k])
+        st["vline"].set_xdata([r["sparsity"], r["sparsity"]])
+        _set_bars(st["bars"], [r["dense_bytes"] / 1024, r["csr_bytes"] / 1024,
+                               r["bitmask_bytes"] / 1024])
+        top = _bytes_top(r, 1024)
+        st["a2"].set_ylim(0, top)
+        _frozen(st["fig"], st, (id(sw), top), [st["vline"], *st["bars"]])
+
+    return LivePlot(setup, update, text=_criteria_text, figsize=(10, 3.6))
+
+
 def render_criteria(r: dict) -> None:
-    import matplotlib.pyplot as plt
-    print(f"sparsity {r['sparsity']:.2f}: val acc layer-magnitude {r['layer_magnitude']:.4f}, "
-          f"global-magnitude {r['global_magnitude']:.4f}, random {r['random']:.4f}")
-    print(f"bytes: dense {r['dense_bytes']}, CSR {r['csr_bytes']}, bitmask {r['bitmask_bytes']}; "
-          f"MACs dense {r['macs']}, non-zero {r['nonzero_macs']}")
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6))
-    sw = r.get("sweep")
-    if sw is not None:
-        a1.plot(sw["sparsity"], sw["layer_magnitude"], "o-", label="magnitude, per layer")
-        a1.plot(sw["sparsity"], sw["global_magnitude"], "s-", label="magnitude, global")
-        a1.plot(sw["sparsity"], sw["random"], "x-", label="random")
-        a1.plot(sw["structured_sparsity"], sw["structured"], "d--", label="neurons (L1), shrunk")
-    a1.axvline(r["sparsity"], color="gray", ls=":")
-    a1.set(xlabel="fraction of weights removed", ylabel="val accuracy (no fine-tuning)", ylim=(0, 1))
-    a1.legend(fontsize=8)
-    names = ["dense", "CSR", "bitmask"]
-    a2.bar(names, [r["dense_bytes"] / 1024, r["csr_bytes"] / 1024, r["bitmask_bytes"] / 1024])
-    a2.set(ylabel="KiB (fp32 values)", title="storage of the magnitude-pruned MLP")
-    fig.tight_layout()
-    plt.show()
+    """Print the slider point and draw it (a fresh :func:`live_criteria`: same code as the slider)."""
+    live_criteria()(r)
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,20 +333,50 @@ def compute_threshold(threshold: float, model: nn.Module, split: Split, mode: st
             **hardware_cost(pruned)}
 
 
-def render_threshold(r: dict) -> None:
-    import matplotlib.pyplot as plt
+def _threshold_text(r: dict) -> str:
     per = ", ".join(f"{n} {s:.2f}" for n, s in r["layer_sparsity"].items())
-    print(f"{r['mode']} threshold {r['threshold']:.3f}: weight sparsity {r['sparsity']:.3f} ({per}); "
-          f"val acc {r['accuracy']:.4f}")
-    print(f"non-zero params {r['nonzeros']} / {r['params']}; bytes dense {r['dense_bytes']}, "
-          f"CSR {r['csr_bytes']}, bitmask {r['bitmask_bytes']}")
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.4))
-    a1.bar(list(r["layer_sparsity"]), list(r["layer_sparsity"].values()))
-    a1.set(ylim=(0, 1), ylabel="fraction pruned", title=f"val acc {r['accuracy']:.3f}")
-    a2.bar(["dense", "CSR", "bitmask"], [r["dense_bytes"], r["csr_bytes"], r["bitmask_bytes"]])
-    a2.set(ylabel="bytes")
-    fig.tight_layout()
-    plt.show()
+    return (f"{r['mode']} threshold {r['threshold']:.3f}: weight sparsity {r['sparsity']:.3f} ({per}); "
+            f"val acc {r['accuracy']:.4f}\n"
+            f"non-zero params {r['nonzeros']} / {r['params']}; bytes dense {r['dense_bytes']}, "
+            f"CSR {r['csr_bytes']}, bitmask {r['bitmask_bytes']}")
+
+
+def live_threshold():
+    """:class:`pruninglab.ui.LivePlot` for the threshold slider: fraction pruned per layer (title:
+    val accuracy) and bytes of the pruned model in dense, CSR and bitmask formats."""
+    from ..ui import LivePlot
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.07, right=0.985, bottom=0.1, top=0.91, wspace=0.28)
+        a1, a2 = fig.subplots(1, 2)
+        a1.set(ylim=(0, 1), ylabel="fraction pruned")
+        a1.set_title(" ", y=1.0)                # fixed position: the title is redrawn each move
+        bars = a2.bar(["dense", "CSR", "bitmask"], [0, 0, 0])
+        a2.set(ylabel="bytes")
+        return {"fig": fig, "a1": a1, "a2": a2, "layer_bars": None, "layers": None, "bars": bars}
+
+    def update(st, r):
+        names = list(r["layer_sparsity"])
+        if st["layers"] != names:                      # a new model: new layer bars (rare)
+            if st["layer_bars"] is not None:
+                st["layer_bars"].remove()
+            st["layer_bars"] = st["a1"].bar(names, [0] * len(names), color="C0")
+            st["layers"] = names
+        _set_bars(st["layer_bars"], list(r["layer_sparsity"].values()))
+        st["a1"].title.set_text(f"val acc {r['accuracy']:.3f}")
+        _set_bars(st["bars"], [r["dense_bytes"], r["csr_bytes"], r["bitmask_bytes"]])
+        top = _bytes_top(r)
+        st["a2"].set_ylim(0, top)
+        _frozen(st["fig"], st, (tuple(names), top),
+                [st["a1"].title, *st["layer_bars"], *st["bars"]])
+
+    return LivePlot(setup, update, text=_threshold_text, figsize=(10, 3.4))
+
+
+def render_threshold(r: dict) -> None:
+    """Print the slider point and draw it (a fresh :func:`live_threshold`: same code as the slider)."""
+    live_threshold()(r)
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -276,19 +401,44 @@ def compute_structured(ratio: float, norm: str, model: nn.Module, split: Split) 
             "dense_macs": hardware_cost(model)["macs"], **hw}
 
 
+def _structured_text(r: dict) -> str:
+    return (f"{r['norm'].upper()} neuron pruning, ratio {r['ratio']:.2f}: widths {r['widths']}, "
+            f"val acc {r['accuracy']:.4f}\n"
+            f"params {r['params']} (dense {r['dense_params']}), MACs {r['macs']} "
+            f"(dense {r['dense_macs']}), kept neurons differing L1 vs L2: {r['l1_l2_differ']}")
+
+
+def live_structured():
+    """:class:`pruninglab.ui.LivePlot` for the neuron-ratio slider: parameters (title: val
+    accuracy) and MACs per sample, dense vs shrunk."""
+    from ..ui import LivePlot
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.08, right=0.985, bottom=0.1, top=0.91, wspace=0.3)
+        a1, a2 = fig.subplots(1, 2)
+        b1 = a1.bar(["dense", "shrunk"], [0, 0])
+        a1.set(ylabel="parameters")
+        a1.set_title(" ", y=1.0)                # fixed position: the title is redrawn each move
+        b2 = a2.bar(["dense", "shrunk"], [0, 0], color="C1")
+        a2.set(ylabel="MACs per sample")
+        return {"fig": fig, "a1": a1, "a2": a2, "b1": b1, "b2": b2}
+
+    def update(st, r):
+        _set_bars(st["b1"], [r["dense_params"], r["params"]])
+        _set_bars(st["b2"], [r["dense_macs"], r["macs"]])
+        st["a1"].title.set_text(f"val acc {r['accuracy']:.3f}")
+        lim = (1.05 * max(r["dense_params"], r["params"]), 1.05 * max(r["dense_macs"], r["macs"]))
+        st["a1"].set_ylim(0, lim[0])
+        st["a2"].set_ylim(0, lim[1])
+        _frozen(st["fig"], st, lim, [st["a1"].title, *st["b1"], *st["b2"]])
+
+    return LivePlot(setup, update, text=_structured_text, figsize=(10, 3.4))
+
+
 def render_structured(r: dict) -> None:
-    import matplotlib.pyplot as plt
-    print(f"{r['norm'].upper()} neuron pruning, ratio {r['ratio']:.2f}: widths {r['widths']}, "
-          f"val acc {r['accuracy']:.4f}")
-    print(f"params {r['params']} (dense {r['dense_params']}), MACs {r['macs']} "
-          f"(dense {r['dense_macs']}), kept neurons differing L1 vs L2: {r['l1_l2_differ']}")
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.4))
-    a1.bar(["dense", "shrunk"], [r["dense_params"], r["params"]])
-    a1.set(ylabel="parameters", title=f"val acc {r['accuracy']:.3f}")
-    a2.bar(["dense", "shrunk"], [r["dense_macs"], r["macs"]], color="C1")
-    a2.set(ylabel="MACs per sample")
-    fig.tight_layout()
-    plt.show()
+    """Print the slider point and draw it (a fresh :func:`live_structured`: same code as the slider)."""
+    live_structured()(r)
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,23 +523,51 @@ def compute_design(q: float, model: nn.Module, split: Split, sweep: dict) -> dic
             "dense_acc": sweep["dense_acc"], "dense_bytes": sweep["dense_bytes"], "sweep": sweep}
 
 
+def _design_text(r: dict) -> str:
+    return (f"q = {r['q']:.2f}: one-shot sparsity {r['oneshot_sparsity']:.3f}, val acc {r['oneshot_acc']:.4f}\n"
+            f"iterative (q = {r['q_used']:.2f}, fine-tuned): sparsity {r['iter_sparsity']:.3f}, "
+            f"val acc {r['iter_acc']:.4f}, CSR {r['iter_csr_bytes']} B vs dense {r['dense_bytes']} B")
+
+
+def live_design():
+    """:class:`pruninglab.ui.LivePlot` for the S4-E1 slider: val accuracy and weight sparsity vs
+    ``q`` for one-shot and iterative pruning (the precomputed ``sweep``), marker at the current ``q``."""
+    from ..ui import LivePlot
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.07, right=0.985, bottom=0.14, top=0.95, wspace=0.25)
+        a1, a2 = fig.subplots(1, 2)
+        st = {"fig": fig, "axes": (a1, a2)}
+        st["acc"] = (a1.plot([], [], "o-", label="one-shot")[0],
+                     a1.plot([], [], "s-", label="iterative + fine-tune")[0])
+        st["dense"] = a1.axhline(0.0, color="gray", ls="--", label="dense")
+        st["sp"] = (a2.plot([], [], "o-", label="one-shot")[0],
+                    a2.plot([], [], "s-", label="iterative")[0])
+        st["vlines"] = (a1.axvline(0.0, color="gray", ls=":"), a2.axvline(0.0, color="gray", ls=":"))
+        a1.set(xlabel="q (threshold = q·std per layer)", ylabel="val accuracy", ylim=(0, 1))
+        a1.legend(fontsize=8)
+        a2.set(xlabel="q", ylabel="weight sparsity", ylim=(0, 1))
+        a2.legend(fontsize=8)
+        return st
+
+    def update(st, r):
+        sw = r["sweep"]
+        if _sweep_changed(st, sw):
+            st["acc"][0].set_data(sw["q"], sw["oneshot_acc"])
+            st["acc"][1].set_data(sw["q"], sw["iter_acc"])
+            st["sp"][0].set_data(sw["q"], sw["oneshot_sparsity"])
+            st["sp"][1].set_data(sw["q"], sw["iter_sparsity"])
+            st["dense"].set_ydata([sw["dense_acc"], sw["dense_acc"]])
+        lo, hi = min(0.0, min(sw["q"]), r["q"]), max(max(sw["q"]), r["q"])
+        pad = 0.05 * (hi - lo or 1.0)
+        for ax, v in zip(st["axes"], st["vlines"]):
+            v.set_xdata([r["q"], r["q"]])
+            ax.set_xlim(lo - pad, hi + pad)
+        _frozen(st["fig"], st, (id(sw), lo, hi), st["vlines"])
+
+    return LivePlot(setup, update, text=_design_text, figsize=(10, 3.6))
+
+
 def render_design(r: dict) -> None:
-    import matplotlib.pyplot as plt
-    print(f"q = {r['q']:.2f}: one-shot sparsity {r['oneshot_sparsity']:.3f}, val acc {r['oneshot_acc']:.4f}")
-    print(f"iterative (q = {r['q_used']:.2f}, fine-tuned): sparsity {r['iter_sparsity']:.3f}, "
-          f"val acc {r['iter_acc']:.4f}, CSR {r['iter_csr_bytes']} B vs dense {r['dense_bytes']} B")
-    sw = r["sweep"]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6))
-    a1.plot(sw["q"], sw["oneshot_acc"], "o-", label="one-shot")
-    a1.plot(sw["q"], sw["iter_acc"], "s-", label="iterative + fine-tune")
-    a1.axhline(sw["dense_acc"], color="gray", ls="--", label="dense")
-    a1.axvline(r["q"], color="gray", ls=":")
-    a1.set(xlabel="q (threshold = q·std per layer)", ylabel="val accuracy", ylim=(0, 1))
-    a1.legend(fontsize=8)
-    a2.plot(sw["q"], sw["oneshot_sparsity"], "o-", label="one-shot")
-    a2.plot(sw["q"], sw["iter_sparsity"], "s-", label="iterative")
-    a2.axvline(r["q"], color="gray", ls=":")
-    a2.set(xlabel="q", ylabel="weight sparsity", ylim=(0, 1))
-    a2.legend(fontsize=8)
-    fig.tight_layout()
-    plt.show()
+    """Print the slider point and draw it (a fresh :func:`live_design`: same code as the slider)."""
+    live_design()(r)

@@ -45,8 +45,9 @@ from ..models import DigitsMLP, load_reference
 from ..quantization import quantize_dequantize
 from ..train import accuracy
 
-__all__ = ["fake_quant_weight", "pruned_accuracy", "compute_storage", "render_storage",
-           "compute_energy", "render_energy", "compute_roofline", "render_roofline",
+__all__ = ["fake_quant_weight", "pruned_accuracy", "compute_storage", "live_storage",
+           "render_storage", "compute_energy", "live_energy", "render_energy", "compute_roofline",
+           "live_roofline", "render_roofline",
            "shrink_mlp", "mlp_flops", "mlp_latency_table", "lut_latency", "latency_budget_study",
            "render_budget_study", "PROFILE_CHOICES", "MODELS"]
 
@@ -207,34 +208,96 @@ def _storage_cached(s, b, fmt, ib, model):
             "dense_accuracy": pruned_accuracy(model, 0.0, 32, "dense")}
 
 
-def render_storage(res: dict) -> None:
-    """Model weight bytes vs sparsity for the chosen format and a few references (the dot is the
-    current setting); the per-layer bytes are printed (one axes keeps the redraw fast)."""
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 3.4))
-    shown = ["dense", "bitmask", "csr", "2:4"]
-    if res["format"] not in shown:
-        shown.append(res["format"])
-    for fmt in shown:
-        sel = fmt == res["format"]
-        ax.plot(res["grid"], res["curves"][fmt] / 1024, lw=2.5 if sel else 1.0,
-                label=fmt + (" (selected)" if sel else ""))
-    ax.plot([res["effective_sparsity"]], [res["total_bytes"] / 1024], "ko")
-    ax.set(xlabel="sparsity", ylabel="weights [KiB]", yscale="log",
-           title=f"{res['model']}, {res['bits']}-bit values, index {res['index_bits']} b: "
-                 f"val acc {res['accuracy']:.3f}")
-    ax.minorticks_off()  # log-axis minor ticks dominate the redraw time
-    ax.legend(fontsize=7)
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.14, top=0.9)
+def _storage_text(res: dict) -> str:
     be = res["break_even"][res["format"]]
-    print(f"{res['format']}: {res['total_bytes']:,} B = {res['ratio_vs_dense']:.2f}x smaller than "
-          f"dense {res['bits']}-bit, {res['ratio_vs_fp32']:.2f}x smaller than fp32; "
-          f"break-even sparsity for {res['break_even_shape']}: "
-          f"{'never' if be is None else f'{be:.3f}'}; "
-          f"val accuracy {res['accuracy']:.3f} (dense fp32 {res['dense_accuracy']:.3f})")
-    print("per layer [B]:", ", ".join(f"{k} {v:,} ({res['format_used'][k]})"
-                                      for k, v in res["layers"].items()))
-    plt.show()
+    return (f"{res['format']}: {res['total_bytes']:,} B = {res['ratio_vs_dense']:.2f}x smaller than "
+            f"dense {res['bits']}-bit, {res['ratio_vs_fp32']:.2f}x smaller than fp32; "
+            f"break-even sparsity for {res['break_even_shape']}: "
+            f"{'never' if be is None else f'{be:.3f}'}; "
+            f"val accuracy {res['accuracy']:.3f} (dense fp32 {res['dense_accuracy']:.3f})\n"
+            + "per layer [B]: " + ", ".join(f"{k} {v:,} ({res['format_used'][k]})"
+                                            for k, v in res["layers"].items()))
+
+
+def _plain_log_axis(axis) -> None:
+    """Log-axis tick labels as plain numbers (``0.1``, ``100``, ``1e+06``): the default
+    ``10^k`` labels go through mathtext, whose parsing dominates a redraw when limits change."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+    axis.set_major_locator(LogLocator(base=10))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    axis.set_minor_locator(NullLocator())
+
+
+_STORAGE_SHOWN = ("dense", "bitmask", "csr", "2:4")
+
+
+def live_storage():
+    """A :class:`pruninglab.ui.LivePlot` for the storage slider: model weight bytes vs sparsity for
+    the chosen format and a few references (the dot is the current setting); the per-layer bytes
+    are printed. One line per format is created once; a move only changes data and visibility."""
+    from ..ui import LivePlot
+
+    def setup(fig):
+        # precompute (~1 s, once) the format curves the bits slider visits at the default index
+        # width, so a move only looks them up
+        for model in MODELS:
+            for b in range(2, 33):
+                _curves(b, 16, model)
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.14, top=0.9)
+        ax = fig.add_subplot()
+        ax.set(xlabel="sparsity", ylabel="weights [KiB]", yscale="log", xlim=(-0.03, 1.01))
+        _plain_log_axis(ax.yaxis)  # no minor ticks, no mathtext: both dominate the redraw time
+        lines = {fmt: ax.plot(_SPARSITY_GRID, np.ones(len(_SPARSITY_GRID)), lw=1.0,
+                              color=f"C{k}", visible=False)[0]
+                 for k, fmt in enumerate(FORMATS)}
+        dot, = ax.plot([], [], "ko")
+        return {"ax": ax, "lines": lines, "dot": dot, "legend_key": None}
+
+    def update(st, res):
+        ax, sel = st["ax"], res["format"]
+        shown = list(_STORAGE_SHOWN) + ([sel] if sel not in _STORAGE_SHOWN else [])
+        lo, hi = math.inf, 0.0
+        for fmt, ln in st["lines"].items():
+            vis = fmt in shown
+            ln.set_visible(vis)
+            if not vis:
+                continue
+            y = res["curves"][fmt] / 1024
+            ln.set_ydata(y)
+            ln.set_linewidth(2.5 if fmt == sel else 1.0)
+            ln.set_label(fmt + (" (selected)" if fmt == sel else ""))
+            fin = y[np.isfinite(y) & (y > 0)]
+            if fin.size:
+                lo, hi = min(lo, float(fin.min())), max(hi, float(fin.max()))
+        cur = res["total_bytes"] / 1024
+        lo, hi = min(lo, cur), max(hi, cur)
+        st["dot"].set_data([res["effective_sparsity"]], [cur])
+        ax.set_ylim(lo / 1.5, hi * 1.5)
+        ax.set_title(f"{res['model']}, {res['bits']}-bit values, index {res['index_bits']} b: "
+                     f"val acc {res['accuracy']:.3f}")
+        key = tuple(shown) + (sel,)
+        if key != st["legend_key"]:  # the legend only changes with the selected format
+            ax.legend(handles=[st["lines"][f] for f in shown], fontsize=7)
+            st["legend_key"] = key
+
+    return LivePlot(setup, update, text=_storage_text, figsize=(7, 3.4))
+
+
+_LIVE: dict = {}
+
+
+def _render_with(name: str, factory, res: dict) -> None:
+    """Draw ``res`` with this module's shared :class:`~pruninglab.ui.LivePlot` for ``name``
+    (created on first use; every update sets all artist data, so reuse is exact)."""
+    live = _LIVE.get(name)
+    if live is None:
+        live = _LIVE[name] = factory()
+    live(res)
+
+
+def render_storage(res: dict) -> None:
+    """Print the storage summary and draw the :func:`live_storage` figure for ``res``."""
+    _render_with("storage", live_storage, res)
 
 
 # --------------------------------------------------------------------------------------------
@@ -273,27 +336,62 @@ def _energy_cached(s, b, fmt, n, model, weight_memory):
             "accuracy": pruned_accuracy(model, sp, b, structure)}
 
 
-def render_energy(res: dict) -> None:
-    import matplotlib.pyplot as plt
-    L = res["layers"]
-    names = [x["name"] for x in L]
+def _energy_text(res: dict) -> str:
     n = res["batch"]
-    comp = np.array([x["compute_pj"] for x in L]) / n / 1e3
-    wmem = np.array([x["weight_pj"] for x in L]) / n / 1e3
-    amem = np.array([x["act_pj"] for x in L]) / n / 1e3
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    ax.bar(names, comp, label="compute (MACs)", color="tab:green")
-    ax.bar(names, wmem, bottom=comp, label="weight memory", color="tab:red")
-    ax.bar(names, amem, bottom=comp + wmem, label="activation memory", color="tab:orange")
-    ax.set(ylabel="nJ per sample",
-           title=f"{res['model']} {res['bits']}-bit {res['kind']}, {res['format']}, "
-                 f"s={res['sparsity']:.2f}, batch {n}")
-    ax.legend(fontsize=8)
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.9)
-    print(f"{res['per_sample_pj'] / 1e3:.1f} nJ/sample (compute {res['compute_pj'] / n / 1e3:.1f}, "
-          f"memory {res['memory_pj'] / n / 1e3:.1f}); {res['saving_vs_fp32']:.1f}x less than dense "
-          f"fp32; val accuracy {res['accuracy']:.3f}")
-    plt.show()
+    return (f"{res['per_sample_pj'] / 1e3:.1f} nJ/sample (compute {res['compute_pj'] / n / 1e3:.1f}, "
+            f"memory {res['memory_pj'] / n / 1e3:.1f}); {res['saving_vs_fp32']:.1f}x less than dense "
+            f"fp32; val accuracy {res['accuracy']:.3f}")
+
+
+_ENERGY_PARTS = (("compute_pj", "compute (MACs)", "tab:green"),
+                 ("weight_pj", "weight memory", "tab:red"),
+                 ("act_pj", "activation memory", "tab:orange"))
+
+
+def live_energy():
+    """A :class:`pruninglab.ui.LivePlot` for the energy slider: per-layer stacked bars (compute,
+    weight memory, activation memory) in nJ per sample. The bars are rebuilt only when the layer
+    names change (another model); otherwise a move only sets heights, bottoms and limits."""
+    from matplotlib.patches import Patch
+
+    from ..ui import LivePlot
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.9)
+        ax = fig.add_subplot()
+        ax.set(ylabel="nJ per sample")
+        ax.legend(handles=[Patch(color=c, label=lab) for _, lab, c in _ENERGY_PARTS], fontsize=8)
+        return {"ax": ax, "names": None, "bars": []}
+
+    def update(st, res):
+        ax, L, n = st["ax"], res["layers"], res["batch"]
+        names = [x["name"] for x in L]
+        if names != st["names"]:
+            for bc in st["bars"]:
+                bc.remove()
+            x = np.arange(len(names))
+            st["bars"] = [ax.bar(x, np.zeros(len(names)), color=c) for _, _, c in _ENERGY_PARTS]
+            ax.set_xticks(x, names)
+            ax.set_xlim(-0.6, len(names) - 0.4)
+            st["names"] = names
+        bottom = np.zeros(len(names))
+        for (key, _, _), bc in zip(_ENERGY_PARTS, st["bars"]):
+            h = np.array([x[key] for x in L]) / n / 1e3
+            for rect, hi, b0 in zip(bc.patches, h, bottom):
+                rect.set_y(b0)
+                rect.set_height(hi)
+            bottom = bottom + h
+        top = float(bottom.max()) if len(bottom) else 1.0
+        ax.set_ylim(0, 1.08 * top if top > 0 else 1.0)
+        ax.set_title(f"{res['model']} {res['bits']}-bit {res['kind']}, {res['format']}, "
+                     f"s={res['sparsity']:.2f}, batch {n}")
+
+    return LivePlot(setup, update, text=_energy_text, figsize=(7, 3.2))
+
+
+def render_energy(res: dict) -> None:
+    """Print the energy summary and draw the :func:`live_energy` figure for ``res``."""
+    _render_with("energy", live_energy, res)
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,40 +424,103 @@ def compute_roofline(profile: str = "Orin Nano", bits: int = 8, batch: int = 1,
             "speedup": cur["speedup"]}
 
 
-def render_roofline(res: dict) -> None:
-    import matplotlib.pyplot as plt
-    cur, dense = res["current"], res["dense"]
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+def _roofline_text(res: dict) -> str:
+    cur = res["current"]
     if not cur["supported"]:
-        ax.text(0.5, 0.5, f"{cur['profile']} cannot run {cur['precision']}", ha="center",
-                transform=ax.transAxes)
-        print(f"{cur['profile']} has no {cur['precision']} units: quantize to int8 first.")
-        plt.show()
-        return
-    xs = np.logspace(-1, 4, 60)
-    ax.loglog(xs, np.minimum(cur["peak"], cur["bandwidth"] * xs) / 1e9, "k-", lw=1.5,
-              label=f"roof ({cur['precision']})")
-    if res["structure"] == "unstructured":
-        pk = cur["peak"] * (cur["layers"][0]["peak"] / cur["peak"] if cur["layers"] else 1)
-        ax.loglog(xs, np.minimum(pk, cur["bandwidth"] * xs) / 1e9, "k--", lw=1,
-                  label="sparse-kernel roof")
-    for k, (d, c) in enumerate(zip(dense["layers"], cur["layers"])):
-        ax.loglog(d["intensity"], d["attainable"] / 1e9, "o", mfc="none", color="gray",
-                  label="dense (same bits)" if k == 0 else None)
-        ax.loglog(c["intensity"], c["attainable"] / 1e9, "o", label=c["name"])
-        ax.annotate("", (c["intensity"], c["attainable"] / 1e9),
-                    (d["intensity"], d["attainable"] / 1e9),
-                    arrowprops={"arrowstyle": "->", "color": "gray", "lw": 0.8})
-    ax.set(xlabel="arithmetic intensity [FLOP/byte]", ylabel="attainable [GFLOP/s]",
-           title=f"{cur['profile']}: {res['model']}, batch {res['batch']}, {res['bits']} bits, "
-                 f"{res['structure']}")
-    ax.legend(fontsize=7, loc="lower right")
-    ax.minorticks_off()  # log-axis minor ticks dominate the redraw time
-    fig.subplots_adjust(left=0.12, right=0.98, bottom=0.14, top=0.9)
-    print(f"ridge {cur['ridge']:.1f} FLOP/B; layers memory-bound: "
-          f"{sum(l['bound'] == 'memory' for l in cur['layers'])}/{len(cur['layers'])}; "
-          f"modelled speedup vs dense {res['speedup']:.2f}x; val accuracy {res['accuracy']:.3f}")
-    plt.show()
+        return f"{cur['profile']} has no {cur['precision']} units: quantize to int8 first."
+    return (f"ridge {cur['ridge']:.1f} FLOP/B; layers memory-bound: "
+            f"{sum(l['bound'] == 'memory' for l in cur['layers'])}/{len(cur['layers'])}; "
+            f"modelled speedup vs dense {res['speedup']:.2f}x; val accuracy {res['accuracy']:.3f}")
+
+
+_ROOF_XS = np.logspace(-1, 4, 60)
+_MAX_LAYERS = 8
+
+
+def live_roofline():
+    """A :class:`pruninglab.ui.LivePlot` for the roofline slider: the roof (and the sparse-kernel
+    roof for unstructured sparsity), each layer dense (hollow gray) and as configured (colored),
+    with an arrow from one to the other. Artists for up to ``_MAX_LAYERS`` layers are created once;
+    a move sets their data, visibility and the axis limits."""
+    from ..ui import LivePlot
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.12, right=0.96, bottom=0.14, top=0.9)
+        ax = fig.add_subplot()
+        ax.set(xscale="log", yscale="log", xlim=(_ROOF_XS[0], _ROOF_XS[-1]),
+               xlabel="arithmetic intensity [FLOP/byte]", ylabel="attainable [GFLOP/s]")
+        _plain_log_axis(ax.xaxis)  # no minor ticks, no mathtext: both dominate the redraw time
+        _plain_log_axis(ax.yaxis)
+        roof, = ax.plot(_ROOF_XS, np.ones_like(_ROOF_XS), "k-", lw=1.5)
+        sroof, = ax.plot(_ROOF_XS, np.ones_like(_ROOF_XS), "k--", lw=1, label="sparse-kernel roof")
+        dense = [ax.plot([1], [1], "o", mfc="none", color="gray", label="dense (same bits)")[0]
+                 for _ in range(_MAX_LAYERS)]
+        cur = [ax.plot([1], [1], "o", color=f"C{k}")[0] for k in range(_MAX_LAYERS)]
+        arrows = [ax.annotate("", (1, 1), (1, 1), xycoords="data", textcoords="data",
+                              arrowprops={"arrowstyle": "->", "color": "gray", "lw": 0.8})
+                  for _ in range(_MAX_LAYERS)]
+        msg = ax.text(0.5, 0.5, "", ha="center", transform=ax.transAxes)
+        return {"ax": ax, "roof": roof, "sroof": sroof, "dense": dense, "cur": cur,
+                "arrows": arrows, "msg": msg, "legend_key": None}
+
+    def update(st, res):
+        ax, cur, dense = st["ax"], res["current"], res["dense"]
+        ok = bool(cur["supported"])
+        layers = cur["layers"][:_MAX_LAYERS] if ok else []
+        st["msg"].set_text("" if ok else f"{cur['profile']} cannot run {cur['precision']}")
+        st["roof"].set_visible(ok)
+        sparse = ok and res["structure"] == "unstructured"
+        st["sroof"].set_visible(sparse)
+        ys = []
+        if ok:
+            roof = np.minimum(cur["peak"], cur["bandwidth"] * _ROOF_XS) / 1e9
+            st["roof"].set_ydata(roof)
+            st["roof"].set_label(f"roof ({cur['precision']})")
+            ys += [roof.min(), roof.max()]
+            if sparse:
+                pk = cur["peak"] * (cur["layers"][0]["peak"] / cur["peak"] if cur["layers"] else 1)
+                st["sroof"].set_ydata(np.minimum(pk, cur["bandwidth"] * _ROOF_XS) / 1e9)
+        for k in range(_MAX_LAYERS):
+            vis = k < len(layers)
+            dl, cl, ar = st["dense"][k], st["cur"][k], st["arrows"][k]
+            dl.set_visible(vis)
+            cl.set_visible(vis)
+            ar.set_visible(vis)
+            if not vis:
+                continue
+            d, c = dense["layers"][k], layers[k]
+            p_d = (d["intensity"], d["attainable"] / 1e9)
+            p_c = (c["intensity"], c["attainable"] / 1e9)
+            dl.set_data([p_d[0]], [p_d[1]])
+            cl.set_data([p_c[0]], [p_c[1]])
+            cl.set_label(c["name"])
+            ar.xy, ar.xyann = p_c, p_d
+            ys += [p_d[1], p_c[1]]
+        if ys:
+            lo, hi = min(ys), max(ys)
+            ax.set_ylim(lo / 3, hi * 3)
+        if ok:
+            ax.set_title(f"{cur['profile']}: {res['model']}, batch {res['batch']}, {res['bits']} "
+                         f"bits, {res['structure']}")
+        else:
+            ax.set_title("")
+        handles = ([st["roof"]] + ([st["sroof"]] if sparse else [])
+                   + ([st["dense"][0]] if layers else []) + st["cur"][:len(layers)]) if ok else []
+        key = tuple(h.get_label() for h in handles)
+        if key != st["legend_key"]:
+            leg = ax.get_legend()
+            if leg is not None:
+                leg.remove()
+            if handles:
+                ax.legend(handles=handles, fontsize=7, loc="lower right")
+            st["legend_key"] = key
+
+    return LivePlot(setup, update, text=_roofline_text, figsize=(7, 3.6))
+
+
+def render_roofline(res: dict) -> None:
+    """Print the roofline summary and draw the :func:`live_roofline` figure for ``res``."""
+    _render_with("roofline", live_roofline, res)
 
 
 # --------------------------------------------------------------------------------------------

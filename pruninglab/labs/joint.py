@@ -32,7 +32,7 @@ from .._validate import check_array, check_bits, check_choice, check_sparsity
 from ..pruning import apply_masks_, compute_masks, fine_tune_, model_weights, sparsity_of
 from ..quantization import kmeans_quantize, kmeans_quantize_model, quantize_dequantize
 
-__all__ = ["compute_joint", "render_joint", "joint_grid", "order_experiment",
+__all__ = ["compute_joint", "render_joint", "live_joint", "precompute_joint", "joint_grid", "order_experiment",
            "zero_preservation", "naive_minmax_dequantize", "quantize_survivors", "FORMATS",
            "HAN2016_LENET"]
 
@@ -170,13 +170,22 @@ def compute_joint(sparsity: float = 0.9, bits: int = 4, method: str = "kmeans",
     (weights + biases) and the compression ratio ``fp32 / best``. Fine-tuned models are cached
     per sparsity; quantization and sizing take milliseconds.
     """
-    from ..train import accuracy
     s = check_sparsity(sparsity)
     check_choice(method, "method", ("kmeans", "linear"))
     b = check_bits(bits, "bits", lo=2 if method == "linear" else 1, hi=16)
     if not isinstance(fine_tune, (bool, np.bool_)):
         raise TypeError(f"fine_tune must be bool, got {type(fine_tune).__name__}")
-    base, _ = _pruned(round(s, 6), bool(fine_tune))
+    out = dict(_joint(round(s, 6), b, method, bool(fine_tune)))
+    out["sparsity"] = s
+    out["bytes"] = dict(out["bytes"])
+    return out
+
+
+@lru_cache(maxsize=2048)
+def _joint(s: float, b: int, method: str, fine_tune: bool) -> dict:
+    """:func:`compute_joint` after validation, cached per setting (k-means runs once each)."""
+    from ..train import accuracy
+    base, _ = _pruned(s, fine_tune)
     _, val, _ = _setup()
     model = copy.deepcopy(base)
     with torch.no_grad():
@@ -186,7 +195,7 @@ def compute_joint(sparsity: float = 0.9, bits: int = 4, method: str = "kmeans",
     sizes = _storage(model, b, method)
     fp32 = 4 * sum(p.numel() for p in model.parameters())
     best = min(sizes, key=sizes.get)
-    return {"sparsity": s, "bits": b, "method": method, "fine_tune": bool(fine_tune),
+    return {"sparsity": s, "bits": b, "method": method, "fine_tune": fine_tune,
             "val_accuracy": accuracy(model, val), "pruned_accuracy": accuracy(base, val),
             "real_sparsity": sparsity_of(model_weights(model)), "bytes": sizes, "best_format": best,
             "best_bytes": sizes[best], "fp32_bytes": fp32, "compression": fp32 / sizes[best]}
@@ -230,26 +239,75 @@ def order_experiment(sparsity: float = 0.9, bits: int = 3) -> dict:
     return {"accuracy": out, "distinct_after_last": distinct, "codebook_size": 2 ** b}
 
 
+#: sparsities of the accuracy-vs-sparsity panel of the slider figure
+_PANEL_GRID = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95)
+
+
+def precompute_joint(sparsities=tuple(round(0.05 * i, 2) for i in range(20)), bits=range(2, 9),
+                     methods=("kmeans", "linear"), fine_tune=(True, False)) -> int:
+    """Fill the caches behind the notebook-06 slider: :func:`compute_joint` for every setting of
+    the grid (fine-tuning once per sparsity, k-means once per setting), so that no slider
+    callback trains or clusters. Returns the number of settings cached."""
+    n = 0
+    for ft in fine_tune:
+        for s in sorted(set(sparsities) | set(_PANEL_GRID)):
+            for method in methods:
+                for b in bits:
+                    compute_joint(s, b, method, ft)
+                    n += 1
+    return n
+
+
+def _joint_text(r: dict) -> str:
+    return (f"sparsity {100 * r['sparsity']:.0f}%, {r['bits']}-bit {r['method']}"
+            f"{' after fine-tuning' if r['fine_tune'] else ''}: val accuracy "
+            f"{100 * r['val_accuracy']:.2f}% (pruned fp32: {100 * r['pruned_accuracy']:.2f}%), "
+            f"best format {r['best_format']} {r['best_bytes']:,} B, "
+            f"{r['compression']:.1f}× smaller than fp32 dense ({r['fp32_bytes']:,} B)")
+
+
+def live_joint():
+    """A :class:`pruninglab.ui.LivePlot` for the notebook-06 slider: bytes per storage format
+    against fp32 dense (left) and accuracy vs sparsity at the chosen bits/quantizer with the
+    current point marked (right; the six grid points come from the :func:`compute_joint` cache).
+    A move sets bar heights, line data and titles only."""
+    from ..ui import LivePlot
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.9, wspace=0.3)
+        a1, a2 = fig.subplots(1, 2)
+        bars = a1.bar(list(FORMATS), [0] * len(FORMATS), color="C0")
+        fp32 = a1.axhline(0, color="0.5", ls="--", label="fp32 dense")
+        a1.set(ylabel="KiB")
+        a1.legend(loc="upper right")
+        (curve,) = a2.plot([], [], "o-", color="0.5")
+        (dot,) = a2.plot([], [], "o", color="C3", ms=9)
+        a2.set(xlabel="sparsity (%)", ylabel="val accuracy (%)", ylim=(0, 100), xlim=(-5, 100))
+        t1, t2 = a1.set_title("", y=1.0), a2.set_title("", y=1.0)   # fixed title positions
+        from .retrain import _Background
+        return {"a1": a1, "bars": bars, "fp32": fp32, "t1": t1, "curve": curve, "dot": dot,
+                "t2": t2, "top": None, "bg": _Background(fig, [*bars, t1, t2, curve, dot])}
+
+    def update(st, r):
+        top = r["fp32_bytes"] / 1024
+        if top != st["top"]:                 # first call: fix the byte axis, render the axes once
+            st["fp32"].set_ydata([top, top])
+            st["a1"].set_ylim(0, 1.25 * top)     # every format is below fp32 dense; legend room
+            st["top"] = top
+            st["bg"].show(top)
+        for bar, f in zip(st["bars"], FORMATS):
+            bar.set_height(r["bytes"][f] / 1024)
+        st["t1"].set_text(f"storage at {r['bits']} bits")
+        accs = [compute_joint(g, r["bits"], r["method"], r["fine_tune"])["val_accuracy"]
+                for g in _PANEL_GRID]
+        st["curve"].set_data([100 * g for g in _PANEL_GRID], [100 * a for a in accs])
+        st["dot"].set_data([100 * r["sparsity"]], [100 * r["val_accuracy"]])
+        st["t2"].set_text(f"{r['bits']}-bit {r['method']}")
+
+    return LivePlot(setup, update, text=_joint_text, figsize=(9, 3.2))
+
+
 def render_joint(result: dict) -> None:
-    """Numbers and two panels: bytes per format, and accuracy vs sparsity at the chosen bits."""
-    import matplotlib.pyplot as plt
-    r = result
-    print(f"sparsity {100 * r['sparsity']:.0f}%, {r['bits']}-bit {r['method']}"
-          f"{' after fine-tuning' if r['fine_tune'] else ''}: val accuracy "
-          f"{100 * r['val_accuracy']:.2f}% (pruned fp32: {100 * r['pruned_accuracy']:.2f}%), "
-          f"best format {r['best_format']} {r['best_bytes']:,} B, "
-          f"{r['compression']:.1f}× smaller than fp32 dense ({r['fp32_bytes']:,} B)")
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
-    a1.bar(list(r["bytes"]), [v / 1024 for v in r["bytes"].values()], color="C0")
-    a1.axhline(r["fp32_bytes"] / 1024, color="0.5", ls="--", label="fp32 dense")
-    a1.set(ylabel="KiB", title=f"storage at {r['bits']} bits")
-    a1.legend()
-    grid = [0.0, 0.5, 0.7, 0.8, 0.9, 0.95]
-    accs = [compute_joint(g, r["bits"], r["method"], r["fine_tune"])["val_accuracy"] for g in grid]
-    a2.plot([100 * g for g in grid], [100 * a for a in accs], "o-", color="0.5")
-    a2.plot([100 * r["sparsity"]], [100 * r["val_accuracy"]], "o", color="C3", ms=9)
-    a2.set(xlabel="sparsity (%)", ylabel="val accuracy (%)", ylim=(0, 100),
-           title=f"{r['bits']}-bit {r['method']}")
-    fig.tight_layout()
-    plt.show()
-    plt.close(fig)
+    """Numbers and two panels: bytes per format, and accuracy vs sparsity at the chosen bits
+    (a fresh :func:`live_joint`)."""
+    live_joint()(result)

@@ -35,7 +35,8 @@ from torch import nn
 from .._validate import check_choice, check_int, check_sparsity
 
 __all__ = ["matmul_costs", "matmul_benchmark", "training_costs",
-           "training_benchmark", "shrink_mlp_neurons", "compute_practice", "render_practice"]
+           "training_benchmark", "shrink_mlp_neurons", "compute_practice", "live_practice",
+           "render_practice"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -204,11 +205,17 @@ def compute_practice(sparsity: float = 0.5, kind: str = "unstructured") -> dict:
     by a dense kernel, MACs with non-zero weights, and the weight bytes (fp32 dense; and CSR with
     32-bit indices for the unstructured case, :mod:`pruninglab.hardware.storage`).
     """
+    s = check_sparsity(sparsity)
+    check_choice(kind, "kind", ("unstructured", "structured"))
+    return {**_practice_cached(round(s, 6), kind), "sparsity": s}
+
+
+@lru_cache(maxsize=512)
+def _practice_cached(s: float, kind: str) -> dict:
+    """Cached body of :func:`compute_practice` (the slider revisits the same grid values)."""
     from ..hardware import layer_profile, model_storage
     from ..pruning.model import apply_masks_, compute_masks
     from ..train import accuracy
-    s = check_sparsity(sparsity)
-    check_choice(kind, "kind", ("unstructured", "structured"))
     ref, val = _setup()
     if kind == "unstructured":
         model = copy.deepcopy(ref)
@@ -236,27 +243,79 @@ def _sweep(kind: str) -> tuple:
     return tuple((g, compute_practice(g, kind)) for g in grid)
 
 
+def _practice_text(r: dict) -> str:
+    return (f"{r['kind']} {100 * r['sparsity']:.0f}%: val accuracy {100 * r['val_accuracy']:.2f}%, "
+            f"weights removed {100 * r['weight_sparsity']:.1f}%, MACs a dense kernel executes "
+            f"{r['dense_kernel_macs']:,} (useful {r['useful_macs']:,}), "
+            f"smallest storage {r['best_bytes'] / 1024:.1f} KiB")
+
+
+def _freeze_background(fig, dynamic) -> None:
+    """Render everything except the ``dynamic`` artists once and keep it as a figure image.
+
+    Used when the axes limits never change: ticks, labels, titles, legends and the precomputed
+    curves (most of the drawing cost: text rendering) are then drawn once instead of on every
+    move; each PNG only composites that image and draws the ``dynamic`` artists on top, at the
+    same pixels. Skipped (full redraw every time) when ``savefig`` would use another dpi or a
+    tight bounding box, where the cached pixels would not line up.
+    """
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    sdpi = mpl.rcParams["savefig.dpi"]
+    if (sdpi != "figure" and sdpi != fig.dpi) or mpl.rcParams["savefig.bbox"] == "tight":
+        return
+    for a in dynamic:
+        a.set_visible(False)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    background = np.asarray(canvas.buffer_rgba()).copy()
+    for ax in fig.axes:
+        for child in ax.get_children():
+            if child not in dynamic:
+                child.set_visible(False)
+        ax.set_axis_off()
+    fig.patch.set_visible(False)
+    fig.figimage(background, 0, 0, origin="upper", zorder=-1)
+    for a in dynamic:
+        a.set_visible(True)
+
+
+def live_practice():
+    """A :class:`pruninglab.ui.LivePlot` for the notebook-07 slider: accuracy (left) and the MACs a
+    dense kernel executes (right) vs fraction pruned for both kinds (curves computed once, on the
+    first draw), with the current setting as a red dot."""
+    from ..ui import LivePlot
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.075, right=0.985, bottom=0.16, top=0.9, wspace=0.28)
+        a1, a2 = fig.subplots(1, 2)
+        top = 0.0
+        for kind, c in (("unstructured", "C0"), ("structured", "C1")):
+            sw = _sweep(kind)
+            xs = [100 * g for g, _ in sw]
+            a1.plot(xs, [100 * d["val_accuracy"] for _, d in sw], color=c, label=kind)
+            macs = [d["dense_kernel_macs"] / 1e3 for _, d in sw]
+            a2.plot(xs, macs, color=c, label=kind)
+            top = max(top, max(macs))
+        dot1, = a1.plot([], [], "o", color="C3", ms=9)
+        dot2, = a2.plot([], [], "o", color="C3", ms=9)
+        a1.set(xlabel="fraction pruned (%)", ylabel="val accuracy (%)", ylim=(0, 100),
+               xlim=(-5, 100), title="accuracy, no fine-tuning")
+        a2.set(xlabel="fraction pruned (%)", ylabel="kMACs / sample", ylim=(0, 1.08 * top),
+               xlim=(-5, 100), title="work of a dense kernel")
+        a1.legend(loc="lower left")
+        _freeze_background(fig, (dot1, dot2))  # fixed limits: only the dots change
+        return {"dot1": dot1, "dot2": dot2}
+
+    def update(st, r):
+        x = [100 * r["sparsity"]]
+        st["dot1"].set_data(x, [100 * r["val_accuracy"]])
+        st["dot2"].set_data(x, [r["dense_kernel_macs"] / 1e3])
+
+    return LivePlot(setup, update, text=_practice_text, figsize=(9, 3.2))
+
+
 def render_practice(result: dict) -> None:
-    """Print the key numbers and plot accuracy and dense-kernel MACs for both kinds."""
-    import matplotlib.pyplot as plt
-    r = result
-    print(f"{r['kind']} {100 * r['sparsity']:.0f}%: val accuracy {100 * r['val_accuracy']:.2f}%, "
-          f"weights removed {100 * r['weight_sparsity']:.1f}%, MACs a dense kernel executes "
-          f"{r['dense_kernel_macs']:,} (useful {r['useful_macs']:,}), "
-          f"smallest storage {r['best_bytes'] / 1024:.1f} KiB")
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
-    for kind, c in (("unstructured", "C0"), ("structured", "C1")):
-        sw = _sweep(kind)
-        a1.plot([100 * g for g, _ in sw], [100 * d["val_accuracy"] for _, d in sw], color=c,
-                label=kind)
-        a2.plot([100 * g for g, _ in sw], [d["dense_kernel_macs"] / 1e3 for _, d in sw], color=c,
-                label=kind)
-    a1.plot([100 * r["sparsity"]], [100 * r["val_accuracy"]], "o", color="C3", ms=9)
-    a2.plot([100 * r["sparsity"]], [r["dense_kernel_macs"] / 1e3], "o", color="C3", ms=9)
-    a1.set(xlabel="fraction pruned (%)", ylabel="val accuracy (%)", ylim=(0, 100),
-           title="accuracy, no fine-tuning")
-    a2.set(xlabel="fraction pruned (%)", ylabel="kMACs / sample", title="work of a dense kernel")
-    a1.legend(loc="lower left")
-    fig.tight_layout()
-    plt.show()
-    plt.close(fig)
+    """Print the key numbers and plot accuracy and dense-kernel MACs for both kinds (a fresh
+    :func:`live_practice`: the same drawing code as the slider)."""
+    live_practice()(result)

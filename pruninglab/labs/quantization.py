@@ -36,7 +36,7 @@ from ..quantization import (FakeQuantLinear, convert_qat, kmeans_quantize_model,
                             prepare_qat, quantize, quantize_model)
 
 __all__ = ["quantize_model_weights", "quantize_report", "binary_ternary_report", "compute_quant",
-           "render_quant", "sweep_bits", "dynamic_int8_report", "latency_benchmark",
+           "render_quant", "live_quant", "precompute_quant", "sweep_bits", "dynamic_int8_report", "latency_benchmark",
            "SCHEMES", "METHODS"]
 
 SCHEMES = ("symmetric", "affine")
@@ -121,20 +121,35 @@ def compute_quant(bits: int = 4, scheme: str = "symmetric", per_channel: bool = 
     k-means: fp32 MACs with codebook-coded weight fetches); ``None`` at 1 bit.
     Deterministic; QAT results are cached per setting.
     """
-    from ..train import accuracy
     b = _check_method_args(bits, scheme, per_channel, method)
+    return dict(_compute_quant(b, scheme, bool(per_channel), method))
+
+
+@lru_cache(maxsize=16)
+def _kmeans_model(b: int) -> nn.Module:
+    """The reference MLP with k-means weight sharing at ``b`` bits (the codebook does not depend
+    on the linear scheme or granularity, so one model serves all four)."""
+    return quantize_model_weights(_setup()[0], b, method="kmeans")
+
+
+@lru_cache(maxsize=512)
+def _compute_quant(b: int, scheme: str, per_channel: bool, method: str) -> dict:
+    """:func:`compute_quant` after validation, cached per setting (a slider revisit is free)."""
+    from ..train import accuracy
     ref, val, _ = _setup()
     if method == "qat":
-        model = _qat_cached(b, scheme, bool(per_channel))
+        model = _qat_cached(b, scheme, per_channel)
+    elif method == "kmeans":
+        model = _kmeans_model(b)
     else:
-        model = quantize_model_weights(ref, b, scheme, bool(per_channel), method)
+        model = quantize_model_weights(ref, b, scheme, per_channel, method)
     errs, n, distinct = 0.0, 0, 0
     for name in _LAYERS:
         w0, w1 = getattr(ref, name).weight.detach(), getattr(model, name).weight.detach()
         errs += float((w0 - w1).abs().sum())
         n += w0.numel()
         distinct = max(distinct, int(torch.unique(w1).numel()))
-    wbytes = _model_bytes(ref, b, method, scheme, bool(per_channel))
+    wbytes = _model_bytes(ref, b, method, scheme, per_channel)
     fp32 = model_size_bytes(ref, 32)
     if method == "kmeans":
         energy = model_energy(ref, (1, 64), 32, format="codebook", skip_zeros=False,
@@ -143,7 +158,7 @@ def compute_quant(bits: int = 4, scheme: str = "symmetric", per_channel: bool = 
         energy = model_energy(ref, (1, 64), b, kind="int" if b < 16 else "fp")["per_sample_pj"] / 1e3
     else:
         energy = None
-    return {"bits": b, "scheme": scheme, "per_channel": bool(per_channel), "method": method,
+    return {"bits": b, "scheme": scheme, "per_channel": per_channel, "method": method,
             "val_accuracy": accuracy(model, val), "mean_abs_error": errs / n,
             "distinct_max": distinct, "model_bytes": wbytes, "fp32_model_bytes": fp32,
             "compression": fp32 / wbytes, "energy_nj": energy,
@@ -167,33 +182,110 @@ def sweep_bits(bits: tuple = tuple(range(2, 9)), method: str = "ptq") -> dict:
     return {"bits": list(bits), "curves": curves, "method": method}
 
 
-def render_quant(result: dict) -> None:
-    """One line of numbers and two panels: accuracy vs bits (the current method's sweep) and
-    weight bytes / energy against fp32."""
-    import matplotlib.pyplot as plt
-    r = result
+def precompute_quant(bits=range(2, 17), methods=METHODS) -> int:
+    """Fill the caches behind the notebook-05 slider: :func:`compute_quant` for every bit-width in
+    ``bits``, both schemes, both granularities and every method in ``methods`` (QAT: a short
+    fine-tuning each; k-means: one clustering per bit-width), and the accuracy-vs-bits sweeps the
+    figure draws. Call it once before building the UI so that no callback trains or clusters.
+    Returns the number of settings now cached."""
+    n = 0
+    for method in methods:
+        if method != "qat":
+            sweep_bits(tuple(range(2, 9)), method)
+        for b in bits:
+            for scheme in SCHEMES:
+                for pc in (True, False):
+                    if method != "kmeans" and scheme == "symmetric" and b < 2:
+                        continue
+                    compute_quant(b, scheme, pc, method)
+                    n += 1
+    return n
+
+
+def _quant_text(r: dict) -> str:
     e = "n/a" if r["energy_nj"] is None else f"{r['energy_nj']:.1f} nJ"
     how = ("codebook per layer" if r["method"] == "kmeans" else
            f"{r['scheme']}, {'per-channel' if r['per_channel'] else 'per-tensor'}")
-    print(f"{r['method']} {r['bits']} bits, {how}: val accuracy "
-          f"{100 * r['val_accuracy']:.2f}%, model {r['model_bytes']:,.0f} B "
-          f"({r['compression']:.1f}× smaller than fp32), energy/inference {e} "
-          f"(fp32 {r['fp32_energy_nj']:.1f} nJ)")
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
-    if r["method"] != "qat":
-        sw = sweep_bits(tuple(range(2, 9)), r["method"])
-        for label, accs in sw["curves"].items():
-            a1.plot(sw["bits"], [100 * a for a in accs], "-", lw=1, label=label)
-        a1.legend(fontsize=7, loc="lower right")
-    a1.plot([r["bits"]], [100 * r["val_accuracy"]], "o", color="C3", ms=9)
-    a1.set(xlabel="weight bits", ylabel="val accuracy (%)", ylim=(0, 100), title="accuracy")
-    labels = ["fp32", f"{r['bits']}-bit"]
-    a2.bar([l + "\nKiB" for l in labels], [r["fp32_model_bytes"] / 1024, r["model_bytes"] / 1024],
-           color=["0.6", "C0"])
-    a2.set(title="model memory (KiB)")
-    fig.tight_layout()
-    plt.show()
-    plt.close(fig)
+    return (f"{r['method']} {r['bits']} bits, {how}: val accuracy "
+            f"{100 * r['val_accuracy']:.2f}%, model {r['model_bytes']:,.0f} B "
+            f"({r['compression']:.1f}× smaller than fp32), energy/inference {e} "
+            f"(fp32 {r['fp32_energy_nj']:.1f} nJ)")
+
+
+def live_quant():
+    """A :class:`pruninglab.ui.LivePlot` for the notebook-05 slider: accuracy vs bits (the
+    current method's sweep, from :func:`sweep_bits`; none for QAT) with the chosen setting
+    marked, and model memory fp32 vs quantized (KiB). The axes, curves and legend of each method
+    are rendered once (:class:`pruninglab.labs.retrain._Background`); a move only sets the
+    marker, two bar heights and the bar label."""
+    from matplotlib.transforms import blended_transform_factory
+    from ..ui import LivePlot
+    from .retrain import _Background
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.2, top=0.9, wspace=0.3)
+        a1, a2 = fig.subplots(1, 2)
+        curves = [a1.plot([], [], "-", lw=1)[0] for _ in range(2 * len(SCHEMES))]
+        (dot,) = a1.plot([], [], "o", color="C3", ms=9)
+        a1.set(xlabel="weight bits", ylabel="val accuracy (%)", ylim=(0, 100), xlim=(1.5, 16.5),
+               title="accuracy")
+        bars = a2.bar([0, 1], [0, 0], color=["0.6", "C0"])
+        a2.set_xticks([0, 1], ["fp32\nKiB", ""])
+        label = a2.text(1, 0, "", transform=blended_transform_factory(a2.transData, a2.transAxes),
+                        ha="center", va="top")
+        label.set_in_layout(False)
+        a2.set(title="model memory (KiB)")
+        st = {"a1": a1, "a2": a2, "curves": curves, "dot": dot, "bars": bars, "label": label,
+              "method": None, "fp32": None}
+        st["bg"] = _Background(fig, [dot, *bars, label])
+        return st
+
+    def static(st, method):                  # what depends on the method only
+        a1 = st["a1"]
+        sw = {"bits": [], "curves": {}} if method == "qat" else \
+            sweep_bits(tuple(range(2, 9)), method)
+        items = list(sw["curves"].items())
+        for i, line in enumerate(st["curves"]):
+            if i < len(items):
+                line.set_data(sw["bits"], [100 * a for a in items[i][1]])
+                line.set_label(items[i][0])
+            else:
+                line.set_data([], [])
+                line.set_label("_hidden")
+        if a1.get_legend() is not None:
+            a1.get_legend().remove()
+        if items:
+            a1.legend(handles=st["curves"][:len(items)], fontsize=7, loc="lower right")
+        st["method"] = method
+
+    def update(st, r):
+        fp32 = r["fp32_model_bytes"] / 1024
+        if fp32 != st["fp32"]:               # first call: fix the memory axis, render backgrounds
+            st["a2"].set_ylim(0, 1.05 * fp32)
+            st["fp32"] = fp32
+            st["bg"].cache.clear()
+            for m in METHODS:
+                static(st, m)
+                st["bg"].show(m, render_only=True)
+            st["method"] = None
+        if r["method"] != st["method"]:
+            static(st, r["method"])
+        st["bg"].show(r["method"])
+        b = r["bits"]
+        st["dot"].set_data([b], [100 * r["val_accuracy"]])
+        st["bars"][0].set_height(fp32)
+        st["bars"][1].set_height(r["model_bytes"] / 1024)
+        # below the axis, where the tick label would be (about one tick-pad down)
+        st["label"].set_position((1, -0.035))
+        st["label"].set_text(f"{b}-bit\nKiB")
+
+    return LivePlot(setup, update, text=_quant_text, figsize=(9, 3.2))
+
+
+def render_quant(result: dict) -> None:
+    """One line of numbers and two panels: accuracy vs bits (the current method's sweep) and
+    weight bytes / energy against fp32 (a fresh :func:`live_quant`)."""
+    live_quant()(result)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ References
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -43,10 +44,10 @@ from ..train import accuracy, train
 
 __all__ = [
     "weight_sparsity", "storage_bytes_dense_csr",
-    "compute_agp", "render_agp",
-    "prune_retrain_sweep", "compute_prune_retrain", "render_prune_retrain",
+    "compute_agp", "render_agp", "live_agp",
+    "prune_retrain_sweep", "compute_prune_retrain", "render_prune_retrain", "live_prune_retrain",
     "compare_gradual_oneshot", "lottery_ticket",
-    "SCAN_SPARSITIES", "compute_allocation", "render_allocation",
+    "SCAN_SPARSITIES", "compute_allocation", "render_allocation", "live_allocation",
 ]
 
 
@@ -78,6 +79,68 @@ def _layer_masks(model: nn.Module, sparsity, layers=None) -> dict[str, torch.Ten
     return compute_masks(model, sparsity, scope="layer", layers=layers)
 
 
+
+class _Background:
+    """Static parts of a :class:`~pruninglab.ui.LivePlot` figure rendered once per ``key``.
+
+    Axes, ticks, labels, legends and fixed curves (most of the redraw cost: text rendering) are
+    drawn to pixels once and shown as a figure image; each PNG then only composites that image
+    and draws the ``dynamic`` artists on top, at the same pixels. ``show(key)`` renders the
+    background for a new key from the figure's current static state. Disabled (full redraw)
+    when ``savefig`` would use another dpi or a tight bounding box.
+    """
+
+    def __init__(self, fig, dynamic):
+        import matplotlib as mpl
+        sdpi = mpl.rcParams["savefig.dpi"]
+        self.enabled = (sdpi == "figure" or sdpi == fig.dpi) and mpl.rcParams["savefig.bbox"] != "tight"
+        self.fig, self.dynamic, self.cache, self.hidden, self.img = fig, list(dynamic), {}, [], None
+
+    def _thaw(self):
+        for a in self.hidden:
+            a.set_visible(True)
+        for ax in self.fig.axes:
+            ax.set_axis_on()
+        self.hidden = []
+        if self.img is not None:
+            self.img.set_visible(False)
+
+    def remove(self):
+        """Back to a plain figure (every artist drawn again on each PNG)."""
+        self._thaw()
+        if self.img is not None:
+            self.img.remove()
+            self.img = None
+
+    def show(self, key, render_only: bool = False):
+        if not self.enabled:
+            return
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        if key not in self.cache:
+            self._thaw()
+            vis = [a.get_visible() for a in self.dynamic]
+            for a in self.dynamic:
+                a.set_visible(False)
+            canvas = FigureCanvasAgg(self.fig)
+            canvas.draw()
+            self.cache[key] = np.asarray(canvas.buffer_rgba()).copy()
+            for a, v in zip(self.dynamic, vis):
+                a.set_visible(v)
+        if render_only:
+            return
+        if not self.hidden:
+            for a in [self.fig.patch] + [c for ax in self.fig.axes for c in ax.get_children()]:
+                if a not in self.dynamic and a is not self.img and a.get_visible():
+                    a.set_visible(False)
+                    self.hidden.append(a)
+            for ax in self.fig.axes:
+                ax.set_axis_off()
+        if self.img is None:
+            self.img = self.fig.figimage(self.cache[key], 0, 0, origin="upper", zorder=-1)
+        self.img.set_data(self.cache[key])
+        self.img.set_visible(True)
+
+
 # --------------------------------------------------------------------------------------------
 # AGP schedule (Zhu & Gupta 2017) — the formula is pruninglab.pruning.agp_sparsity
 # --------------------------------------------------------------------------------------------
@@ -96,7 +159,11 @@ def compute_agp(initial: float = 0.0, final: float = 0.9, start: int = 0, n_step
     end = t0 + n * dt
     T = check_int(total_steps, "total_steps", lo=1) if total_steps is not None else end + 2 * dt
     steps = np.arange(T + 1)
-    s = np.array([agp_sparsity(int(t), s_i, s_f, t0, n, dt) for t in steps])
+    # agp_sparsity(t) is s_i before t0 and the value of the last update (index min((t-t0)//Δt, n))
+    # afterwards: look those library values up instead of calling it T+1 times (slider-fast)
+    k = np.minimum(np.maximum(steps - t0, 0) // dt, n)
+    s = np.where(steps < t0, s_i, upd_s[k])
+    assert s[-1] == agp_sparsity(T, s_i, s_f, t0, n, dt)
     updates = t0 + dt * np.arange(n + 1)
     half = int(updates[np.argmax(upd_s >= s_i + 0.5 * (s_f - s_i))])
     return {"steps": steps, "sparsity": s, "update_steps": updates, "update_sparsity": upd_s,
@@ -104,21 +171,41 @@ def compute_agp(initial: float = 0.0, final: float = 0.9, start: int = 0, n_step
             "half_point_step": half}
 
 
+def _agp_text(result: dict) -> str:
+    return (f"s_i={result['initial']:.2f} → s_f={result['final']:.2f}, updates at steps "
+            f"{result['start']}..{result['end']} every {result['interval']}; half of the pruning is "
+            f"done by step {result['half_point_step']}")
+
+
+def live_agp():
+    """A :class:`pruninglab.ui.LivePlot` for the AGP schedule slider: the sparsity in force at
+    every step (staircase) and the mask updates (markers); only data and the x-range change."""
+    from ..ui import LivePlot
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.11, right=0.97, bottom=0.14, top=0.9)
+        ax = fig.add_subplot(1, 1, 1)
+        (steps,) = ax.plot([], [], drawstyle="steps-post", label="sparsity in force")
+        (upd,) = ax.plot([], [], "o", ms=4, label="mask updates")
+        ax.set_xlabel("training step t")
+        ax.set_ylabel("sparsity $s_t$")
+        ax.set_ylim(-0.02, 1.0)
+        ax.set_title("AGP schedule (Zhu & Gupta, 2017)")
+        ax.legend(loc="lower right")
+        return {"ax": ax, "steps": steps, "upd": upd}
+
+    def update(st, r):
+        st["steps"].set_data(r["steps"], r["sparsity"])
+        st["upd"].set_data(r["update_steps"], r["update_sparsity"])
+        T = float(r["steps"][-1])
+        st["ax"].set_xlim(-0.03 * T, 1.03 * T)
+
+    return LivePlot(setup, update, text=_agp_text, figsize=(7.0, 3.6))
+
+
 def render_agp(result: dict) -> None:
-    import matplotlib.pyplot as plt
-    print(f"s_i={result['initial']:.2f} → s_f={result['final']:.2f}, updates at steps "
-          f"{result['start']}..{result['end']} every {result['interval']}; half of the pruning is "
-          f"done by step {result['half_point_step']}")
-    fig, ax = plt.subplots()
-    ax.step(result["steps"], result["sparsity"], where="post", label="sparsity in force")
-    ax.plot(result["update_steps"], result["update_sparsity"], "o", ms=4, label="mask updates")
-    ax.set_xlabel("training step t")
-    ax.set_ylabel("sparsity $s_t$")
-    ax.set_ylim(-0.02, 1.0)
-    ax.set_title("AGP schedule (Zhu & Gupta, 2017)")
-    ax.legend()
-    plt.show()
-    plt.close(fig)
+    """Print the summary and draw the schedule (a fresh :func:`live_agp`)."""
+    live_agp()(result)
 
 
 # --------------------------------------------------------------------------------------------
@@ -170,29 +257,63 @@ def compute_prune_retrain(sparsity: float, sweep: dict) -> dict:
     return pick
 
 
+def _prune_retrain_text(r: dict) -> str:
+    return (f"sparsity {r['sparsity']:.2f} (nearest cached point to {r['requested']:.2f}): "
+            f"test acc pruned {r['test_pruned']:.4f} → fine-tuned {r['test_finetuned']:.4f} "
+            f"(dense {r['dense_test']:.4f}); storage {r['dense_bytes'] / 1024:.1f} KiB dense, "
+            f"{r['csr_bytes'] / 1024:.1f} KiB CSR")
+
+
+def live_prune_retrain():
+    """A :class:`pruninglab.ui.LivePlot` for the prune → retrain slider: test accuracy with and
+    without fine-tuning (left) and dense vs CSR KiB (right) against sparsity, with a marker line
+    at the chosen sparsity. The curves are set once per sweep; a move only shifts the markers."""
+    from ..ui import LivePlot
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.96, wspace=0.25)
+        a1, a2 = fig.subplots(1, 2)
+        st = {"a1": a1, "a2": a2, "curves": None}
+        (st["pruned"],) = a1.plot([], [], "o-", label="pruned, no fine-tune")
+        (st["ft"],) = a1.plot([], [], "s-", label="+ fine-tune")
+        st["v1"] = a1.axvline(0, color="k", lw=0.8)
+        a1.set_xlabel("sparsity")
+        a1.set_ylabel("test accuracy")
+        (st["dense"],) = a2.plot([], [], label="dense fp32")
+        (st["csr"],) = a2.plot([], [], label="CSR (fp32 + 16-bit idx)")
+        st["v2"] = a2.axvline(0, color="k", lw=0.8)
+        a2.set_xlabel("sparsity")
+        a2.set_ylabel("KiB")
+        a2.legend()
+        return st
+
+    def update(st, r):
+        c = r["curves"]
+        if st["curves"] is not c:            # a new sweep: set the curves (once)
+            st["curves"] = c
+            st["pruned"].set_data(c["sparsity"], c["test_pruned"])
+            st["ft"].set_data(c["sparsity"], c["test_finetuned"])
+            st["ft"].set_label(f"+ {c['epochs']} ep. fine-tune")
+            st["dense"].set_data(c["sparsity"], c["dense_bytes"] / 1024)
+            st["csr"].set_data(c["sparsity"], c["csr_bytes"] / 1024)
+            st["a1"].legend()
+            for v in ("v1", "v2"):           # keep the marker lines inside the data range
+                st[v].set_xdata([c["sparsity"].min()] * 2)
+            for ax in (st["a1"], st["a2"]):
+                ax.relim()
+                ax.autoscale_view()
+            if "bg" not in st:
+                st["bg"] = _Background(st["a1"].figure, (st["v1"], st["v2"]))
+            st["bg"].show(id(c))             # limits fixed from here on: only the markers move
+        for v in ("v1", "v2"):
+            st[v].set_xdata([r["sparsity"], r["sparsity"]])
+
+    return LivePlot(setup, update, text=_prune_retrain_text, figsize=(9, 3.4))
+
+
 def render_prune_retrain(r: dict) -> None:
-    import matplotlib.pyplot as plt
-    c = r["curves"]
-    print(f"sparsity {r['sparsity']:.2f} (nearest cached point to {r['requested']:.2f}): "
-          f"test acc pruned {r['test_pruned']:.4f} → fine-tuned {r['test_finetuned']:.4f} "
-          f"(dense {r['dense_test']:.4f}); storage {r['dense_bytes'] / 1024:.1f} KiB dense, "
-          f"{r['csr_bytes'] / 1024:.1f} KiB CSR")
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
-    a1.plot(c["sparsity"], c["test_pruned"], "o-", label="pruned, no fine-tune")
-    a1.plot(c["sparsity"], c["test_finetuned"], "s-", label=f"+ {c['epochs']} ep. fine-tune")
-    a1.axvline(r["sparsity"], color="k", lw=0.8)
-    a1.set_xlabel("sparsity")
-    a1.set_ylabel("test accuracy")
-    a1.legend()
-    a2.plot(c["sparsity"], c["dense_bytes"] / 1024, label="dense fp32")
-    a2.plot(c["sparsity"], c["csr_bytes"] / 1024, label="CSR (fp32 + 16-bit idx)")
-    a2.axvline(r["sparsity"], color="k", lw=0.8)
-    a2.set_xlabel("sparsity")
-    a2.set_ylabel("KiB")
-    a2.legend()
-    fig.tight_layout()
-    plt.show()
-    plt.close(fig)
+    """Print the summary and draw both panels (a fresh :func:`live_prune_retrain`)."""
+    live_prune_retrain()(r)
 
 
 # --------------------------------------------------------------------------------------------
@@ -290,6 +411,14 @@ def compute_allocation(target: float, scan: Mapping[str, Sequence[float]],
     check_choice(model_name, "model_name", ("mlp", "cnn"))
     if not isinstance(scan, Mapping) or not scan:
         raise TypeError("scan must be the dict returned by pruninglab.pruning.sensitivity_scan")
+    key = tuple((k, tuple(float(a) for a in v)) for k, v in scan.items())
+    # cached per (target, scan, grid): revisiting a slider position costs a dict copy
+    return copy.deepcopy(_allocation(t, key, tuple(float(x) for x in sparsities), model_name))
+
+
+@lru_cache(maxsize=512)
+def _allocation(t: float, scan_key: tuple, sparsities: tuple, model_name: str) -> dict:
+    scan = {k: list(v) for k, v in scan_key}
     images = model_name == "cnn"
     va, te = load_digits("val", images=images), load_digits("test", images=images)
     ref = load_reference(model_name)
@@ -306,21 +435,52 @@ def compute_allocation(target: float, scan: Mapping[str, Sequence[float]],
     return out
 
 
-def render_allocation(r: dict) -> None:
-    import matplotlib.pyplot as plt
+def _allocation_text(r: dict) -> str:
     u, a = r["uniform"], r["auto"]
-    print(f"global sparsity {r['target']:.2f}: uniform test {u['test']:.4f} (val {u['val']:.4f}) | "
-          f"auto test {a['test']:.4f} (val {a['val']:.4f}); CSR size "
-          f"{u['csr_bytes'] / 1024:.1f} vs {a['csr_bytes'] / 1024:.1f} KiB")
-    layers = list(r["allocation"])
-    x = np.arange(len(layers))
-    fig, ax = plt.subplots()
-    ax.bar(x - 0.2, [u["per_layer"][n] for n in layers], 0.4, label="uniform")
-    ax.bar(x + 0.2, [a["per_layer"][n] for n in layers], 0.4, label="auto (val scan)")
-    ax.set_xticks(x, layers)
-    ax.set_ylabel("layer sparsity")
-    ax.set_ylim(0, 1)
-    ax.set_title(f"global sparsity {r['target']:.2f}")
-    ax.legend()
-    plt.show()
-    plt.close(fig)
+    return (f"global sparsity {r['target']:.2f}: uniform test {u['test']:.4f} (val {u['val']:.4f}) | "
+            f"auto test {a['test']:.4f} (val {a['val']:.4f}); CSR size "
+            f"{u['csr_bytes'] / 1024:.1f} vs {a['csr_bytes'] / 1024:.1f} KiB")
+
+
+def live_allocation():
+    """A :class:`pruninglab.ui.LivePlot` for the allocation slider: per-layer sparsity, uniform
+    vs automatic, as grouped bars (built for the layers of the first result; a move only sets
+    the bar heights and the title)."""
+    from ..ui import LivePlot
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.1, right=0.74, bottom=0.12, top=0.9)
+        ax = fig.add_subplot(1, 1, 1)
+        ax.set_ylabel("layer sparsity")
+        ax.set_ylim(0, 1)
+        title = ax.set_title("", y=1.0)   # fixed position (the axis is frozen, see _Background)
+        return {"ax": ax, "title": title, "layers": None}
+
+    def update(st, r):
+        layers = list(r["allocation"])
+        ax = st["ax"]
+        if st["layers"] != layers:           # first call (or another model): build the bars
+            if "bg" in st:
+                st["bg"].remove()
+            for bars in st.get("bars", ()):
+                bars.remove()
+            x = np.arange(len(layers))
+            st["bars"] = (ax.bar(x - 0.2, np.zeros(len(x)), 0.4, label="uniform"),
+                          ax.bar(x + 0.2, np.zeros(len(x)), 0.4, label="auto (val scan)"))
+            ax.set_xticks(x, layers)
+            ax.set_xlim(-0.6, len(x) - 0.4)
+            ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+            st["layers"] = layers
+            st["bg"] = _Background(ax.figure, [*st["bars"][0], *st["bars"][1], st["title"]])
+            st["bg"].show(tuple(layers))     # fixed axes: only bar heights and the title change
+        for bars, key in zip(st["bars"], ("uniform", "auto")):
+            for b, n in zip(bars, layers):
+                b.set_height(r[key]["per_layer"][n])
+        st["title"].set_text(f"global sparsity {r['target']:.2f}")
+
+    return LivePlot(setup, update, text=_allocation_text, figsize=(7.0, 3.6))
+
+
+def render_allocation(r: dict) -> None:
+    """Print the summary and draw the per-layer bars (a fresh :func:`live_allocation`)."""
+    live_allocation()(r)

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from .._validate import check_choice, check_sparsity
 
-__all__ = ["compute_magnitude", "render_magnitude", "sweep_magnitude"]
+__all__ = ["compute_magnitude", "render_magnitude", "live_magnitude", "sweep_magnitude"]
 
 
 @lru_cache(maxsize=1)
@@ -51,23 +51,51 @@ def sweep_magnitude(scope: str = "global", points: int = 21) -> tuple:
     return tuple((s, compute_magnitude(s, scope)["val_accuracy"]) for s in grid)
 
 
+def _magnitude_text(r: dict) -> str:
+    return (f"sparsity {100 * r['sparsity']:.0f}% ({r['scope']}): validation accuracy "
+            f"{100 * r['val_accuracy']:.2f}%, nonzero weights {r['nonzero']:,}/{r['weights']:,}, "
+            f"dense fp32 {r['dense_bytes'] / 1024:.1f} KiB vs CSR {r['csr_bytes'] / 1024:.1f} KiB")
+
+
+def live_magnitude():
+    """A :class:`pruninglab.ui.LivePlot` for the sparsity slider: accuracy sweep (grey, for the
+    current scope) with the current point (red), and dense vs CSR weight memory (bars).
+
+    Both sweeps are computed here, when the UI is built, so a slider move never computes one."""
+    from ..ui import LivePlot
+    from .fundamentals import _frozen
+    curves = {scope: sweep_magnitude(scope) for scope in ("global", "layer")}
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.07, right=0.985, bottom=0.15, top=0.9, wspace=0.3)
+        ax1, ax2 = fig.subplots(1, 2)
+        curve, = ax1.plot([], [], color="0.6", label="sweep")
+        dot, = ax1.plot([], [], "o", color="C3", ms=9, label="you are here")
+        ax1.set(xlabel="sparsity (%)", ylabel="validation accuracy (%)", ylim=(0, 100),
+                xlim=(-3, 101), title="Magnitude pruning, no fine-tuning")
+        ax1.legend(loc="lower left")
+        bars = ax2.bar(["dense fp32", "CSR fp32 + int32 idx"], [0, 0], color=["0.6", "C0"])
+        ax2.set(ylabel="KiB", title="weight memory")
+        return {"fig": fig, "curve": curve, "dot": dot, "bars": bars, "ax2": ax2, "scope": None}
+
+    def update(st, r):
+        if st["scope"] != r["scope"]:
+            c = curves.get(r["scope"]) or sweep_magnitude(r["scope"])
+            st["curve"].set_data([100 * s for s, _ in c], [100 * a for _, a in c])
+            st["scope"] = r["scope"]
+        st["dot"].set_data([100 * r["sparsity"]], [100 * r["val_accuracy"]])
+        dense, csr = r["dense_bytes"] / 1024, r["csr_bytes"] / 1024
+        for bar, v in zip(st["bars"], (dense, csr)):
+            bar.set_height(v)
+        # CSR with 32-bit indices is at most ~2x dense (at sparsity 0): a fixed scale per model
+        top = 1.05 * max(2.02 * dense, csr)
+        st["ax2"].set_ylim(0, top)
+        _frozen(st["fig"], st, (r["scope"], top), [st["dot"], *st["bars"]])
+
+    return LivePlot(setup, update, text=_magnitude_text, figsize=(9, 3.2))
+
+
 def render_magnitude(result: dict) -> None:
-    """One line of text and a two-panel figure: accuracy curve with the current point, and bytes."""
-    import matplotlib.pyplot as plt
-    r = result
-    print(f"sparsity {100 * r['sparsity']:.0f}% ({r['scope']}): validation accuracy "
-          f"{100 * r['val_accuracy']:.2f}%, nonzero weights {r['nonzero']:,}/{r['weights']:,}, "
-          f"dense fp32 {r['dense_bytes'] / 1024:.1f} KiB vs CSR {r['csr_bytes'] / 1024:.1f} KiB")
-    curve = sweep_magnitude(r["scope"])
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2))
-    ax1.plot([100 * s for s, _ in curve], [100 * a for _, a in curve], color="0.6", label="sweep")
-    ax1.plot([100 * r["sparsity"]], [100 * r["val_accuracy"]], "o", color="C3", ms=9, label="you are here")
-    ax1.set(xlabel="sparsity (%)", ylabel="validation accuracy (%)", ylim=(0, 100),
-            title="Magnitude pruning, no fine-tuning")
-    ax1.legend(loc="lower left")
-    ax2.bar(["dense fp32", "CSR fp32 + int32 idx"], [r["dense_bytes"] / 1024, r["csr_bytes"] / 1024],
-            color=["0.6", "C0"])
-    ax2.set(ylabel="KiB", title="weight memory")
-    fig.tight_layout()
-    plt.show()
-    plt.close(fig)
+    """One line of text and a two-panel figure: accuracy curve with the current point, and bytes
+    (a fresh :func:`live_magnitude`: the same drawing code as the slider)."""
+    live_magnitude()(result)

@@ -42,7 +42,8 @@ from ..train import accuracy, train
 
 __all__ = ["CRITERIA", "METHODS", "RATIO_GRID", "input_shape_of", "uniform_ratios",
            "criterion_scores", "structured_prune", "cost_summary", "equal_param_sparsity",
-           "unstructured_like", "structured_sweep", "compute_structured", "render_structured",
+           "unstructured_like", "structured_sweep", "compute_structured", "live_structured",
+           "render_structured",
            "to_numpy_dict", "from_numpy_dict"]
 
 CRITERIA = ("l1", "l2", "random")
@@ -252,6 +253,12 @@ def structured_sweep(model_name: str = "cnn", ratios: Sequence[float] = RATIO_GR
                 row.update({"csr_bytes": sp["bytes"], "sparse_energy_pj": sp["energy_pj"]})
             rows.append(row)
         out[meth] = {k: np.array([row[k] for row in rows]) for k in rows[0]}
+    # the slider's live numbers for every grid point, computed once here (~1 s for the CNN grid)
+    # so that a slider move on the grid is a dictionary look-up
+    for meth in out["methods"]:
+        if meth in CRITERIA:
+            for r in rs:
+                compute_structured(r, meth, out)
     return out
 
 
@@ -264,6 +271,20 @@ def compute_structured(ratio: float, criterion: str, sweep: dict) -> dict:
     if not isinstance(sweep, dict) or "ratios" not in sweep or "model" not in sweep:
         raise TypeError("sweep must be the dict returned by structured_sweep")
     check_choice(criterion, "criterion", tuple(m for m in sweep["methods"] if m in CRITERIA))
+    r = check_sparsity(ratio, "ratio")
+    # memo of live results, kept in the sweep (filled for the grid by structured_sweep); a
+    # result is deterministic in (ratio, criterion), so a cached one is exact
+    memo = sweep.setdefault("_live", {})
+    key = (round(float(r), 9), criterion)
+    if key not in memo:
+        memo[key] = _compute_structured(float(r), criterion, sweep)
+    res = dict(memo[key])
+    res["unstructured"] = dict(res["unstructured"])
+    res["curves"] = sweep
+    return res
+
+
+def _compute_structured(ratio: float, criterion: str, sweep: dict) -> dict:
     base, va = sweep["model"], sweep["val"]
     shrunk = structured_prune(base, ratio, criterion, seed=sweep["seed"])
     r = float(ratio)
@@ -273,7 +294,7 @@ def compute_structured(ratio: float, criterion: str, sweep: dict) -> dict:
            "dense_val": sweep["dense_val"], "dense": sweep["dense"],
            "val_pruned": accuracy(shrunk, va),
            "val_finetuned": float(sweep[criterion]["val_finetuned"][i]),
-           "epochs": sweep["epochs"], "curves": sweep}
+           "epochs": sweep["epochs"]}
     res.update(cost_summary(shrunk, shape))
     unst, _ = unstructured_like(base, shrunk if criterion == "l1" else structured_prune(base, r, "l1"))
     u = cost_summary(unst, shape, format="csr")
@@ -285,35 +306,163 @@ def compute_structured(ratio: float, criterion: str, sweep: dict) -> dict:
     return res
 
 
+class _StaticLayer:
+    """Blitting for :class:`pruninglab.ui.LivePlot` figures: everything except a few *dynamic*
+    artists (the ones a slider move changes) is rendered once per static state ``key`` into an
+    image shown behind the axes (``fig.figimage``); the static artists are then hidden, so a PNG
+    encode only composites that image and draws the dynamic artists. Axis ticks, grid lines,
+    labels, titles and legends cost most of a redraw; this keeps them out of it.
+
+    ``update`` calls :meth:`thaw` first, sets *all* state (data, limits, titles, legends) on every
+    call, then calls :meth:`sync` with a hashable key that identifies the static part; the image
+    for a key is rendered on its first use and reused afterwards."""
+
+    def __init__(self, fig, dynamic):
+        self.fig, self.dynamic = fig, list(dynamic)
+        self.images: dict = {}
+        self.hidden: list = []
+        self.bg = None
+
+    def _static(self):
+        dyn = {id(a) for a in self.dynamic}
+        out = []
+        for ax in self.fig.axes:
+            out += [a for a in ax.get_children() if id(a) not in dyn and a.get_visible()]
+        return out + [t for t in self.fig.texts if t.get_visible()]
+
+    def thaw(self) -> None:
+        """Show the static artists again (call before changing them: e.g. a legend copies the
+        visibility of its handles' artists)."""
+        for a in self.hidden:
+            a.set_visible(True)
+        self.hidden = []
+        if self.bg is not None:
+            self.bg.set_visible(False)
+
+    def close(self) -> None:
+        """:meth:`thaw` and drop the background image (before a rebuild)."""
+        self.thaw()
+        if self.bg is not None:
+            self.bg.remove()
+            self.bg = None
+
+    def sync(self, key) -> None:
+        import io
+        import matplotlib as mpl
+        if key not in self.images:
+            self.thaw()
+            vis = [a.get_visible() for a in self.dynamic]
+            for a in self.dynamic:
+                a.set_visible(False)
+            buf = io.BytesIO()
+            self.fig.savefig(buf, format="rgba")
+            for a, v in zip(self.dynamic, vis):
+                a.set_visible(v)
+            dpi = mpl.rcParams["savefig.dpi"]
+            dpi = self.fig.dpi if dpi == "figure" else float(dpi)
+            w = int(self.fig.get_figwidth() * dpi)
+            raw = np.frombuffer(buf.getvalue(), dtype=np.uint8)
+            self.images[key] = raw.reshape(raw.size // (4 * w), w, 4)
+        img = self.images[key]
+        if self.bg is None:
+            self.bg = self.fig.figimage(img, zorder=-10, origin="upper")
+        else:
+            self.bg.set_data(img)
+        self.bg.set_visible(True)
+        static = self._static()
+        for a in static:
+            a.set_visible(False)
+        self.hidden += static
+
+
+def _structured_text(r: dict) -> str:
+    d, u = r["dense"], r["unstructured"]
+    return (f"{r['criterion']} ratio {r['ratio']:.3f}: val acc {r['val_pruned']:.4f} (no fine-tune), "
+            f"{r['val_finetuned']:.4f} after {r['epochs']} ep. (grid {r['grid_ratio']:.3f}); "
+            f"dense {r['dense_val']:.4f}\n"
+            f"  structured : params {r['params']} / {d['params']}, MACs {r['macs']} / {d['macs']}, "
+            f"{r['bytes']} B, {r['energy_pj'] / 1e6:.3f} µJ/sample\n"
+            f"  unstructured (same #weights): MACs on dense HW {u['macs_dense']}, CSR {u['csr_bytes']} B, "
+            f"{u['sparse_energy_pj'] / 1e6:.3f} µJ/sample only on zero-skipping HW")
+
+
+def live_structured():
+    """A :class:`pruninglab.ui.LivePlot` for :func:`compute_structured` results: validation
+    accuracy vs channel ratio for every method of the sweep (left) and dense kMACs / kB per
+    sample (right); the vertical line marks the current ratio. The curves come from the sweep and
+    are drawn once (again only if a result from another sweep arrives); a move changes the
+    marker, the selected criterion's curves and the legends. Axis limits are fixed per sweep
+    (accuracy 0–1, kMACs/kB 0..largest curve value)."""
+    from ..ui import LivePlot
+
+    def setup(fig):
+        fig.subplots_adjust(left=0.07, right=0.99, bottom=0.14, top=0.97, wspace=0.22)
+        a1, a2 = fig.subplots(1, 2)
+        return {"fig": fig, "a1": a1, "a2": a2, "sweep": None, "criterion": None}
+
+    def build(st, c):
+        a1, a2 = st["a1"], st["a2"]
+        if st["sweep"] is not None:        # a result from another sweep: start over
+            st["layer"].close()
+            for ax in (a1, a2):
+                ax.clear()
+        x = np.asarray(c["ratios"], dtype=float)
+        pad = 0.05 * max(float(x.max() - x.min()), 0.1)
+        crits = [m for m in c["methods"] if m in CRITERIA]
+        for meth in c["methods"]:
+            a1.plot(x, c[meth]["val_finetuned"], "o-", label=f"{meth} + {c['epochs']} ep.")
+        st["pruned"], = a1.plot(x, c[crits[0]]["val_pruned"], "k:")
+        st["v1"] = a1.axvline(x[0], color="k", lw=0.8)
+        a1.set_xlabel("channel ratio removed (unstructured: same #weights)")
+        a1.set_ylabel("validation accuracy")
+        a1.set_xlim(x.min() - pad, x.max() + pad)
+        a1.set_ylim(0.0, 1.02)
+        st["macs"], = a2.plot(x, c[crits[0]]["macs"] / 1e3, "o-", label="structured: dense MACs")
+        top = max(float(np.max(c[m][k])) for m in crits for k in ("macs", "bytes")) / 1e3
+        if "unstructured" in c:
+            a2.plot(x, c["unstructured"]["macs"] / 1e3, "s-", label="unstructured: dense MACs")
+            a2.plot(x, c["unstructured"]["csr_bytes"] / 1e3, "s--", label="unstructured: CSR kB")
+            top = max(top, float(np.max(c["unstructured"]["macs"])) / 1e3,
+                      float(np.max(c["unstructured"]["csr_bytes"])) / 1e3)
+        st["bytes"], = a2.plot(x, c[crits[0]]["bytes"] / 1e3, "o--", label="structured: kB")
+        st["v2"] = a2.axvline(x[0], color="k", lw=0.8)
+        a2.set_xlabel("channel ratio removed")
+        a2.set_ylabel("kMACs / kB per sample")
+        a2.set_xlim(x.min() - pad, x.max() + pad)
+        a2.set_ylim(0.0, 1.05 * top)
+        a2.legend(fontsize=7)
+        st["sweep"], st["criterion"] = c, None
+        # static part: everything but the two ratio markers, one image per criterion, all
+        # rendered now so that a criterion change is as cheap as a ratio move
+        st["layer"] = _StaticLayer(st["fig"], [st["v1"], st["v2"]])
+        for crit in crits:
+            st["layer"].thaw()
+            show_criterion(st, c, crit)
+            st["layer"].sync(crit)
+
+    def show_criterion(st, c, crit):
+        if crit != st["criterion"]:
+            st["pruned"].set_ydata(c[crit]["val_pruned"])
+            st["pruned"].set_label(f"{crit}, no fine-tune")
+            st["macs"].set_ydata(c[crit]["macs"] / 1e3)
+            st["bytes"].set_ydata(c[crit]["bytes"] / 1e3)
+            st["a1"].legend(fontsize=7)
+            st["criterion"] = crit
+
+    def update(st, r):
+        c, crit = r["curves"], r["criterion"]
+        if st["sweep"] is not c:
+            build(st, c)
+        st["layer"].thaw()
+        for v in (st["v1"], st["v2"]):
+            v.set_xdata([r["ratio"], r["ratio"]])
+        show_criterion(st, c, crit)
+        st["layer"].sync(crit)
+
+    return LivePlot(setup, update, text=_structured_text, figsize=(10, 3.6))
+
+
 def render_structured(r: dict) -> None:
-    """Print a short summary and draw accuracy vs ratio (left) and dense MACs / bytes (right)."""
-    import matplotlib.pyplot as plt
-    d, u, c = r["dense"], r["unstructured"], r["curves"]
-    print(f"{r['criterion']} ratio {r['ratio']:.3f}: val acc {r['val_pruned']:.4f} (no fine-tune), "
-          f"{r['val_finetuned']:.4f} after {r['epochs']} ep. (grid {r['grid_ratio']:.3f}); "
-          f"dense {r['dense_val']:.4f}")
-    print(f"  structured : params {r['params']} / {d['params']}, MACs {r['macs']} / {d['macs']}, "
-          f"{r['bytes']} B, {r['energy_pj'] / 1e6:.3f} µJ/sample")
-    print(f"  unstructured (same #weights): MACs on dense HW {u['macs_dense']}, CSR {u['csr_bytes']} B, "
-          f"{u['sparse_energy_pj'] / 1e6:.3f} µJ/sample only on zero-skipping HW")
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6))
-    x = c["ratios"]
-    for meth in c["methods"]:
-        a1.plot(x, c[meth]["val_finetuned"], "o-", label=f"{meth} + {c['epochs']} ep.")
-    a1.plot(x, c[r["criterion"]]["val_pruned"], "k:", label=f"{r['criterion']}, no fine-tune")
-    a1.axvline(r["ratio"], color="k", lw=0.8)
-    a1.set_xlabel("channel ratio removed (unstructured: same #weights)")
-    a1.set_ylabel("validation accuracy")
-    a1.legend(fontsize=7)
-    a2.plot(x, c[r["criterion"]]["macs"] / 1e3, "o-", label="structured: dense MACs")
-    if "unstructured" in c:
-        a2.plot(x, c["unstructured"]["macs"] / 1e3, "s-", label="unstructured: dense MACs")
-        a2.plot(x, c["unstructured"]["csr_bytes"] / 1e3, "s--", label="unstructured: CSR kB")
-    a2.plot(x, c[r["criterion"]]["bytes"] / 1e3, "o--", label="structured: kB")
-    a2.axvline(r["ratio"], color="k", lw=0.8)
-    a2.set_xlabel("channel ratio removed")
-    a2.set_ylabel("kMACs / kB per sample")
-    a2.legend(fontsize=7)
-    fig.tight_layout()
-    plt.show()
-    plt.close(fig)
+    """Print a short summary and draw accuracy vs ratio (left) and dense MACs / bytes (right)
+    (a fresh :func:`live_structured` figure)."""
+    live_structured()(r)

@@ -101,7 +101,7 @@ print("zeros:", int((apply_mask(w, m) == 0).sum()), "| input unchanged:", w[1, 1
 # array). Here is 90 % sparsity:
 
 # %%
-from pruninglab.labs.start import compute_magnitude, render_magnitude
+from pruninglab.labs.start import compute_magnitude, render_magnitude, live_magnitude
 
 r = compute_magnitude(0.9, scope="global")
 print(f"validation accuracy at 90% global sparsity: {100 * r['val_accuracy']:.2f}%")
@@ -123,7 +123,7 @@ render_magnitude(r)  # the same picture the slider below redraws
 # %% tags=["nbval-ignore-output"]
 from pruninglab.ui import slider_ui, sparsity_slider, dropdown
 
-slider_ui(compute_magnitude, render_magnitude,
+slider_ui(compute_magnitude, live_magnitude(),
           sparsity=sparsity_slider(0.5, hi=0.98),
           scope=dropdown(["global", "layer"], description="scope"))
 

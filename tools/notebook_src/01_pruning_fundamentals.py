@@ -141,7 +141,7 @@ for i, s in enumerate(sweep["sparsity"]):
 F.render_criteria(F.compute_criteria(0.9, mlp, val_split, sweep))
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(F.compute_criteria, F.render_criteria, sparsity=sparsity_slider(0.9, hi=0.98),
+slider_ui(F.compute_criteria, F.live_criteria(), sparsity=sparsity_slider(0.9, hi=0.98),
           model=ipywidgets.fixed(mlp), split=ipywidgets.fixed(val_split), sweep=ipywidgets.fixed(sweep))
 
 # %% [markdown]
@@ -681,7 +681,7 @@ r_thr = F.compute_threshold(0.05, mlp, val_split, mode="absolute")
 F.render_threshold(r_thr)
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(F.compute_threshold, F.render_threshold,
+slider_ui(F.compute_threshold, F.live_threshold(),
           threshold=float_slider(0.05, 0.0, 0.3, 0.005, "threshold", readout_format=".3f"),
           model=ipywidgets.fixed(mlp), split=ipywidgets.fixed(val_split),
           mode=dropdown(F.THRESHOLD_MODES, "absolute", "rule"))
@@ -900,7 +900,7 @@ print("structured L2 mask (1 of 3 rows):\n", structured_mask(W_s, 1 / 3, p=2).as
 F.render_structured(F.compute_structured(0.5, "l1", mlp, val_split))
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(F.compute_structured, F.render_structured, ratio=sparsity_slider(0.5, hi=0.95, description="neuron ratio"),
+slider_ui(F.compute_structured, F.live_structured(), ratio=sparsity_slider(0.5, hi=0.95, description="neuron ratio"),
           norm=dropdown(["l1", "l2"], "l1", "norm"), model=ipywidgets.fixed(mlp), split=ipywidgets.fixed(val_split))
 
 # %% [markdown] tags=["seed:S2-C2"]
@@ -1056,7 +1056,7 @@ for i, q in enumerate(design["q"]):
 F.render_design(F.compute_design(1.5, mlp, val_split, design))
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(F.compute_design, F.render_design, q=float_slider(1.5, 0.0, 2.5, 0.05, "q (× std)"),
+slider_ui(F.compute_design, F.live_design(), q=float_slider(1.5, 0.0, 2.5, 0.05, "q (× std)"),
           model=ipywidgets.fixed(mlp), split=ipywidgets.fixed(val_split), sweep=ipywidgets.fixed(design))
 
 # %% [markdown]

@@ -40,8 +40,8 @@ from pruninglab import seeds
 from pruninglab.data import load_digits
 from pruninglab.hardware import layer_profile, measure_latency
 from pruninglab.labs.structured import (CRITERIA, RATIO_GRID, compute_structured, cost_summary,
-                                        from_numpy_dict, render_structured, structured_prune,
-                                        structured_sweep, to_numpy_dict)
+                                        from_numpy_dict, live_structured, render_structured,
+                                        structured_prune, structured_sweep, to_numpy_dict)
 from pruninglab.models import load_reference
 from pruninglab.pruning import (apply_mask, compute_masks, count_params, fine_tune_,
                                 prune_neurons_numpy, shrink_model, sparsity_of, structure_scores,
@@ -706,7 +706,7 @@ r = compute_structured(0.5, "l1", cnn_sweep)
 render_structured(r)
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(compute_structured, render_structured,
+slider_ui(compute_structured, live_structured(),
           ratio=float_slider(0.5, 0.0, 0.875, 0.125, "channel ratio", readout_format=".3f"),
           criterion=dropdown(CRITERIA, "l1", "criterion"), sweep=ipywidgets.fixed(cnn_sweep))
 

@@ -714,7 +714,7 @@ C.render_criteria(C.compute_criteria(0.3, "taylor", "fc1", explorer=mlp_explorer
 
 # %% tags=["nbval-ignore-output"]
 ui = slider_ui(lambda ratio, criterion, layer: C.compute_criteria(ratio, criterion, layer, explorer=mlp_explorer),
-               C.render_criteria,
+               C.live_criteria(),
                ratio=sparsity_slider(0.3, hi=0.9, step=0.05, description="ratio removed"),
                criterion=dropdown(C.CRITERIA, "taylor", "criterion"),
                layer=dropdown(["fc1", "fc2", "all"], "fc1", "layer"))
@@ -725,7 +725,7 @@ C.render_criteria(C.compute_criteria(0.5, "l1", "conv2", explorer=cnn_explorer))
 
 # %% tags=["nbval-ignore-output"]
 ui_cnn = slider_ui(lambda ratio, criterion, layer: C.compute_criteria(ratio, criterion, layer, explorer=cnn_explorer),
-                   C.render_criteria,
+                   C.live_criteria(),
                    ratio=sparsity_slider(0.5, hi=0.9, step=0.05, description="ratio removed"),
                    criterion=dropdown(C.CRITERIA, "l1", "criterion"),
                    layer=dropdown(["conv1", "conv2", "conv3", "all"], "conv2", "layer"))

@@ -344,7 +344,8 @@ print("after 3 epochs WITH mask enforcement   :", round(weight_sparsity(enforced
 # zeroed before and the masks re-applied after every optimizer step, choose on *val*, report *test*. The sweep below is the key experiment for S0-Q3 as well.
 
 # %%
-from pruninglab.labs.retrain import prune_retrain_sweep, compute_prune_retrain, render_prune_retrain
+from pruninglab.labs.retrain import (prune_retrain_sweep, compute_prune_retrain, render_prune_retrain,
+                                     live_prune_retrain)
 
 sweep = prune_retrain_sweep("mlp", epochs=5, lr=1e-3)
 print(" sparsity | test acc pruned | + 5 ep fine-tune | CSR KiB (dense 198.5)")
@@ -367,7 +368,7 @@ print(f"at sparsity {r['sparsity']:.2f}: pruned {r['test_pruned']:.4f}, fine-tun
       f"CSR {r['csr_bytes'] / 1024:.1f} KiB vs dense {r['dense_bytes'] / 1024:.1f} KiB")
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(compute_prune_retrain, render_prune_retrain,
+slider_ui(compute_prune_retrain, live_prune_retrain(),
           sparsity=sparsity_slider(0.9, hi=0.99), sweep=__import__("ipywidgets").fixed(sweep))
 
 # %% [markdown]
@@ -654,7 +655,7 @@ print("identical pruning masks for lr=0.001 and lr=0.01:", same)
 
 # %%
 from pruninglab.pruning import agp_sparsity, agp_schedule
-from pruninglab.labs.retrain import compute_agp, render_agp
+from pruninglab.labs.retrain import compute_agp, render_agp, live_agp
 
 agp = compute_agp(initial=0.0, final=0.9, start=20, n_steps=10, interval=15)
 print("mask updates at steps:", agp["update_steps"].tolist())
@@ -662,7 +663,7 @@ print("sparsity at updates  :", np.round(agp["update_sparsity"], 4).tolist())
 print("half of the pruning is done by step", agp["half_point_step"])
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(compute_agp, render_agp,
+slider_ui(compute_agp, live_agp(),
           initial=sparsity_slider(0.0, hi=0.9, description="initial s_i"),
           final=sparsity_slider(0.9, hi=0.99, description="final s_f"),
           start=int_slider(20, 0, 200, 5, "start t0"),
@@ -756,7 +757,7 @@ print(f"90 % mask, random init  : test {lt['random_reinit']['test']:.4f}")
 
 # %%
 from pruninglab.pruning import sensitivity_scan, allocate_sparsity, model_weights
-from pruninglab.labs.retrain import SCAN_SPARSITIES, compute_allocation, render_allocation
+from pruninglab.labs.retrain import SCAN_SPARSITIES, compute_allocation, render_allocation, live_allocation
 
 ref_mlp = load_reference("mlp")
 scan = sensitivity_scan(ref_mlp, val_split, SCAN_SPARSITIES)     # {layer: [val acc per sparsity]}
@@ -775,7 +776,7 @@ for target in (0.8, 0.9, 0.95):
           f"   (val {res['uniform']['val']:.4f} | {res['auto']['val']:.4f})")
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(compute_allocation, render_allocation,
+slider_ui(compute_allocation, live_allocation(),
           target=sparsity_slider(0.9, hi=0.97, description="global sparsity"),
           scan=__import__("ipywidgets").fixed(scan))
 

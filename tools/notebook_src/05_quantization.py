@@ -361,7 +361,8 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(LQ.compute_quant, LQ.render_quant,
+LQ.precompute_quant(bits=range(2, 17))   # every slider setting (QAT: a short fine-tuning each)
+slider_ui(LQ.compute_quant, LQ.live_quant(),
           bits=bits_slider(4, 2, 16),
           scheme=dropdown(["symmetric", "affine"], description="scheme"),
           per_channel=dropdown([True, False], description="per-channel"),

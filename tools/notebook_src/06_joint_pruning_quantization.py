@@ -190,8 +190,9 @@ print(f"this MLP, best setting within 1 point of the reference: sparsity {best['
 #
 # ### Slider: sparsity × bits
 #
-# A normal call first (validated), then the interactive version. Fine-tuned models are cached per
-# sparsity, so the first move to a new sparsity takes a fraction of a second.
+# A normal call first (validated), then the interactive version. Every slider setting is computed
+# once before the slider is shown (fine-tuning per sparsity, k-means per setting: several seconds),
+# so moving the sliders only looks results up and redraws.
 
 # %%
 r = J.compute_joint(0.9, 4, "kmeans")
@@ -202,7 +203,8 @@ print(f"90% + 4-bit linear:  val acc {100 * r['val_accuracy']:.2f}%, sizes {r['b
       f"best {r['best_format']} {r['best_bytes']:,} B ({r['compression']:.1f}×)")
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(J.compute_joint, J.render_joint,
+J.precompute_joint()      # fine-tune each sparsity and cluster each setting once, before the slider
+slider_ui(J.compute_joint, J.live_joint(),
           sparsity=sparsity_slider(0.9, hi=0.95, step=0.05),
           bits=bits_slider(4, 2, 8),
           method=dropdown(["kmeans", "linear"], description="quantizer"),

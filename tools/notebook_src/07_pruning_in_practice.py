@@ -31,7 +31,7 @@ from pruninglab.pruning import compute_masks, apply_masks_
 from pruninglab.hardware import model_storage, break_even_sparsity, layer_profile
 from pruninglab.labs.practice import (matmul_costs, matmul_benchmark, training_costs,
                                       training_benchmark, shrink_mlp_neurons,
-                                      compute_practice, render_practice)
+                                      compute_practice, render_practice, live_practice)
 from pruninglab.ui import slider_ui, sparsity_slider, dropdown
 
 val = load_digits("val")
@@ -180,7 +180,7 @@ for kind in ("unstructured", "structured"):
 # dense-kernel work on the right.
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(compute_practice, render_practice,
+slider_ui(compute_practice, live_practice(),
           sparsity=sparsity_slider(0.5, hi=0.95, step=0.05, description="fraction pruned"),
           kind=dropdown(["unstructured", "structured"], description="kind"))
 

@@ -134,7 +134,7 @@ print(f"vs dense int8: {res['ratio_vs_dense']:.2f}x smaller; vs fp32: {res['rati
 lab.render_storage(res)
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(lab.compute_storage, lab.render_storage,
+slider_ui(lab.compute_storage, lab.live_storage(),
           sparsity=sparsity_slider(0.9, hi=0.98),
           bits=bits_slider(8, lo=2, hi=32),
           format=dropdown(hw.FORMATS, "csr", "format"),
@@ -202,7 +202,7 @@ print(f"{res['per_sample_pj'] / 1e3:.1f} nJ/sample, {res['saving_vs_fp32']:.1f}x
 lab.render_energy(res)
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(lab.compute_energy, lab.render_energy,
+slider_ui(lab.compute_energy, lab.live_energy(),
           sparsity=sparsity_slider(0.9, hi=0.98),
           bits=bits_slider(8, lo=2, hi=32),
           format=dropdown(hw.FORMATS, "csr", "format"),
@@ -256,7 +256,7 @@ print(f"this machine, {mach['threads']} thread: peak {mach['peak_flops'] / 1e9:.
       f"bandwidth {mach['bandwidth'] / 1e9:.1f} GB/s, ridge {mach['peak_flops'] / mach['bandwidth']:.1f} FLOP/B")
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(lab.compute_roofline, lab.render_roofline,
+slider_ui(lab.compute_roofline, lab.live_roofline(),
           profile=dropdown(lab.PROFILE_CHOICES, "Orin Nano", "profile"),
           bits=bits_slider(8, lo=2, hi=32),
           batch=dropdown([1, 8, 64, 256, 1024], 1, "batch"),
