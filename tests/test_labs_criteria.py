@@ -6,22 +6,13 @@ import pytest
 import torch
 from torch import nn
 
-from pruninglab.data import Split
 from pruninglab.labs import criteria as C
 from pruninglab.ui import dropdown, slider_ui, sparsity_slider
 
 
 def _tiny():
     """2 → 4 ReLU → 2 with hand-set weights (scores known exactly, see notebook 03)."""
-    m = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2))
-    with torch.no_grad():
-        m[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, -1.0], [1.0, 1.0], [0.0, 0.0]]))
-        m[0].bias.copy_(torch.tensor([0.0, 0.0, 0.0, 0.125]))
-        m[2].weight.copy_(torch.tensor([[1.0, 0.0, -1.0, 0.5], [-1.0, 0.0, 1.0, 0.5]]))
-        m[2].bias.zero_()
-    data = Split("train", torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]]),
-                 torch.tensor([0, 1, 1, 0]))
-    return m, data
+    return C.tiny_relu_network()
 
 
 def test_criterion_scores_exact_on_tiny_network():

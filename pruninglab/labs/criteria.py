@@ -40,9 +40,33 @@ from ..train import accuracy, evaluate, train
 
 __all__ = ["CRITERIA", "criterion_scores", "spearman", "rank_correlations", "compare_criteria",
            "render_comparison", "render_correlations", "taylor_vs_removal", "render_taylor_check",
-           "CriteriaExplorer", "compute_criteria", "live_criteria", "render_criteria"]
+           "CriteriaExplorer", "compute_criteria", "live_criteria", "render_criteria",
+           "tiny_relu_network"]
 
 CRITERIA = ("apoz", "mean", "taylor", "l1", "random")
+
+
+def tiny_relu_network():
+    """The hand-made 2 → 4 (ReLU) → 2 network of notebook 03 and its 4-sample data set.
+
+    Hidden unit 0 is on for half the samples, unit 1 never (dead), unit 2 often, unit 3 always
+    but only 0.125 (APoZ 0, small mean) and its two outgoing weights are equal, so removing it
+    leaves every logit difference unchanged. Scores are known exactly: mean activation
+    [0.5, 0, 1, 0.125], APoZ [0.5, 1, 0.25, 0]. Returns ``(model, split)``; a fresh model
+    every call.
+    """
+    import torch
+    from torch import nn
+    from ..data import Split
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, -1.0], [1.0, 1.0], [0.0, 0.0]]))
+        model[0].bias.copy_(torch.tensor([0.0, 0.0, 0.0, 0.125]))
+        model[2].weight.copy_(torch.tensor([[1.0, 0.0, -1.0, 0.5], [-1.0, 0.0, 1.0, 0.5]]))
+        model[2].bias.zero_()
+    data = Split("train", torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]]),
+                 torch.tensor([0, 1, 1, 0]))
+    return model, data
 
 
 def _check_split(split, name="split"):

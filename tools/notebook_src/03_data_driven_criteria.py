@@ -258,14 +258,9 @@ print("W2 columns kept:", W2p)
 # Taylor₀ = tanh(1)/4, Taylor₂ = (1 − 6σ(−2))/4.
 
 # %%
-tiny = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2))
-with torch.no_grad():
-    tiny[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, -1.0], [1.0, 1.0], [0.0, 0.0]]))
-    tiny[0].bias.copy_(torch.tensor([0.0, 0.0, 0.0, 0.125]))
-    tiny[2].weight.copy_(torch.tensor([[1.0, 0.0, -1.0, 0.5], [-1.0, 0.0, 1.0, 0.5]]))
-    tiny[2].bias.zero_()
-tiny_data = Split("train", torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]]),
-                  torch.tensor([0, 1, 1, 0]))
+tiny, tiny_data = C.tiny_relu_network()   # weights set by hand: see the docstring
+print("W1 =", tiny[0].weight.detach().numpy().tolist(), " b1 =", tiny[0].bias.detach().numpy().tolist())
+print("W2 =", tiny[2].weight.detach().numpy().tolist(), " x =", tiny_data.x.numpy().tolist())
 st = activation_stats(tiny, tiny_data)["0"]
 tay = taylor_scores(tiny, tiny_data, layers=["0"])["0"]
 sig = lambda v: 1.0 / (1.0 + math.exp(-v))
