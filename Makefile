@@ -13,7 +13,7 @@ export PYTHONHASHSEED := 0
 # Running as root (containers, CI) needs --allow-root for Jupyter.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test test-unit test-notebooks test-browser install bench index clean help
+.PHONY: lab test test-unit test-notebooks test-browser install bench index notebooks clean help
 
 help:
 	@echo "make lab        - install (first time) and open JupyterLab on notebooks/00_start_here.ipynb"
@@ -34,19 +34,22 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb $(LAB_ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests notebooks $(NBVAL) -n 2 --dist loadscope -ra $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests notebooks instructor $(NBVAL) -n 2 --dist loadscope -ra $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not browser" $(PYTEST_ARGS)
 
 test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest $(NBVAL) notebooks -n 2 --dist loadscope $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(NBVAL) notebooks instructor -n 2 --dist loadscope $(PYTEST_ARGS)
 
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest tests -m browser -v $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all
+
+notebooks: $(STAMP)
+	$(BIN)/python tools/nbbuild.py --all
 
 index: $(STAMP)
 	$(BIN)/python tools/make_index.py

@@ -1,93 +1,112 @@
-"""Build notebooks from percent-format sources, execute them, and save them with outputs.
+"""Build the learner and instructor notebooks from one jupytext percent-format source.
 
-Notebook sources live in ``tools/notebook_src/**/NAME.py`` (easy to diff and review); the
-built notebooks (with outputs, which nbval validates) go to ``notebooks/**/NAME.ipynb``.
+Sources live in ``notebooks/src/**/NAME.py`` (jupytext "percent" format, which JupyterLab opens
+as a notebook when jupytext is installed). One source gives two builds:
 
-Source format (a subset of jupytext's "percent" format)::
+* **learner** -> ``notebooks/**/NAME.ipynb``: every region between ``### BEGIN SOLUTION`` and
+  ``### END SOLUTION`` (the nbgrader convention) is replaced by
+  ``# YOUR CODE HERE`` / ``raise NotImplementedError()`` at the same indentation;
+* **instructor** -> ``instructor/**/NAME.ipynb``: the source as written (markers kept, so the
+  instructor notebook is also a valid nbgrader *source* notebook). Written only for sources that
+  contain at least one solution region.
 
-    # %% [markdown]
-    # # Title
-    # Some *markdown*; every line starts with "# " (or is a bare "#").
-
-    # %% tags=["nbval-ignore-output"]
-    ui = slider_ui(...)
-
-    # %% tags=["raises-exception", "seed-code:S2-C1"]
-    ...
+Cells tagged ``answer:<exercise_id>`` get nbgrader metadata (``solution: true``, ``grade_id``);
+cells tagged ``check:<exercise_id>`` get nbgrader test-cell metadata (``grade: true``,
+``points`` from :data:`pruninglab.grading.EXERCISES`). Both builds are executed (per-cell time
+limit; cells tagged ``raises-exception`` may raise) and saved with outputs, which nbval
+validates.
 
 Usage::
 
-    python tools/nbbuild.py tools/notebook_src/01_pruning_fundamentals.py   # build + execute
-    python tools/nbbuild.py --all                                          # every source
-    python tools/nbbuild.py --no-execute SRC                               # structure only
-
-Execution uses the current interpreter's ``python3`` kernel with a per-cell timeout;
-cells tagged ``raises-exception`` may raise (nbclient honours the tag), any other error
-aborts the build. Outputs are stored as produced; nbval then re-runs and compares them.
+    python tools/nbbuild.py notebooks/src/01_pruning_fundamentals.py   # both builds, executed
+    python tools/nbbuild.py --all                                      # every source
+    python tools/nbbuild.py --no-execute SRC                           # structure only
+    python tools/nbbuild.py --only learner|instructor SRC
 """
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import copy
 import re
 import sys
 import time
 from pathlib import Path
 
+import jupytext
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
-SRC = ROOT / "tools" / "notebook_src"
-OUT = ROOT / "notebooks"
-HEADER = re.compile(r"^# %%(?P<md> \[markdown\])?(?:\s+tags=(?P<tags>\[.*\]))?\s*$")
+SRC = ROOT / "notebooks" / "src"
+OUT = {"learner": ROOT / "notebooks", "instructor": ROOT / "instructor"}
+BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\s*$")
+END = re.compile(r"^[ \t]*### END SOLUTION\s*$")
+STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
+
+
+def strip_solutions(code: str) -> str:
+    """The learner version of a cell's code: each solution region becomes a stub."""
+    out, inside, indent = [], False, ""
+    for line in code.split("\n"):
+        m = BEGIN.match(line)
+        if m:
+            if inside:
+                raise ValueError("nested '### BEGIN SOLUTION'")
+            inside, indent = True, m.group("indent")
+            out += [indent + s for s in STUB]
+            continue
+        if END.match(line):
+            if not inside:
+                raise ValueError("'### END SOLUTION' without BEGIN")
+            inside = False
+            continue
+        if not inside:
+            out.append(line)
+    if inside:
+        raise ValueError("'### BEGIN SOLUTION' without END")
+    return "\n".join(out)
+
+
+def has_solutions(nb) -> bool:
+    return any(c.cell_type == "code" and any(BEGIN.match(l) for l in c.source.split("\n"))
+               for c in nb.cells)
+
+
+def _points(exercise_id: str) -> int:
+    try:
+        from pruninglab.grading import EXERCISES
+        return int(EXERCISES[exercise_id].points)
+    except Exception:  # noqa: BLE001 - unknown id: the grading tests report it
+        return 0
 
 
 def parse(text: str):
-    cells, cur, kind, tags = [], None, None, []
-    for line in text.splitlines():
-        m = HEADER.match(line)
-        if m:
-            if cur is not None:
-                cells.append((kind, tags, cur))
-            kind = "markdown" if m.group("md") else "code"
-            tags = json.loads(m.group("tags")) if m.group("tags") else []
-            cur = []
-            continue
-        if cur is None:
-            if line.strip():
-                raise ValueError(f"text before the first '# %%' header: {line!r}")
-            continue
-        cur.append(line)
-    if cur is not None:
-        cells.append((kind, tags, cur))
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python",
-                                 "name": "python3"}
-    nb.metadata["language_info"] = {"name": "python"}
-    for kind, tags, lines in cells:
-        while lines and not lines[-1].strip():
-            lines.pop()
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        if kind == "markdown":
-            body = []
-            for ln in lines:
-                if ln == "#":
-                    body.append("")
-                elif ln.startswith("# "):
-                    body.append(ln[2:])
-                else:
-                    raise ValueError(f"markdown line must start with '# ': {ln!r}")
-            cell = new_markdown_cell("\n".join(body))
-        else:
-            cell = new_code_cell("\n".join(lines))
-        if tags:
-            cell.metadata["tags"] = tags
-        nb.cells.append(cell)
+    """Read a percent-format source into a notebook (instructor version)."""
+    nb = jupytext.reads(text, fmt="py:percent")
+    nb.metadata = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                  "name": "python3"},
+                   "language_info": {"name": "python"}}
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i:03d}"
+        tags = cell.metadata.get("tags", [])
+        for t in tags:
+            kind, _, ex = t.partition(":")
+            if kind == "answer" and ex:
+                cell.metadata["nbgrader"] = {"grade": False, "grade_id": f"answer_{ex}",
+                                             "locked": False, "schema_version": 3,
+                                             "solution": True, "task": False}
+            elif kind == "check" and ex:
+                cell.metadata["nbgrader"] = {"grade": True, "grade_id": f"check_{ex}",
+                                             "locked": True, "points": _points(ex),
+                                             "schema_version": 3, "solution": False,
+                                             "task": False}
+    return nb
+
+
+def learner_version(nb):
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = strip_solutions(cell.source)
     return nb
 
 
@@ -99,21 +118,32 @@ def execute(nb, path: Path, timeout: int = 300):
     return nb
 
 
-def build(src: Path, run: bool = True) -> Path:
-    rel = src.resolve().relative_to(SRC).with_suffix(".ipynb")
-    dst = OUT / rel
+def _write(nb, dst: Path, run: bool) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
-    nb = parse(src.read_text(encoding="utf-8"))
     t0 = time.perf_counter()
     if run:
-        env_threads = os.environ.get("OMP_NUM_THREADS")
         execute(nb, dst)
     for cell in nb.cells:  # strip volatile metadata
         cell.metadata.pop("execution", None)
     nbformat.validate(nb)
     dst.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
     print(f"built {dst.relative_to(ROOT)} ({len(nb.cells)} cells, {time.perf_counter() - t0:.1f} s)")
-    return dst
+
+
+def build(src: Path, run: bool = True, only: str | None = None) -> list[Path]:
+    rel = src.resolve().relative_to(SRC).with_suffix(".ipynb")
+    nb = parse(src.read_text(encoding="utf-8"))
+    done = []
+    if only in (None, "instructor") and has_solutions(nb):
+        dst = OUT["instructor"] / rel
+        # the instructor notebook runs next to the learner ones (same relative data paths)
+        _write(copy.deepcopy(nb), dst, run)
+        done.append(dst)
+    if only in (None, "learner"):
+        dst = OUT["learner"] / rel
+        _write(learner_version(nb), dst, run)
+        done.append(dst)
+    return done
 
 
 def main(argv=None) -> int:
@@ -121,12 +151,13 @@ def main(argv=None) -> int:
     p.add_argument("sources", nargs="*", type=Path)
     p.add_argument("--all", action="store_true")
     p.add_argument("--no-execute", action="store_true")
+    p.add_argument("--only", choices=["learner", "instructor"])
     a = p.parse_args(argv)
     srcs = sorted(SRC.rglob("*.py")) if a.all else a.sources
     if not srcs:
         p.error("name sources or --all")
     for s in srcs:
-        build(s, run=not a.no_execute)
+        build(s, run=not a.no_execute, only=a.only)
     return 0
 
 

@@ -18,5 +18,6 @@ Notebook use::
 """
 from .core import EXERCISES, check, exercises, grade, implemented
 from .report import Check, Report
+from .solutions import solution
 
-__all__ = ["EXERCISES", "exercises", "grade", "check", "implemented", "Report", "Check"]
+__all__ = ["EXERCISES", "exercises", "grade", "check", "implemented", "Report", "Check", "solution"]

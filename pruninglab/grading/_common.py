@@ -2,10 +2,38 @@
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-__all__ = ["fmt", "array_problem", "Problem"]
+__all__ = ["fmt", "array_problem", "Problem", "Exercise"]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One graded exercise.
+
+    ``points``: the maximum score a teacher's gradebook gives it (reflects difficulty, not the
+    number of checks); ``entry``: the name of the function the learner defines in the answer
+    cell (defaults to ``id``); ``notebook``: where it is taught (e.g. ``"01_pruning_fundamentals"``);
+    ``topic``: a few words for the index."""
+    id: str
+    description: str          # one line
+    signature: str
+    fixed: Callable[[], list]                 # -> [(label, args)]
+    hidden: Callable  # (np.random.Generator) -> [(label, args)]
+    judge: Callable[[tuple, object], None]    # raises Problem
+    errors: Callable[[], list] = lambda: []   # -> [(label, args, ExcType, hint)]
+    probe: Callable | None = None             # (fn, time_limit) -> extra hint when non-deterministic
+    points: int = 10
+    entry: str = ""
+    notebook: str = "exercises"
+    topic: str = ""
+
+    @property
+    def function_name(self) -> str:
+        return self.entry or self.id
 
 
 class Problem(Exception):

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _pruning_ex as P
 from . import _quant_hw_ex as Q
-from ._common import Problem, fmt
+from ._common import Exercise, Problem, fmt
 from ._sandbox import call
 from .report import Check, Report
 
@@ -39,19 +39,7 @@ RESULTS_ENV = "PRUNINGLAB_GRADE_RESULTS"
 N_HIDDEN = 5
 
 
-@dataclass(frozen=True)
-class Exercise:
-    id: str
-    description: str          # one line
-    signature: str
-    fixed: Callable[[], list]                 # -> [(label, args)]
-    hidden: Callable[[np.random.Generator], list]
-    judge: Callable[[tuple, object], None]    # raises Problem
-    errors: Callable[[], list] = lambda: []   # -> [(label, args, ExcType, hint)]
-    probe: Callable | None = None             # (fn, time_limit) -> extra hint when non-deterministic
-
-
-EXERCISES: dict[str, Exercise] = {e.id: e for e in [
+_CORE = [
     Exercise("magnitude_prune",
              "zero exactly round(n*sparsity) weights with the smallest |w| (same shape and dtype)",
              "f(weights: np.ndarray, sparsity: float) -> np.ndarray",
@@ -78,7 +66,26 @@ EXERCISES: dict[str, Exercise] = {e.id: e for e in [
     Exercise("csr_bytes", "bytes of a CSR matrix: values, column indices, rows+1 row pointers",
              "f(weights: np.ndarray, value_bits: int, index_bits: int) -> int",
              Q.csr_cases_fixed, Q.csr_cases_hidden, Q.judge_csr),
-]}
+]
+
+
+def _collect() -> dict[str, Exercise]:
+    """Every exercise: the core list above plus each ``_*_ex.py`` module's ``EXERCISES`` list
+    (one module per notebook topic; listed in ``EXERCISE_MODULES``)."""
+    import importlib
+    out: dict[str, Exercise] = {}
+    for ex in list(_CORE) + [e for m in EXERCISE_MODULES
+                             for e in importlib.import_module(f".{m}", __package__).EXERCISES]:
+        if ex.id in out:
+            raise RuntimeError(f"duplicate exercise id {ex.id!r}")
+        out[ex.id] = ex
+    return out
+
+
+# Per-notebook exercise modules (each defines ``EXERCISES = [Exercise(...), ...]``).
+EXERCISE_MODULES: list[str] = []
+
+EXERCISES: dict[str, Exercise] = _collect()
 
 _attempts: Counter = Counter()
 
