@@ -70,6 +70,11 @@ DEFAULT_INDEX_BITS = {"csr": 32, "csc": 32, "coo": 32, "block": 32, "relative": 
 
 def _shape_of(x) -> tuple[int, ...]:
     if isinstance(x, (np.ndarray,)) or is_tensor(x):
+        if len(x.shape) == 0:
+            raise ValueError("weights_or_shape must have at least 1 dimension, got a 0-d "
+                             "(scalar) array")
+        if any(int(v) == 0 for v in x.shape):
+            raise ValueError(f"weights_or_shape must not be empty, got shape {tuple(x.shape)}")
         return tuple(int(v) for v in x.shape)
     if isinstance(x, torch.Size):
         return tuple(int(v) for v in x)

@@ -33,7 +33,7 @@ import torch
 
 from .._validate import check_array, check_int, check_number, check_sparsity, is_tensor
 
-__all__ = ["magnitude_mask", "threshold_mask", "random_mask", "global_magnitude_masks",
+__all__ = ["magnitudes", "magnitude_mask", "threshold_mask", "random_mask", "global_magnitude_masks",
            "nm_mask", "apply_mask", "sparsity_of", "n_to_prune"]
 
 
@@ -42,11 +42,43 @@ def n_to_prune(n: int, sparsity: float) -> int:
     return int(round(n * sparsity))
 
 
-def _abs_flat_np(w) -> np.ndarray:
-    """|w| flattened as a numpy array (a copy; ``w`` is untouched)."""
+def magnitudes(w):
+    """``|w|`` in a dtype where the absolute value is exact and orderable (a new object; ``w`` is
+    untouched; numpy in → numpy out, torch in → torch out).
+
+    Integer inputs are widened first (``|-128|`` wraps to ``-128`` in int8, which would make the
+    *largest* weight look like the smallest), ``int64``/``uint64`` become float64, booleans count
+    as 0/1, and float16/bfloat16 are compared in float32 (torch's CPU kernels for sorting them
+    are incomplete)."""
     if is_tensor(w):
-        return w.detach().abs().reshape(-1).cpu().numpy()
-    return np.abs(w).reshape(-1)
+        t = w.detach()
+        if t.dtype == torch.bool:
+            return t.to(torch.uint8)
+        if t.dtype in (torch.float16, torch.bfloat16):
+            return t.to(torch.float32).abs()
+        if t.dtype == torch.int64:
+            return t.to(torch.float64).abs()
+        if not t.is_floating_point() and t.dtype != torch.uint8:
+            return t.to(torch.int64).abs()
+        return t.abs()
+    a = np.asarray(w)
+    if a.dtype == np.bool_:
+        return a.astype(np.uint8)
+    if a.dtype == np.float16:
+        return np.abs(a.astype(np.float32))
+    if a.dtype.kind in "iu" and a.dtype.itemsize == 8:
+        return np.abs(a.astype(np.float64))
+    if a.dtype.kind == "i":
+        return np.abs(a.astype(np.int64))
+    return np.abs(a)
+
+
+def _abs_flat_np(w) -> np.ndarray:
+    """|w| flattened as a numpy array (a copy; ``w`` is untouched), see :func:`magnitudes`."""
+    m = magnitudes(w)
+    if is_tensor(m):
+        return m.reshape(-1).cpu().numpy()
+    return m.reshape(-1)
 
 
 def _like(mask_np: np.ndarray, w) -> Any:
@@ -93,9 +125,7 @@ def threshold_mask(w, threshold: float):
     t = check_number(threshold, "threshold", lo=0.0)
     if t == float("inf"):
         raise ValueError("threshold must be finite, got inf")
-    if is_tensor(w):
-        return w.detach().abs() >= t
-    return np.abs(w) >= t
+    return magnitudes(w) >= t
 
 
 def random_mask(w_or_shape, sparsity: float, seed: int = 0):
@@ -129,14 +159,29 @@ def random_mask(w_or_shape, sparsity: float, seed: int = 0):
     return _like(keep, like)
 
 
-def _flat_f32(w) -> np.ndarray:
-    """``w`` as a flat float32 numpy array; a zero-copy view for contiguous CPU float32 input."""
+def _flat_f32(w, dtype=np.float32) -> np.ndarray:
+    """``w`` as a flat ``dtype`` numpy array; a zero-copy view for contiguous CPU float32 input.
+    Integers and booleans go through :func:`magnitudes` first (exact absolute values)."""
     if is_tensor(w):
         t = w.detach()
-        if t.device.type != "cpu" or t.dtype != torch.float32:
-            t = t.to(device="cpu", dtype=torch.float32)
+        if not t.is_floating_point() or t.dtype in (torch.float16, torch.bfloat16):
+            t = magnitudes(t)
+        tdt = torch.float64 if dtype == np.float64 else torch.float32
+        if t.device.type != "cpu" or t.dtype != tdt:
+            t = t.to(device="cpu", dtype=tdt)
         return t.reshape(-1).numpy()
-    return np.asarray(w).reshape(-1).astype(np.float32, copy=False)
+    a = np.asarray(w)
+    if a.dtype.kind not in "f":
+        a = magnitudes(a)
+    return a.reshape(-1).astype(dtype, copy=False)
+
+
+def _needs_f64(w) -> bool:
+    """float64 (or 64-bit integer) weights are compared in float64: a finite float64 above the
+    float32 maximum would otherwise overflow to inf."""
+    if is_tensor(w):
+        return w.dtype in (torch.float64, torch.int64)
+    return np.asarray(w).dtype in (np.float64, np.int64, np.uint64)
 
 
 _CHUNK = 1 << 18   # elements per chunk: temporaries stay at 1 MiB whatever the model size
@@ -149,7 +194,8 @@ def global_magnitude_masks(weights: Mapping[str, Any], sparsity: float) -> dict:
     ``|w|`` over *all* tensors are pruned; ties are broken by (mapping order, flat index).
     Layers with small weights end up sparser than others. Equivalent to
     ``torch.nn.utils.prune.global_unstructured(..., pruning_method=L1Unstructured)`` when
-    there are no ties. Magnitudes are compared in float32.
+    there are no ties. Magnitudes are compared in float32 (float64 when any tensor is float64 or
+    64-bit integer).
 
     Algorithm (memory-lean, see ``benchmarks/bench_global_pruning.py``): the ``|w|`` are written
     into one float32 buffer (the size of the weights; no other full-size temporary), the
@@ -170,14 +216,15 @@ def global_magnitude_masks(weights: Mapping[str, Any], sparsity: float) -> dict:
     sizes = [int(w.numel()) if is_tensor(w) else int(np.size(w)) for w in weights.values()]
     total = int(sum(sizes))
     k = n_to_prune(total, s)
-    tmp = np.empty(min(_CHUNK, max(sizes)), dtype=np.float32)
+    fdt = np.float64 if any(_needs_f64(w) for w in weights.values()) else np.float32
+    tmp = np.empty(min(_CHUNK, max(sizes)), dtype=fdt)
     okb = np.empty(min(_CHUNK, total), dtype=bool)
 
     # 1) |w| of every tensor into one buffer (checking finiteness on the way)
-    buf = np.empty(total, dtype=np.float32) if k else None
+    buf = np.empty(total, dtype=fdt) if k else None
     pos = 0
     for name, w, sz in zip(names, weights.values(), sizes):
-        src = _flat_f32(w)
+        src = _flat_f32(w, fdt)
         for i in range(0, sz, _CHUNK):
             j = min(sz, i + _CHUNK)
             out = buf[pos + i:pos + j] if k else tmp[:j - i]
@@ -190,7 +237,7 @@ def global_magnitude_masks(weights: Mapping[str, Any], sparsity: float) -> dict:
 
     # 2) k-th smallest in place; count the values strictly below it
     buf.partition(k - 1)
-    t = np.float32(buf[k - 1])
+    t = buf[k - 1].copy()
     n_less = 0
     for i in range(0, k, _CHUNK):
         j = min(k, i + _CHUNK)
@@ -201,7 +248,7 @@ def global_magnitude_masks(weights: Mapping[str, Any], sparsity: float) -> dict:
     # 3) masks chunk by chunk: keep |w| > t, and the ties at t once `ties_left` are pruned
     out_masks = {}
     for name, w, sz in zip(names, weights.values(), sizes):
-        src = _flat_f32(w)
+        src = _flat_f32(w, fdt)
         keep = np.empty(sz, dtype=bool)
         for i in range(0, sz, _CHUNK):
             j = min(sz, i + _CHUNK)

@@ -34,7 +34,7 @@ from torch import nn
 
 from .._validate import check_array, check_choice, check_int, check_sparsity, is_tensor
 from ..models import DigitsCNN, DigitsMLP
-from .masks import n_to_prune
+from .masks import magnitudes, n_to_prune
 
 __all__ = ["structure_scores", "structured_mask", "keep_indices", "structure_chains",
            "structured_keep", "zero_structures", "shrink_model", "prune_neurons_numpy"]
@@ -59,26 +59,29 @@ def structure_scores(w, p: int = 1, dim: int = 0):
     nd = len(w.shape)
     d = check_int(dim, "dim", lo=-nd, hi=nd - 1) % nd
     other = tuple(i for i in range(nd) if i != d)
+    a = magnitudes(w)   # exact |w| also for int8 (|-128| would wrap) and bool
     if is_tensor(w):
-        a = w.detach().abs()
+        if not a.is_floating_point():
+            a = a.to(torch.float64)
         s = a.sum(dim=other) if p == 1 else a.pow(2).sum(dim=other).sqrt()
         return s if other else a
-    a = np.abs(w)
+    if a.dtype.kind != "f":
+        a = a.astype(np.float64)
     if not other:
         return a
     return a.sum(axis=other) if p == 1 else np.sqrt((a ** 2).sum(axis=other))
 
 
-def keep_indices(scores, amount: float):
+def keep_indices(scores, amount: float, *, name: str = "amount"):
     """Sorted indices of the structures kept when ``round(amount · C)`` with the smallest
     ``scores`` are removed (ties: lower index removed first). numpy → int64 array,
     torch → int64 tensor. At least one structure must remain."""
     check_array(scores, "scores", ndim=1)
-    a = check_sparsity(amount, "amount")
+    a = check_sparsity(amount, name)
     c = int(scores.shape[0])
     k = n_to_prune(c, a)
     if k >= c:
-        raise ValueError(f"amount={a:g} would remove all {c} structures; at least one must remain")
+        raise ValueError(f"{name}={a:g} would remove all {c} structures; at least one must remain")
     s = scores.detach().cpu().double().numpy() if is_tensor(scores) else np.asarray(scores, dtype=np.float64)
     order = np.argsort(s, kind="stable")
     keep = np.sort(order[k:]).astype(np.int64)
@@ -193,7 +196,7 @@ def structured_keep(model: nn.Module, ratios: Mapping[str, float], *, criterion:
             check_array(scores, f"criterion[{n!r}]", ndim=1)
             if scores.shape[0] != w.shape[0]:
                 raise ValueError(f"criterion[{n!r}] has {scores.shape[0]} scores, layer has {w.shape[0]} outputs")
-        keep[n] = keep_indices(scores.detach().cpu(), r)
+        keep[n] = keep_indices(scores.detach().cpu(), r, name=f"ratios[{n!r}]")
     return keep
 
 
@@ -204,6 +207,12 @@ def zero_structures(model: nn.Module, ratios: Mapping[str, float], *, criterion:
     Same shapes as ``model``; numerically equal to :func:`shrink_model`'s output."""
     keep = structured_keep(model, ratios, criterion=criterion)
     chains = structure_chains(model)
+    for n in keep:
+        bn_name = chains[n]["bn"]
+        if bn_name is not None and not model.get_submodule(bn_name).affine:
+            raise ValueError(f"ratios: layer {n!r} is followed by BatchNorm {bn_name!r} with "
+                             "affine=False, whose output for a zeroed channel is -mean/std, not 0; "
+                             "zero-masking cannot remove it: use shrink_model")
     new = copy.deepcopy(model)
     for n, k in keep.items():
         layer = new.get_submodule(n)
@@ -250,7 +259,9 @@ def _slice_layer(layer: nn.Module, out_idx: torch.Tensor | None, in_idx: torch.T
 def _slice_bn(bn: nn.Module, idx: torch.Tensor) -> nn.Module:
     new = type(bn)(len(idx), eps=bn.eps, momentum=bn.momentum, affine=bn.affine,
                    track_running_stats=bn.track_running_stats)
-    new = new.to(device=bn.weight.device if bn.affine else "cpu")
+    ref = bn.weight if bn.affine else bn.running_mean
+    if ref is not None:
+        new = new.to(device=ref.device, dtype=ref.dtype)
     with torch.no_grad():
         if bn.affine:
             new.weight.copy_(bn.weight[idx])
@@ -310,6 +321,6 @@ def prune_neurons_numpy(W: np.ndarray, b: np.ndarray, W_next: np.ndarray, k: int
     if W_next.shape[1] != out:
         raise ValueError(f"W_next must have {out} columns (rows of W), got shape {W_next.shape}")
     k = check_int(k, "k", lo=0, hi=out - 1)
-    order = np.argsort(np.abs(W).sum(axis=1), kind="stable")
+    order = np.argsort(magnitudes(W).astype(np.float64).sum(axis=1), kind="stable")
     keep = np.sort(order[k:])
     return W[keep].copy(), b[keep].copy(), W_next[:, keep].copy(), keep

@@ -133,7 +133,10 @@ def _params_from_minmax(lo: np.ndarray, hi: np.ndarray, b: int, scheme: str):
         n = qmax - qmin
         s = hi / n - lo / n  # written this way so that huge ranges do not overflow
     s = np.where(s == 0.0, 1.0, s)          # all-zero tensor/channel: S = 1, never 0/NaN
-    s = np.maximum(s, _TINY)                # no subnormal scales (x / S would overflow)
+    if np.any(s < _TINY):                   # a subnormal scale: x / S would overflow, and a
+        raise ValueError(                   # clamped scale would silently give all-zero codes
+            f"x has a range too small to quantize: max |x| = {float(np.min(s) * qmax):.3g} needs "
+            f"a scale below the smallest normal float64 ({_TINY:.3g}); rescale x first")
     if not np.all(np.isfinite(s)):
         raise ValueError("x has a range too large to quantize (scale overflows)")
     if scheme == "affine":
