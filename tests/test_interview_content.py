@@ -116,3 +116,11 @@ def test_printable_pages_are_current():
     for path, text in printable.outputs().items():
         assert path.read_text(encoding="utf-8") == text, f"run python -m pruninglab.interview.printable ({path})"
     assert printable.main(["--check"]) == 0
+
+
+def test_seed_question_headings_show_the_chinese_term():
+    for c in I.cards():
+        src = (ROOT / "notebooks" / "src" / f"{c.notebook}.py").read_text(encoding="utf-8").split("\n")
+        k = next(k for k, l in enumerate(src) if f'"seed:{c.seed_id}"' in l)
+        heading = src[k + 1]
+        assert heading.startswith(f"# ## {c.seed_id}") and CJK.search(heading), heading
