@@ -2,7 +2,9 @@
 
 Every multiple-choice question offers the seed document's own (wrong or incomplete) claim as a
 distractor, quoted in Chinese with an English translation, next to the correct answer. Short
-answer questions take a number and accept a small tolerance.
+answer questions take a number and accept a small tolerance. Correct options sit at varying
+positions and are not systematically the longest (``tests/test_interview_quiz_seed.py``);
+:meth:`QuizResult.summary` reports a score without revealing the answer key.
 
 * :data:`QUESTIONS` -- the question data (:class:`Question`)
 * :func:`grade_quiz` -- pure: ``{question id: answer}`` -> :class:`QuizResult`
