@@ -20,6 +20,11 @@ def main(argv=None) -> int:
                        description="execute notebooks and print a score table")
     cli.add_arguments(g)
     g.set_defaults(func=cli.run)
+    from .interview import cli as quiz_cli  # interview practice (issue 12)
+    qz = sub.add_parser("quiz", help="interview practice in the terminal (zh/en)",
+                        description="mock interview: answers from stdin, summary and history")
+    quiz_cli.add_arguments(qz)
+    qz.set_defaults(func=quiz_cli.run)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -55,7 +55,7 @@ def test_widget_ui_grades_on_click():
         ui.inputs[q.id].value = q.correct if q.options else str(q.correct)
     ui.button.click()
     assert ui.result.score == len(QUESTIONS)
-    ui.inputs["train_speed"].value = 0
+    ui.inputs["train_speed"].value = 1
     ui.inputs["csr_bigger"].value = "16"
     ui.button.click()
     assert ui.result.score == len(QUESTIONS) - 2

@@ -61,7 +61,7 @@ print(f"MLP: val accuracy {accuracy(mlp, val_split):.4f}, params {count_params(m
 print(f"CNN: val accuracy {accuracy(cnn, val_images):.4f}, params {count_params(cnn)}")
 
 # %% [markdown] tags=["seed:S0-Q1"]
-# ## S0-Q1 · What is pruning in deep learning?
+# ## S0-Q1 · What is pruning in deep learning? · 什么是剪枝
 #
 # **Question (document 000):** 请解释什么是剪枝（Pruning）技术在深度学习中的应用？
 # *(Explain what pruning is and how it is used in deep learning.)*
@@ -151,7 +151,7 @@ slider_ui(F.compute_criteria, F.live_criteria(), sparsity=sparsity_slider(0.9, h
 # (each kept value costs 32 + 32 bits) — try sparsity 0.3.
 
 # %% [markdown] tags=["seed:S0-Q2"]
-# ## S0-Q2 · Common pruning methods
+# ## S0-Q2 · Common pruning methods · 常用剪枝方法
 #
 # **Question (document 000):** 请列举几种常用的剪枝方法。 *(List several common pruning methods.)*
 #
@@ -204,7 +204,7 @@ print("quantized:", [[round(v, 2) for v in r] for r in w_quant.tolist()],
       "-> non-zeros", int((w_quant != 0).sum()), "(fewer bits per value, same count)")
 
 # %% [markdown] tags=["seed:S2-Q2"]
-# ## S2-Q2 · Types of pruning
+# ## S2-Q2 · Types of pruning · 剪枝类型：非结构化剪枝与结构化剪枝
 #
 # **Question (document 002):** 剪枝算法有哪些类型？ *(What types of pruning algorithms are there?)*
 #
@@ -250,7 +250,7 @@ for name, m in (("dense", mlp), ("pruned 50 % (zeros)", pruned_half), ("smallest
           f"val acc {accuracy(m, val_split):.4f}")
 
 # %% [markdown] tags=["seed:S3-Q1"]
-# ## S3-Q1 · Pruning overview and common algorithms
+# ## S3-Q1 · Pruning overview and common algorithms · 剪枝概述与常见算法
 #
 # **Question (document 003):** 剪枝技术是什么？请列举几种常见的剪枝算法，并简要介绍它们的特点。
 # *(What is pruning? List several common pruning algorithms and briefly describe them.)*
@@ -311,7 +311,7 @@ for s_struct, acc_struct, r in zip(sweep["structured_sparsity"], sweep["structur
 # effect on performance" without fine-tuning.
 
 # %% [markdown] tags=["seed:S4-Q2"]
-# ## S4-Q2 · Weight pruning vs structured pruning: concepts, pros and cons
+# ## S4-Q2 · Weight pruning vs structured pruning: concepts, pros and cons · 权重剪枝与结构化剪枝
 #
 # **Question (document 004):** 请简要介绍权重剪枝和结构剪枝的概念，并比较它们的优缺点。
 # *(Introduce weight pruning and structured pruning and compare their pros and cons.)*
@@ -413,7 +413,7 @@ for name, m, split in rows:
 # fine-tuning recovers accuracy, notebook 07 covers structured pruning in practice.
 
 # %% [markdown] tags=["seed:S4-Q3"]
-# ## S4-Q3 · Classes of pruning algorithms
+# ## S4-Q3 · Classes of pruning algorithms · 剪枝算法分类
 #
 # **Question (document 004):** 剪枝算法主要分为哪几类？请分别简要介绍并讨论它们在神经网络中的应用。
 # *(Into which classes are pruning algorithms divided? Introduce each and discuss their use.)*

@@ -45,7 +45,7 @@ print("splits:", len(train_split), len(val_split), len(test_split))
 print(f"reference MLP: test accuracy {accuracy(dense, test_split):.4f}, "
       f"params {sum(p.numel() for p in dense.parameters())}")
 # %% [markdown] tags=["seed:S0-Q3"]
-# ## S0-Q3 · Does pruning affect model performance?
+# ## S0-Q3 · Does pruning affect model performance? · 剪枝对模型性能的影响
 #
 # **Question (document 000):** 剪枝技术是否会影响深度学习模型的性能？请解释。
 # *(Does pruning affect the performance of a deep-learning model? Explain.)*
@@ -722,7 +722,7 @@ print(f"90 % mask, rewind to θ0 : test {lt['rewind']['test']:.4f} (sparsity {lt
 print(f"90 % mask, random init  : test {lt['random_reinit']['test']:.4f}")
 
 # %% [markdown] tags=["seed:S2-Q1"]
-# ## S2-Q1 · What is automated pruning?
+# ## S2-Q1 · What is automated pruning? · 自动化剪枝
 #
 # **Question (document 002):** 自动化剪枝算法的基本概念是什么？ *(What is the basic concept of
 # automated pruning?)*
@@ -790,7 +790,7 @@ render_allocation(compute_allocation(0.9, scan))
 # time; and the allocation is chosen on val — the test numbers above were never used to choose.)
 
 # %% [markdown] tags=["seed:S2-Q3"]
-# ## S2-Q3 · How to implement automated pruning
+# ## S2-Q3 · How to implement automated pruning · 自动化剪枝的实现
 #
 # **Question (document 002):** 如何实现自动化剪枝？ *(How do you implement automated pruning?)*
 #
@@ -840,7 +840,7 @@ with Timer() as t_scan:
 print(f"wall time of the scan on this machine: {t_scan.seconds:.2f} s")
 
 # %% [markdown] tags=["seed:S2-Q4"]
-# ## S2-Q4 · Advantages of automated pruning
+# ## S2-Q4 · Advantages of automated pruning · 自动化剪枝的优势
 #
 # **Question (document 002):** 自动化剪枝算法的优势是什么？ *(What are the advantages of automated pruning?)*
 #
@@ -890,7 +890,7 @@ print(f"batch-1 latency, 90 % zeros (mask): {median_latency_us(auto90):.1f} µs 
 # accuracy/budget trade-off than hand-set per-layer ratios — is not mentioned; (4) no measurement.
 
 # %% [markdown] tags=["seed:S4-Q4"]
-# ## S4-Q4 · Practical challenges of pruning and their remedies
+# ## S4-Q4 · Practical challenges of pruning and their remedies · 剪枝的实际挑战与对策
 #
 # **Question (document 004):** 剪枝技术在实际应用中面临哪些挑战？请列举一些解决方案。 *(Which challenges does
 # pruning face in practice? List some remedies.)* The document's answer (verbatim, abridged to its
@@ -934,7 +934,7 @@ print(f"batch-1 latency, 90 % zeros (mask): {median_latency_us(auto90):.1f} µs 
 # | cost of retraining/search | prune once + short fine-tune; cheap proxies (scan without fine-tuning) | S2-Q3 timing |
 
 # %% [markdown] tags=["seed:S4-Q7b"]
-# ## S4-Q7b · Interview: challenges of pruning and how to solve them
+# ## S4-Q7b · Interview: challenges of pruning and how to solve them · 剪枝的挑战与解决方法
 #
 # **Question (document 004):** 剪枝技术在实际应用中面临哪些挑战？如何解决这些挑战？ The document's answer repeats
 # S4-Q4 (verbatim excerpt):
@@ -961,7 +961,7 @@ print(f"batch-1 latency, 90 % zeros (mask): {median_latency_us(auto90):.1f} µs 
 # test set reported once."
 
 # %% [markdown] tags=["seed:S4-Q5"]
-# ## S4-Q5 · Progress in industry and academia
+# ## S4-Q5 · Progress in industry and academia · 工业界与学术界进展
 #
 # **Question (document 004):** 剪枝技术在国内头部一线大厂和学术界的研究进展如何？请举例说明。 *(What progress have
 # leading companies and academia made on pruning? Give examples.)* The document's answer (verbatim
@@ -1006,7 +1006,7 @@ print(f"batch-1 latency, 90 % zeros (mask): {median_latency_us(auto90):.1f} µs 
 # Torch-Pruning (Fang et al.), NVIDIA's ASP for 2:4.
 
 # %% [markdown] tags=["seed:S4-Q6"]
-# ## S4-Q6 · Summary and outlook
+# ## S4-Q6 · Summary and outlook · 总结与展望
 #
 # **Question (document 004):** 总结剪枝技术的研究现状和应用前景，并探讨未来的发展方向。 *(Summarise the state and
 # prospects of pruning and discuss future directions.)* The document's answer (verbatim excerpt):

@@ -42,7 +42,7 @@ print(f"reference MLP: val accuracy {100 * accuracy(ref, val):.2f}%, "
       f"{sum(p.numel() for p in ref.parameters()):,} parameters")
 
 # %% [markdown] tags=["seed:S3-Q2"]
-# ## S3-Q2 · Quantization: overview and common algorithms (document 003, question 2)
+# ## S3-Q2 · Quantization: overview and common algorithms (document 003, question 2) · 量化概述与常见算法
 #
 # > **题目：** 量化技术是什么？请列举几种常见的量化算法，并简要介绍它们的特点。
 # >
@@ -369,7 +369,7 @@ slider_ui(LQ.compute_quant, LQ.live_quant(),
           method=dropdown(["ptq", "qat", "kmeans"], description="method"))
 
 # %% [markdown] tags=["seed:S3-Q4b"]
-# ## S3-Q4b · Quantization: use cases, pros and cons (document 003, 面试题 2)
+# ## S3-Q4b · Quantization: use cases, pros and cons (document 003, 面试题 2) · 量化的应用场景与优缺点
 #
 # > 2. **面试题 2：** 请简述量化技术在深度学习模型中的应用场景及其优缺点。
 # >

@@ -35,7 +35,7 @@ print(f"reference MLP: val accuracy {100 * accuracy(ref, val):.2f}%, fp32 size "
       f"{4 * sum(p.numel() for p in ref.parameters()):,} bytes")
 
 # %% [markdown] tags=["seed:S3-Q3"]
-# ## S3-Q3 · Joint pruning + quantization strategy (document 003, question 3)
+# ## S3-Q3 · Joint pruning + quantization strategy (document 003, question 3) · 剪枝与量化联合优化
 #
 # > **题目：** 请简要介绍剪枝与量化的联合优化策略，并说明其优势。
 # >

@@ -39,7 +39,7 @@ ref = load_reference("mlp")
 print(f"reference MLP: val accuracy {100 * accuracy(ref, val):.2f}%")
 
 # %% [markdown] tags=["seed:S3-Q4a"]
-# ## S3-Q4a · Pruning: use cases, pros and cons (document 003, 面试题 1)
+# ## S3-Q4a · Pruning: use cases, pros and cons (document 003, 面试题 1) · 剪枝的应用场景与优缺点
 #
 # The document's question and answer, verbatim:
 #
@@ -209,7 +209,7 @@ print(f"after prune.remove: {state_bytes(masked):,} bytes (same as the original:
 print(f"accuracy at 90% without fine-tuning: {100 * accuracy(masked, val):.2f}%")
 
 # %% [markdown] tags=["seed:S4-Q7a"]
-# ## S4-Q7a · Pruning: applications and advantages (document 004, 面试题 1)
+# ## S4-Q7a · Pruning: applications and advantages (document 004, 面试题 1) · 剪枝的应用与优势
 #
 # > **面试题 1：** 请简要介绍剪枝技术在神经网络中的应用场景和优势。
 # >
@@ -276,7 +276,7 @@ print(f"10 epochs, median of 5: dense {tb['dense_s']:.3f} s, masked 90% {tb['mas
 # approaches the MAC ratio (see the 1024 × 1024 measurement above).
 
 # %% [markdown] tags=["seed:S4-Q1"]
-# ## S4-Q1 · The role of pruning in neural-network optimisation (document 004, question 1)
+# ## S4-Q1 · The role of pruning in neural-network optimisation (document 004, question 1) · 剪枝在模型优化中的作用
 #
 # > **题目：** 剪枝技术在神经网络模型优化中的作用是什么？
 # >

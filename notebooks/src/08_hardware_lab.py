@@ -364,7 +364,7 @@ print("Pareto-optimal (measured latency, test acc):",
 # latency on your machine is what the table above says — do not take it from the text.
 
 # %% [markdown] tags=["seed:S1-Q1"]
-# ## S1-Q1 · What is the basic principle of hardware-aware pruning?
+# ## S1-Q1 · What is the basic principle of hardware-aware pruning? · 硬件感知剪枝的基本原理
 #
 # **Question (document 001):** 硬件感知剪枝的基本原理是什么？ *(What is the basic principle of
 # hardware-aware pruning?)*
@@ -404,7 +404,7 @@ print(f"-> CSR (torch.sparse) beats dense only from s = {r1['break_even']} (batc
       f"{be[64]['break_even']} (batch 64) on this machine")
 
 # %% [markdown] tags=["seed:S1-Q2"]
-# ## S1-Q2 · How does hardware-aware pruning differ from ordinary pruning?
+# ## S1-Q2 · How does hardware-aware pruning differ from ordinary pruning? · 硬件感知剪枝与普通剪枝的区别
 #
 # **Question (document 001):** 硬件感知剪枝与普通剪枝技术有何区别？ *(How does hardware-aware
 # pruning differ from ordinary pruning?)*
@@ -442,7 +442,7 @@ for prof in ("A100", "Orin Nano", "STM32F746"):
               f"val acc (no fine-tune) {r['accuracy']:.3f}")
 
 # %% [markdown] tags=["seed:S1-Q3"]
-# ## S1-Q3 · How is hardware-aware pruning implemented?
+# ## S1-Q3 · How is hardware-aware pruning implemented? · 硬件感知剪枝的实现
 #
 # **Question (document 001):** 如何实现硬件感知剪枝？ *(How do you implement hardware-aware
 # pruning?)*
@@ -495,7 +495,7 @@ print("uniform  :", un["config"], "latency", un["latency"], "acc", round(acc_mod
 print("flop-prop:", fp["config"], "latency", staircase(fp["config"]), "acc", round(acc_model(fp["config"]), 4))
 
 # %% [markdown] tags=["seed:S1-Q4"]
-# ## S1-Q4 · What is the effect of hardware-aware pruning on model performance?
+# ## S1-Q4 · What is the effect of hardware-aware pruning on model performance? · 硬件感知剪枝对模型性能的影响
 #
 # **Question (document 001):** 硬件感知剪枝对模型性能有何影响？ *(What effect does
 # hardware-aware pruning have on model performance?)*

@@ -2,7 +2,9 @@
 
 Every multiple-choice question offers the seed document's own (wrong or incomplete) claim as a
 distractor, quoted in Chinese with an English translation, next to the correct answer. Short
-answer questions take a number and accept a small tolerance.
+answer questions take a number and accept a small tolerance. Correct options sit at varying
+positions and are not systematically the longest (``tests/test_interview_quiz_seed.py``);
+:meth:`QuizResult.summary` reports a score without revealing the answer key.
 
 * :data:`QUESTIONS` -- the question data (:class:`Question`)
 * :func:`grade_quiz` -- pure: ``{question id: answer}`` -> :class:`QuizResult`
@@ -39,11 +41,10 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "train_speed", "S0-Q1",
         "Does pruning (setting small weights to zero) make TRAINING faster?",
-        ("Yes: fewer parameters means each training step is faster.",
-         "No: dense training kernels still multiply the zeros, and prune-retrain cycles add "
-         "training work; the savings are at inference, and only with hardware/software that "
-         "exploits the zeros."),
-        1, 0,
+       ("No: dense kernels still multiply the zeros, and prune-retrain cycles add training.",
+         "Yes: with half of the weights left, each training step takes about half the time.",
+         "Yes, but only if the learning rate is raised to make up for the pruned weights."),
+        0, 1,
         "S0-Q1 / S4-Q1: 「提高模型的训练速度」, 「加速模型训练」 (pruning speeds up training)",
         "Han et al. (2015) train, prune, then RETRAIN (iteratively for the highest rates): more "
         "training, not less. A masked weight still occupies a dense tensor, so a dense GEMM costs "
@@ -51,10 +52,9 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "definition", "S3-Q1",
         "What is pruning?",
-        ("Terminating useless computations early during training to speed training up.",
-         "Removing (or zeroing) weights, neurons, channels or filters of a network, usually a "
-         "trained one, to reduce its size and inference cost, then fine-tuning to recover "
-         "accuracy."),
+       ("Terminating useless or low-contribution computations early to speed the training up.",
+         "Removing or zeroing weights or structures of a trained network, then fine-tuning.",
+         "Lowering the learning rate of unimportant layers so that they stop changing."),
         1, 0,
         "S3-Q1: 「通过提前终止部分无意义或贡献较小的计算，以加速训练过程」 (early termination of "
         "computations to accelerate training)",
@@ -65,9 +65,9 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "weight_pruning", "S2-Q2",
         "What does weight (unstructured) pruning do to a weight tensor?",
-        ("It lowers the values of some parameters (a 'slimming' of their magnitudes).",
-         "It quantizes or sparsifies the weights; both are weight pruning.",
-         "It sets individual weights to exactly zero (a binary mask); the tensor keeps its shape."),
+       ("It lowers the values of some parameters (a 'slimming' of their magnitudes).",
+         "It quantizes or sparsifies the weights; both count as weight pruning.",
+         "It sets single weights to exactly zero with a mask; the shape is unchanged."),
         2, 0,
         "S2-Q2: 「降低网络中某些参数的数值，相当于“瘦身”」 (lowers some parameters' values); "
         "S0-Q2: 「通过对神经网络的权重进行量化或稀疏化」 (by quantizing or sparsifying)",
@@ -77,11 +77,10 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "structured_definition", "S4-Q2",
         "What does structured pruning remove in a CNN, in the usual sense (Li et al. 2017)?",
-        ("Whole layers ('完整层').",
-         "Whole filters / channels (or neurons in an MLP), so the remaining tensors are smaller "
-         "dense tensors.",
-         "A random subset of individual weights."),
-        1, 0,
+       ("Whole filters or channels, so the remaining tensors are smaller dense tensors.",
+         "Whole layers ('完整层') or parts of layers, so that the network becomes shallower.",
+         "A random subset of individual weights, chosen independently per entry."),
+        0, 1,
         "S4-Q2: 「通过识别并移除网络中的完整层或部分层」 (removing complete layers)",
         "Filter/channel pruning (Li et al. 2017) drops filters and the matching input channels of "
         "the next layer; the layer stays. Removing whole layers changes depth and is rarely what "
@@ -90,9 +89,9 @@ QUESTIONS: tuple[Question, ...] = (
         "s3c1_random_mask", "S3-C1",
         "The seed's structure_pruning multiplies W by np.random.choice([0, 1], size=W.shape, "
         "p=[rate, 1-rate]). What is it?",
-        ("Structured pruning that keeps the most important neurons.",
-         "Random unstructured pruning: about (not exactly) a fraction `rate` of weights zeroed, "
-         "chosen without looking at their importance; no shape shrinks."),
+       ("Structured pruning that keeps the most important neurons of the layer.",
+         "Random unstructured pruning: about a fraction `rate` zeroed, no shape shrinks.",
+         "Magnitude pruning that zeroes exactly a fraction `rate` of the smallest weights."),
         1, 0,
         "S3-C1 title: 「基于结构剪枝的算法」 (an algorithm based on structured pruning)",
         "Nothing is removed, so memory and MACs are unchanged in a dense format; the zero count "
@@ -102,10 +101,10 @@ QUESTIONS: tuple[Question, ...] = (
         "s2c3_inverted", "S2-C3",
         "kernel * tf.cast(tf.random.uniform(shape) < pruning_rate, tf.float32) with "
         "pruning_rate = 0.3: what fraction of weights is zeroed (in expectation)?",
-        ("30 %: entries below the rate are pruned.",
-         "70 %: the comparison marks the entries to KEEP, so only 30 % survive.",
-         "None: the mask is applied to the bias only."),
-        1, 0,
+       ("30 %: entries below the rate are the ones that get pruned.",
+         "None: the mask is applied to the bias vector only, never to the kernel.",
+         "70 %: the comparison marks entries to KEEP, so only 30 % survive."),
+        2, 0,
         "S2-C3 解析: 「如果剪枝率小于0.5，则将对应的权重和偏置设置为0」 (if the pruning rate is "
         "below 0.5 the weights and biases are set to 0)",
         "The mask is 1 where rand < 0.3, i.e. for ~30 % of the entries, and multiplying keeps "
@@ -114,10 +113,10 @@ QUESTIONS: tuple[Question, ...] = (
         "s3c2_quant", "S3-C2",
         "low_bit_quantization returns np.sign(w) * (np.abs(w) / 2**(precision-1)). With "
         "precision = 4, what do you get?",
-        ("4-bit integer codes (16 levels).",
-         "The same float32 values divided by 8: nothing is rounded, so no memory is saved and "
-         "the values are not on any grid."),
-        1, 0,
+       ("The float values divided by 8: nothing is rounded, no memory is saved.",
+         "4-bit integer codes (16 levels) that take a quarter of the memory.",
+         "8-bit integer codes with a zero point, ready for integer-only inference."),
+        0, 1,
         "S3-C2 解析: 「将权重和偏置转换为低比特整数表示」 (converts weights and biases to low-bit "
         "integers)",
         "Quantization maps w to integer codes q = round(w/S) clipped to the b-bit range, with "
@@ -127,9 +126,9 @@ QUESTIONS: tuple[Question, ...] = (
         "s2c1_delete", "S2-C1",
         "l1_norm_pruning returns np.delete(weights, np.where(np.abs(weights) < t)[0]). On a "
         "(64, 128) weight matrix, what comes back?",
-        ("The same matrix with small weights set to zero.",
-         "A 1-D array: np.delete without axis flattens, and np.where(...)[0] gives ROW indices "
-         "(with repeats), so the wrong entries of the flattened array are removed."),
+       ("The same matrix with the small weights set to exactly zero, its shape unchanged.",
+         "A 1-D array: without axis np.delete flattens and removes the wrong entries.",
+         "A (64, 127) matrix with one column of small weights removed."),
         1, 0,
         "S2-C1 解析: 「删除这些权重并返回剪枝后的权重矩阵」 (deletes these weights and returns the "
         "pruned weight MATRIX)",
@@ -141,10 +140,10 @@ QUESTIONS: tuple[Question, ...] = (
         "s0c2_threshold", "S0-C2",
         "weight_pruning sets pruning_threshold = pruning_threshold * np.max(np.abs(W)) INSIDE "
         "the loop over layers. Which threshold does layer 3 use?",
-        ("t * max|W3|: each layer gets a threshold relative to its own largest weight.",
-         "t * max|W1| * max|W2| * max|W3|: the variable is overwritten, so the factors compound "
-         "from layer to layer."),
-        1, 0,
+       ("t · max|W3|: each layer gets a threshold relative to its own largest weight.",
+         "t alone: the multiplication by max|W| is discarded after the first layer.",
+         "t · max|W1| · max|W2| · max|W3|: the overwritten variable compounds."),
+        2, 0,
         "S0-C2 comment: 「设置剪枝阈值」 (set the pruning threshold), presented as per-layer",
         "Reassigning the argument makes every later layer's threshold depend on all earlier "
         "layers' maxima (it shrinks or explodes). Use a separate local variable per layer, or a "
@@ -152,11 +151,10 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "hw_aware", "S1-Q1",
         "What makes pruning 'hardware-aware'?",
-        ("Deleting unimportant neurons by analysing weights and activations.",
-         "Putting the target hardware's cost into the decision: a pattern it can execute "
-         "faster (channels, 2:4 on sparse tensor cores) and a measured or modelled "
-         "latency/energy budget."),
-        1, 0,
+       ("Putting the target hardware's cost and accelerated patterns into the decision.",
+         "Deleting unimportant neurons by analysing the weights and the activations.",
+         "Pruning only the layers that run on the GPU while keeping all the CPU layers dense."),
+        0, 1,
         "S1-Q1: 「通过分析网络的权重和激活值，识别并删除那些对网络性能影响不大的神经元」 (analyse "
         "weights/activations and delete neurons with little effect)",
         "The seed describes ordinary pruning. Hardware-aware methods prune in patterns the "
@@ -198,6 +196,12 @@ class QuizResult:
     score: int
     max_score: int
     feedback: list = field(default_factory=list)   # (question id, correct?, text)
+
+    def summary(self) -> str:
+        """Score and which questions failed, without any expected value or explanation (safe to
+        show in a saved notebook output)."""
+        failed = [qid for qid, ok, _ in self.feedback if not ok]
+        return f"quiz: {self.score}/{self.max_score}" + (f"; not correct: {', '.join(failed)}" if failed else "")
 
     def __str__(self):
         lines = [f"quiz: {self.score}/{self.max_score}"]
