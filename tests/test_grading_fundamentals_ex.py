@@ -13,7 +13,7 @@ IDS = ["magnitude_mask", "global_threshold_masks", "iterative_threshold_prune"]
 def notebook_solution(exercise_id):
     src = solution_source(exercise_id)
     assert src and "### BEGIN SOLUTION" in src
-    ns = {}
+    ns = {"np": np}
     exec(src, ns)
     return ns[EXERCISES[exercise_id].function_name]
 
