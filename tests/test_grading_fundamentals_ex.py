@@ -58,8 +58,8 @@ def test_linear_step_pulls_pruned_weights_back_so_the_mask_matters():
     assert (bad["fc1"][~masks["fc1"]] != 0).any()
     # exact answer by hand: std of [1, .1, .05, -2] = 1.1063..., q=1 prunes |w| < 1.106 -> only -2 kept
     assert masks["fc1"].tolist() == [[False, False], [False, True]]
-    # W <- W - 0.5 (W - 1): -2 -> -0.5 -> 0.25 after two steps
-    assert good["fc1"][1, 1] == pytest.approx(0.25)
+    # X = I (m = 2 columns): W <- W - 0.5 (W - 1) / 2: -2 -> -1.25 -> -0.6875 after two steps
+    assert good["fc1"][1, 1] == pytest.approx(-0.6875)
 
 
 def test_stub_is_not_attempted():
