@@ -28,7 +28,14 @@
 #
 # Models: the reference digits MLP (64 → 256 → 128 → 10, layers `fc1`, `fc2`, `fc3`) and CNN
 # (`conv1`–`conv3` with BatchNorm, `fc`) from `pruninglab.models.load_reference`. Every choice and
-# every accuracy in this notebook uses the **validation** split; nothing here is tuned on *test*.
+# every accuracy in this notebook uses the **validation** split; the *test* split is used once, in
+# the last cell of S4-E1, for the setting chosen on validation.
+#
+# **Your turn.** Three cells ask you to write the algorithm yourself (`magnitude_mask`,
+# `global_threshold_masks`, `iterative_threshold_prune`): replace the `raise NotImplementedError()`,
+# run the `check(...)` cell below it, and the experiments that follow run *your* function (until
+# then they print what to write first). After an attempt, `solution("magnitude_mask")` shows a
+# reference. Questions marked **Predict first** record your guess before the result is shown.
 
 # %%
 from pruninglab.utils import notebook_setup; notebook_setup()
