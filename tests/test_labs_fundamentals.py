@@ -1,13 +1,19 @@
 """Tests for pruninglab.labs.fundamentals (notebook 01)."""
 import copy
 
+import numpy as np
+
 import ipywidgets as w
 import pytest
 import torch
 from torch import nn
 
+from pruninglab.grading._fundamentals_ex import REFERENCE
 from pruninglab.labs import fundamentals as F
 from pruninglab.ui import dropdown, float_slider, slider_ui, sparsity_slider
+
+MM, GM, ITP = (REFERENCE[k] for k in ("magnitude_mask", "global_threshold_masks", "iterative_threshold_prune"))
+FNS = dict(mask_fn=MM, global_fn=GM)
 
 
 def _tiny():
@@ -74,13 +80,17 @@ def test_bad_inputs_name_the_argument(mlp, digits):
     with pytest.raises(ValueError, match="ratio"):
         F.compute_structured(1.0, "l1", mlp, digits["val"])
     with pytest.raises(ValueError, match="sparsity"):
-        F.compute_criteria(1.2, mlp, digits["val"])
+        F.compute_criteria(1.2, mlp, digits["val"], **FNS)
     with pytest.raises(ValueError, match="sparsities"):
-        F.criteria_sweep(mlp, digits["val"], sparsities=())
+        F.criteria_sweep(mlp, digits["val"], sparsities=(), **FNS)
+    with pytest.raises(TypeError, match="mask_fn"):
+        F.criteria_sweep(mlp, digits["val"], mask_fn=None, global_fn=GM)
     with pytest.raises(ValueError, match="q"):
-        F.iterative_threshold_prune(mlp, -1.0, digits["train"])
+        F.run_design(mlp, -1.0, digits["train"], prune_fn=ITP)
+    with pytest.raises(TypeError, match="prune_fn"):
+        F.run_design(mlp, 1.0, digits["train"], prune_fn="x")
     with pytest.raises(TypeError, match="sweep"):
-        F.compute_design(1.0, mlp, digits["val"], sweep=None)
+        F.compute_design(1.0, mlp, digits["val"], sweep=None, prune_fn=ITP)
 
 
 def test_compute_threshold_counts_and_purity(mlp, digits):
@@ -107,21 +117,43 @@ def test_compute_structured_shrinks(mlp, digits):
 
 
 def test_criteria_sweep_magnitude_beats_random(mlp, digits):
-    sw = F.criteria_sweep(mlp, digits["val"], sparsities=(0.0, 0.7))
+    sw = F.criteria_sweep(mlp, digits["val"], sparsities=(0.0, 0.7), **FNS)
     assert sw["layer_magnitude"][0] == sw["random"][0]        # nothing pruned
     assert sw["layer_magnitude"][1] > sw["random"][1] + 0.2
     assert sw["structured_params"][0] == sw["dense_params"]
     assert sw["structured_sparsity"][1] > 0.7                 # 70 % of neurons removes > 70 % of weights
 
 
-def test_iterative_threshold_prune_enforces_masks(mlp, digits):
+def test_run_design_enforces_masks_and_counts_steps(mlp, digits):
     before = _state(mlp)
-    new, masks, hist = F.iterative_threshold_prune(mlp, 1.5, digits["train"], rounds=2, epochs=1)
-    assert [h["round"] for h in hist] == [1, 2]
-    assert hist[0]["sparsity"] < hist[1]["sparsity"]
+    calls = []
+
+    def spy(weights, q, rounds, step, steps_per_round):
+        out = ITP(weights, q, rounds, step, steps_per_round)
+        calls.append((rounds, steps_per_round, step.calls))
+        return out
+    new, masks = F.run_design(mlp, 1.5, digits["train"], prune_fn=spy, rounds=2, epochs=1)
+    spe = -(-len(digits["train"]) // 64)
+    assert calls == [(2, spe, 2 * spe)]
     for name, m in masks.items():
         assert torch.all(getattr(new, name).weight[~m] == 0)
+        assert 0 < int((~m).sum()) < m.numel()
     assert _same(before, _state(mlp))
+
+
+def test_train_step_is_deterministic_and_moves_pruned_weights(mlp, digits):
+    w = F._layer_arrays(mlp)
+    w0 = {n: v * (abs(v) > 0.05) for n, v in w.items()}
+    a = F.TrainStep(mlp, digits["train"], seed=3)(w0)
+    b = F.TrainStep(mlp, digits["train"], seed=3)(w0)
+    assert all((a[n] == b[n]).all() for n in a)
+    assert any(((w0[n] == 0) & (a[n] != 0)).any() for n in a)   # why the mask must be re-applied
+
+
+def test_oneshot_control_matches_the_iterative_sparsity(mlp, digits):
+    target = 0.6
+    q = F.match_q(mlp, target, prune_fn=ITP)
+    assert abs(F.oneshot_sparsity(mlp, q, prune_fn=ITP) - target) < 1e-3
 
 
 def test_threshold_slider_changes_result(mlp, digits):
@@ -155,9 +187,13 @@ def test_structured_slider_and_norm_dropdown(mlp, digits):
 
 
 def test_design_slider(mlp, digits):
-    sw = F.design_sweep(mlp, digits["train"], digits["val"], qs=(0.5, 2.0), rounds=2, epochs=1)
+    sw = F.design_sweep(mlp, digits["train"], digits["val"], qs=(0.5, 2.0), rounds=2, epochs=1,
+                        prune_fn=ITP, seeds=(0, 1))
+    assert len(sw["iter_acc"][0]) == 2 and len(sw["ft_acc"][1]) == 2
+    assert abs(sw["ft_sparsity"][1][0] - sorted(sw["iter_sparsity"][1])[0]) < 0.01   # same sparsity
     ui = slider_ui(F.compute_design, None, q=float_slider(0.5, 0.0, 3.0, 0.05, "q"),
-                   model=w.fixed(mlp), split=w.fixed(digits["val"]), sweep=w.fixed(sw))
+                   model=w.fixed(mlp), split=w.fixed(digits["val"]), sweep=w.fixed(sw),
+                   prune_fn=w.fixed(ITP))
     assert ui.result["q_used"] == 0.5
     ui.children[0].value = 1.9
     r = ui.result
@@ -182,10 +218,11 @@ def _drive(live, compute, moves, **controls):
 
 
 def test_live_criteria_slider(mlp, digits, capsys):
-    sw = F.criteria_sweep(mlp, digits["val"], sparsities=(0.0, 0.5, 0.9))
+    sw = F.criteria_sweep(mlp, digits["val"], sparsities=(0.0, 0.5, 0.9), **FNS)
     ui = _drive(F.live_criteria(), F.compute_criteria, [(0, 0.5), (0, 0.95)],
                 sparsity=sparsity_slider(0.9, hi=0.98), model=w.fixed(mlp),
-                split=w.fixed(digits["val"]), sweep=w.fixed(sw))
+                split=w.fixed(digits["val"]), sweep=w.fixed(sw), mask_fn=w.fixed(MM),
+                global_fn=w.fixed(GM))
     assert ui.result["sparsity"] == 0.95
     assert "sparsity 0.95: val acc layer-magnitude" in capsys.readouterr().out
 
@@ -206,10 +243,11 @@ def test_live_structured_slider(mlp, digits):
 
 
 def test_live_design_slider(mlp, digits):
-    sw = F.design_sweep(mlp, digits["train"], digits["val"], qs=(0.5, 2.0), rounds=1, epochs=1)
+    sw = F.design_sweep(mlp, digits["train"], digits["val"], qs=(0.5, 2.0), rounds=1, epochs=1,
+                        prune_fn=ITP, seeds=(0,))
     ui = _drive(F.live_design(), F.compute_design, [(0, 1.0), (0, 2.5)],
                 q=float_slider(1.5, 0.0, 2.5, 0.05, "q"), model=w.fixed(mlp),
-                split=w.fixed(digits["val"]), sweep=w.fixed(sw))
+                split=w.fixed(digits["val"]), sweep=w.fixed(sw), prune_fn=w.fixed(ITP))
     assert ui.result["q_used"] == 2.0
 
 
@@ -221,3 +259,79 @@ def test_render_text_is_unchanged(mlp, digits, capsys):
         f"val acc {r['accuracy']:.4f}",
         f"params 17226 (dense 50826), MACs 17024 (dense 50432), "
         f"kept neurons differing L1 vs L2: {r['l1_l2_differ']}"]
+
+
+# ------------------------------------------------------------------ the learner's functions
+def _notebook_solution(exercise_id):
+    from pruninglab.grading import EXERCISES
+    from pruninglab.grading.solutions import solution_source
+    ns = {"np": np}
+    exec(solution_source(exercise_id), ns)
+    return ns[EXERCISES[exercise_id].function_name]
+
+
+def test_reference_solutions_give_the_library_figures(mlp, digits):
+    """The notebook's answer-cell solutions, swapped in, give exactly the figures of the library
+    implementation (pruninglab.pruning masks; a torch loop with threshold_mask for S4-E1)."""
+    from pruninglab.pruning import compute_masks, apply_masks_, threshold_mask
+    from pruninglab.train import accuracy
+    mm, gm, itp = (_notebook_solution(k) for k in
+                   ("magnitude_mask", "global_threshold_masks", "iterative_threshold_prune"))
+    sw = F.criteria_sweep(mlp, digits["val"], sparsities=(0.5, 0.9), mask_fn=mm, global_fn=gm)
+    for i, s in enumerate((0.5, 0.9)):
+        for key, scope in (("layer_magnitude", "layer"), ("global_magnitude", "global")):
+            m = copy.deepcopy(mlp)
+            apply_masks_(m, compute_masks(mlp, s, scope=scope))
+            assert sw[key][i] == accuracy(m, digits["val"])
+    # S4-E1: the same TrainStep, the pruning done with library masks in torch
+    got, got_masks = F.run_design(mlp, 1.5, digits["train"], prune_fn=itp, rounds=2, epochs=1, seed=4)
+    step = F.TrainStep(mlp, digits["train"], seed=4)
+    layers = F.prunable_layers(mlp)
+    std = {n: float(np.std(layers[n].weight.detach().numpy())) for n in layers}
+    cur = {n: layers[n].weight.detach().clone() for n in layers}
+    masks = {n: torch.ones_like(cur[n], dtype=torch.bool) for n in layers}
+    for k in (1, 2):
+        for n in cur:
+            masks[n] &= threshold_mask(cur[n], 1.5 * k / 2 * std[n])
+            cur[n] = cur[n] * masks[n]
+        for _ in range(step.steps_per_epoch):
+            cur = {n: torch.from_numpy(v) * masks[n] for n, v in step({n: c.numpy() for n, c in cur.items()}).items()}
+    for n in layers:
+        assert torch.equal(got_masks[n], masks[n])
+        assert torch.allclose(getattr(got, n).weight, cur[n], atol=1e-7)
+
+
+def test_three_exercises_end_to_end_as_a_learner(mlp, digits, capsys):
+    """Exec the answer cells (reference bodies) into a namespace like a kernel, run check, then
+    the notebook's experiments with the learner's functions; a stub is refused politely."""
+    from pruninglab.grading import check
+    from pruninglab.grading.solutions import solution_source
+    from pruninglab.labs.learner import ready
+    ns = {"np": np, "check": check}
+    stubs = {}
+    for ex in ("magnitude_mask", "global_threshold_masks", "iterative_threshold_prune"):
+        src = solution_source(ex)
+        exec(src, ns)
+        exec(f"check({ex!r}, {ex})", ns)
+        stub_src = src.split("### BEGIN SOLUTION")[0] + "raise NotImplementedError()\n"
+        sns = {"np": np}
+        exec(stub_src, sns)
+        stubs[ex] = sns[ex]
+    out = capsys.readouterr().out
+    assert out.count("PASSED") >= 3 and "FAILED" not in out, out
+    assert not ready("magnitude_mask", stubs["magnitude_mask"])
+    assert "write it in the exercise cell" in capsys.readouterr().out
+    assert all(ready(ex, ns[ex]) for ex in stubs)
+    sw = F.criteria_sweep(mlp, digits["val"], sparsities=(0.0, 0.7), mask_fn=ns["magnitude_mask"],
+                          global_fn=ns["global_threshold_masks"])
+    assert sw["global_magnitude"][1] > sw["random"][1] + 0.3
+    ui = slider_ui(F.compute_criteria, None, sparsity=sparsity_slider(0.5), model=w.fixed(mlp),
+                   split=w.fixed(digits["val"]), sweep=w.fixed(sw), mask_fn=w.fixed(ns["magnitude_mask"]),
+                   global_fn=w.fixed(ns["global_threshold_masks"]))
+    ui.children[0].value = 0.9
+    assert ui.result["nonzeros"] < 0.15 * ui.result["params"]
+    new, masks = F.run_design(mlp, 2.0, digits["train"], prune_fn=ns["iterative_threshold_prune"],
+                              rounds=2, epochs=1)
+    assert all(torch.all(getattr(new, n).weight[~m] == 0) for n, m in masks.items())
+    with pytest.raises(NotImplementedError):
+        F.run_design(mlp, 2.0, digits["train"], prune_fn=stubs["iterative_threshold_prune"])

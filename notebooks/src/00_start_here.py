@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Start here: pruning and quantization, with a hardware point of view
 #
+# > **First: run the cells.** Use *Run ▸ Run All Cells* in the menu (or Shift+Enter cell by cell).
+# > Until a cell has run in *your* kernel, an interactive cell shows only text such as
+# > `interactive(children=(FloatSlider(value=0.5, …` or `VBox(children=(HTML(…` — that is a widget
+# > waiting for a kernel, not an error. After running, a slider looks like
+# > `sparsity ━━━━━●━━━━ 0.50` with a figure below it that redraws when you drag the knob, and a
+# > prediction question is a small list of radio buttons ("Predict first: …").
+#
 # This workbook teaches **neural-network pruning** (removing weights, neurons or channels) and
 # **quantization** (storing and computing with fewer bits) — and what they do to the *hardware*:
 # memory, energy and latency.
@@ -19,9 +26,15 @@
 # * **Sliders.** Interactive cells let you move a sparsity, threshold, ratio or bit-width and
 #   watch accuracy *and* hardware cost change. Each slider is backed by a plain function that
 #   you can also call yourself — the cell just before the slider does exactly that.
-# * **Graded exercises** (`notebooks/exercises/`): you write a function, and
-#   `pruninglab.grading.check("exercise_id", your_function)` grades it with fixed and hidden
-#   random cases and explains every failed check. Interview quizzes are there too.
+# * **Your turn cells.** In the topic notebooks you write the core algorithms yourself (e.g. the
+#   magnitude mask, a global threshold and the iterative prune + fine-tune design in notebook 01):
+#   the answer cell holds a stub that raises `NotImplementedError`; replace it, run the `check(...)`
+#   cell below it — `pruninglab.grading.check("exercise_id", your_function)` grades it with fixed and
+#   hidden random cases and explains every failed check — and the notebook's experiments then run
+#   *your* function. Until then they print what to write first. More graded exercises and interview
+#   quizzes are in [exercises/ex01_pruning.ipynb](exercises/ex01_pruning.ipynb),
+#   [exercises/ex02_quantization_storage.ipynb](exercises/ex02_quantization_storage.ipynb) and
+#   [exercises/interview_quiz.ipynb](exercises/interview_quiz.ipynb).
 # * **Seed items** carry their catalog ID (e.g. `S2-C1`) in the section heading;
 #   [`INDEX.md`](INDEX.md) maps every ID to its notebook.
 #
@@ -37,7 +50,7 @@
 # | [06_joint_pruning_quantization](06_joint_pruning_quantization.ipynb) | prune → quantize pipelines and their real size |
 # | [07_pruning_in_practice](07_pruning_in_practice.ipynb) | does pruning speed up training? inference? measured |
 # | [08_hardware_lab](08_hardware_lab.ipynb) | storage formats, energy, roofline, measured latency, latency-aware pruning |
-# | [exercises/](exercises/) | graded exercises and interview quizzes |
+# | [exercises/ex01_pruning](exercises/ex01_pruning.ipynb) | graded pruning exercises (also [ex02_quantization_storage](exercises/ex02_quantization_storage.ipynb) and the [interview_quiz](exercises/interview_quiz.ipynb)) |
 
 # %%
 from pruninglab.utils import notebook_setup
@@ -61,13 +74,21 @@ from pruninglab.train import accuracy
 # `python -m pruninglab.train_reference`.
 
 # %%
-train, val, test = (load_digits(s) for s in ("train", "val", "test"))
+train, val = (load_digits(s) for s in ("train", "val"))
 model = load_reference("mlp")
 print(model)
 n_params = sum(p.numel() for p in model.parameters())
-print(f"splits: train {len(train)}, val {len(val)}, test {len(test)} images")
+print(f"splits: train {len(train)}, val {len(val)} images (and a held-out test split, below)")
 print(f"parameters: {n_params:,} = 64·256+256 + 256·128+128 + 128·10+10 = {64*256+256 + 256*128+128 + 128*10+10:,}")
-print(f"validation accuracy {100 * accuracy(model, val):.2f}%, test accuracy {100 * accuracy(model, test):.2f}%")
+print(f"validation accuracy {100 * accuracy(model, val):.2f}%")
+
+# %% [markdown]
+# The test split is looked at once per notebook, for the setting that was chosen (here: the
+# reference model itself):
+
+# %% tags=["test-report"]
+test = load_digits("test")
+print(f"test split: {len(test)} images; test accuracy of the reference MLP {100 * accuracy(model, test):.2f}%")
 
 # %% [markdown]
 # ## A first taste: magnitude pruning
@@ -120,12 +141,27 @@ render_magnitude(r)  # the same picture the slider below redraws
 # 2. CSR only saves memory once enough weights are gone: at low sparsity the indices cost more
 #    than the zeros they replace (notebook 08 computes the break-even point for every format).
 
+# Before you move it, predict (the answer is recorded, then compared with the measurement below):
+
+# %% tags=["nbval-ignore-output"]
+from pruninglab.labs.learner import predict, reveal
+
+predict("q00-knee", "Global magnitude pruning, no retraining: above which sparsity does validation "
+        "accuracy first fall below 90 %?", choices=["30 %", "60 %", "80 %", "95 %"])
+
 # %% tags=["nbval-ignore-output"]
 from pruninglab.ui import slider_ui, sparsity_slider, dropdown
 
 slider_ui(compute_magnitude, live_magnitude(),
           sparsity=sparsity_slider(0.5, hi=0.98),
           scope=dropdown(["global", "layer"], description="scope"))
+
+# %%
+from pruninglab.labs.start import sweep_magnitude
+
+knee = next((s for s, a in sweep_magnitude("global") if a < 0.9), None)
+_ = reveal("q00-knee", f"first swept sparsity below 90 % accuracy: {knee:.0%}" if knee is not None
+           else "never below 90 % up to 98 %")
 
 # %% [markdown]
 # ## Graded exercises in one line

@@ -83,7 +83,7 @@ def _collect() -> dict[str, Exercise]:
 
 
 # Per-notebook exercise modules (each defines ``EXERCISES = [Exercise(...), ...]``).
-EXERCISE_MODULES: list[str] = []
+EXERCISE_MODULES: list[str] = ["_fundamentals_ex"]
 
 EXERCISES: dict[str, Exercise] = _collect()
 
@@ -113,6 +113,8 @@ def _same(a, b) -> bool:
         if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
             return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
                     and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+        if isinstance(a, dict) and isinstance(b, dict):
+            return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
         if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
             return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
         return bool(a == b) or (a != a and b != b)

@@ -211,24 +211,63 @@ def _weights_total(model: nn.Module) -> int:
     return sum(m.weight.numel() for m in prunable_layers(model).values())
 
 
-def _one_point(model: nn.Module, split: Split, s: float, seed: int) -> dict:
-    out = {}
-    for key, scope, method in (("layer_magnitude", "layer", "magnitude"),
-                               ("global_magnitude", "global", "magnitude"),
-                               ("random", "layer", "random")):
-        masks = compute_masks(model, s, scope=scope, method=method, seed=seed)
-        out[key] = accuracy(_masked_copy(model, masks), split)
+def _check_fn(fn, name: str):
+    if not callable(fn):
+        raise TypeError(f"{name} must be a function (the one you wrote in the exercise), "
+                        f"got {type(fn).__name__}")
+    return fn
+
+
+def _layer_arrays(model: nn.Module) -> dict[str, np.ndarray]:
+    return {n: m.weight.detach().cpu().numpy().copy() for n, m in prunable_layers(model).items()}
+
+
+def _to_masks(out, layers: dict, fn_name: str) -> dict[str, torch.Tensor]:
+    if not isinstance(out, dict) or set(out) != set(layers):
+        raise TypeError(f"{fn_name} must return {{layer name: mask}} for the layers {sorted(layers)}")
+    res = {}
+    for n, w in layers.items():
+        m = np.asarray(out[n])
+        if m.shape != w.shape:
+            raise ValueError(f"{fn_name} returned a mask of shape {m.shape} for {n!r} (weights {w.shape})")
+        res[n] = torch.from_numpy(m != 0)
+    return res
+
+
+def layer_masks(model: nn.Module, sparsity: float, mask_fn) -> dict[str, torch.Tensor]:
+    """``{layer: mask_fn(W_l, sparsity)}`` for every weight layer (the learner's one-layer
+    magnitude mask, numpy in, 0/1 numpy out), as torch bool masks."""
+    layers = _layer_arrays(_check_model(model))
+    _check_fn(mask_fn, "mask_fn")
+    return _to_masks({n: mask_fn(w, sparsity) for n, w in layers.items()}, layers, "mask_fn")
+
+
+def global_masks(model: nn.Module, sparsity: float, global_fn) -> dict[str, torch.Tensor]:
+    """``global_fn({layer: W_l}, sparsity)`` (the learner's global threshold) as torch bool masks."""
+    layers = _layer_arrays(_check_model(model))
+    _check_fn(global_fn, "global_fn")
+    return _to_masks(global_fn({n: w.copy() for n, w in layers.items()}, sparsity), layers, "global_fn")
+
+
+def _one_point(model: nn.Module, split: Split, s: float, seed: int, mask_fn, global_fn) -> dict:
+    out = {"layer_magnitude": accuracy(_masked_copy(model, layer_masks(model, s, mask_fn)), split),
+           "global_magnitude": accuracy(_masked_copy(model, global_masks(model, s, global_fn)), split)}
+    masks = compute_masks(model, s, scope="layer", method="random", seed=seed)
+    out["random"] = accuracy(_masked_copy(model, masks), split)
     return out
 
 
 def criteria_sweep(model: nn.Module, split: Split, sparsities: Sequence[float] = DEFAULT_SPARSITIES,
-                   *, seed: int = 0) -> dict:
+                   *, mask_fn, global_fn, seed: int = 0, progress: bool = False) -> dict:
     """Accuracy on ``split`` (use *val*) after one-shot pruning, no fine-tuning, at each weight
-    sparsity: per-layer magnitude, global magnitude, per-layer random; and structured neuron
-    pruning (L1, :func:`pruninglab.pruning.shrink_model`) at the same neuron ratio, reported at
-    the fraction of weights it really removes. ``model`` is not modified."""
+    sparsity: per-layer magnitude (``mask_fn``, the learner's ``magnitude_mask``), global
+    magnitude (``global_fn``, the learner's ``global_threshold_masks``), per-layer random; and
+    structured neuron pruning (L1, :func:`pruninglab.pruning.shrink_model`) at the same neuron
+    ratio, reported at the fraction of weights it really removes. ``model`` is not modified."""
     _check_model(model)
     _check_split(split)
+    _check_fn(mask_fn, "mask_fn")
+    _check_fn(global_fn, "global_fn")
     sp = [check_sparsity(s, "sparsities") for s in sparsities]
     if not sp:
         raise ValueError("sparsities must not be empty")
@@ -236,8 +275,12 @@ def criteria_sweep(model: nn.Module, split: Split, sparsities: Sequence[float] =
     n_w = _weights_total(model)
     res = {"sparsity": sp, "layer_magnitude": [], "global_magnitude": [], "random": [],
            "structured_sparsity": [], "structured": [], "structured_params": []}
-    for s in sp:
-        p = _one_point(model, split, s, seed)
+    it = sp
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(sp, desc="criteria sweep")
+    for s in it:
+        p = _one_point(model, split, s, seed, mask_fn, global_fn)
         for k, v in p.items():
             res[k].append(v)
         small = shrink_model(model, structured_ratios(model, s), criterion="l1")
@@ -249,15 +292,15 @@ def criteria_sweep(model: nn.Module, split: Split, sparsities: Sequence[float] =
 
 
 def compute_criteria(sparsity: float, model: nn.Module, split: Split, sweep: dict | None = None,
-                     seed: int = 0) -> dict:
+                     seed: int = 0, *, mask_fn, global_fn) -> dict:
     """One slider point: accuracy of the three unstructured criteria at ``sparsity`` and the
-    hardware cost of the per-layer magnitude-pruned model (see :func:`hardware_cost`)."""
+    hardware cost of the per-layer magnitude-pruned model (see :func:`hardware_cost`), with the
+    learner's ``mask_fn`` / ``global_fn``."""
     s = check_sparsity(sparsity)
     _check_model(model)
     _check_split(split)
-    acc = _one_point(model, split, s, seed)
-    masks = compute_masks(model, s, scope="layer")
-    hw = hardware_cost(_masked_copy(model, masks))
+    acc = _one_point(model, split, s, seed, mask_fn, global_fn)
+    hw = hardware_cost(_masked_copy(model, layer_masks(model, s, mask_fn)))
     return {"sparsity": s, **acc, **hw, "sweep": sweep}
 
 
@@ -444,89 +487,229 @@ def render_structured(r: dict) -> None:
 # --------------------------------------------------------------------------------------------
 # S4-E1: design of a threshold-based pruning algorithm
 # --------------------------------------------------------------------------------------------
-def iterative_threshold_prune(model: nn.Module, q: float, split: Split, *, rounds: int = 3,
-                              epochs: int = 2, lr: float = 1e-3, seed: int = 0):
-    """Threshold pruning as in Han et al. (2015), made iterative.
+class TrainStep:
+    """One fine-tuning step on a real model, as the ``step`` argument of the learner's
+    ``iterative_threshold_prune``: ``step({layer: W}) -> {layer: W}``.
 
-    Round ``k = 1..rounds`` uses the quality parameter ``q_k = q · k / rounds`` and the per-layer
-    threshold ``t_l = q_k · std(W_l)`` with ``std`` measured on the *dense* model (fixed
-    reference, so the final threshold is exactly ``q · std``); the new mask is AND-ed with the
-    previous one (a pruned weight never returns), then the model is fine-tuned for ``epochs``
-    with the mask enforced (:func:`pruninglab.pruning.fine_tune_`).
-
-    Returns ``(new_model, masks, history)``; ``model`` is not modified. ``history`` rows:
-    ``round``, ``q``, ``sparsity``.
+    Each call loads the given weights into (a copy of) ``model``, runs one Adam step on the next
+    mini-batch of ``split`` (batches of ``batch_size``, reshuffled every epoch with seed
+    ``seed + epoch``) and returns the new weights. One optimizer for the whole run (its state is
+    carried from step to step); biases are trained too and stay inside the step's model.
+    ``calls`` counts the steps taken.
     """
+
+    def __init__(self, model: nn.Module, split: Split, *, lr: float = 1e-3, batch_size: int = 64,
+                 seed: int = 0):
+        self.model = copy.deepcopy(_check_model(model))
+        self.split = _check_split(split)
+        self.lr = check_number(lr, "lr", lo=0.0, lo_inclusive=False)
+        self.batch_size = check_int(batch_size, "batch_size", lo=1)
+        self.seed = check_int(seed, "seed", lo=0)
+        self.layers = prunable_layers(self.model)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=self.lr)
+        self.calls, self._epoch, self._it = 0, 0, None
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-len(self.split) // self.batch_size)
+
+    def _batch(self):
+        from ..data import batches
+        while True:
+            if self._it is None:
+                self._it = batches(self.split, self.batch_size, shuffle=True, seed=self.seed + self._epoch)
+            try:
+                return next(self._it)
+            except StopIteration:
+                self._it, self._epoch = None, self._epoch + 1
+
+    def load(self, weights: dict) -> nn.Module:
+        """Copy ``weights`` ({layer: array}) into the step's model and return the model."""
+        if not isinstance(weights, dict) or set(weights) != set(self.layers):
+            raise TypeError(f"step expects a dict with the layers {sorted(self.layers)}")
+        with torch.no_grad():
+            for n, mod in self.layers.items():
+                mod.weight.copy_(torch.as_tensor(np.asarray(weights[n]), dtype=mod.weight.dtype)
+                                 .reshape(mod.weight.shape))
+        return self.model
+
+    def __call__(self, weights: dict) -> dict:
+        self.load(weights)
+        self.model.train()
+        xb, yb = self._batch()
+        self.opt.zero_grad()
+        nn.functional.cross_entropy(self.model(xb), yb).backward()
+        self.opt.step()
+        self.calls += 1
+        self.model.eval()
+        return {n: m.weight.detach().numpy().copy() for n, m in self.layers.items()}
+
+
+def run_design(model: nn.Module, q: float, split: Split, *, prune_fn, rounds: int = 3,
+               epochs: int = 2, lr: float = 1e-3, seed: int = 0):
+    """Run the learner's ``prune_fn`` (``iterative_threshold_prune(weights, q, rounds, step,
+    steps_per_round)``) on ``model``: ``steps_per_round = epochs`` epochs of ``split`` through a
+    :class:`TrainStep`. Returns ``(pruned_model, masks)`` (torch bool masks); ``model`` is not
+    modified. ``rounds=1`` with ``epochs = rounds·epochs`` is one-shot pruning followed by the
+    same fine-tuning budget (same optimizer, lr and number of steps)."""
     _check_model(model)
     _check_split(split)
+    _check_fn(prune_fn, "prune_fn")
     q = check_number(q, "q", lo=0.0)
     n = check_int(rounds, "rounds", lo=1)
-    check_int(epochs, "epochs", lo=0)
-    new = copy.deepcopy(model)
-    masks, hist = None, []
-    for k in range(1, n + 1):
-        qk = q * k / n
-        m = threshold_masks(new, qk, "times_std", reference=model)
-        if masks is not None:
-            m = {name: mk & masks[name] for name, mk in m.items()}
-        masks = m
-        if epochs:
-            fine_tune_(new, masks, split, epochs=epochs, lr=lr, seed=seed + k)
+    e = check_int(epochs, "epochs", lo=0)
+    step = TrainStep(model, split, lr=lr, seed=seed)
+    weights = _layer_arrays(model)
+    out = prune_fn(weights, q, n, step, e * step.steps_per_epoch)
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError("prune_fn must return (weights, masks)")
+    new_w, masks = out
+    masks = _to_masks(masks, weights, "prune_fn")
+    pruned = step.load(new_w)
+    apply_masks_(pruned, masks)        # a no-op for a correct prune_fn
+    return pruned, masks
+
+
+def oneshot_sparsity(model: nn.Module, q: float, *, prune_fn) -> float:
+    """Weight sparsity of one-shot ``q·std`` pruning with the learner's ``prune_fn`` (no steps)."""
+    weights = _layer_arrays(model)
+    _, masks = prune_fn(weights, q, 1, lambda w: w, 0)
+    return _weight_sparsity(_to_masks(masks, weights, "prune_fn"))
+
+
+def match_q(model: nn.Module, target: float, *, prune_fn, hi: float = 5.0, iters: int = 24) -> float:
+    """The ``q`` whose one-shot pruning reaches weight sparsity ``target`` (bisection; sparsity
+    grows with ``q``): the one-shot control is compared at the SAME sparsity as the iterative run."""
+    lo = 0.0
+    for _ in range(iters):
+        mid = (lo + hi) / 2
+        if oneshot_sparsity(model, mid, prune_fn=prune_fn) < target:
+            lo = mid
         else:
-            apply_masks_(new, masks)
-        hist.append({"round": k, "q": qk, "sparsity": _weight_sparsity(masks)})
-    return new, masks, hist
+            hi = mid
+    return (lo + hi) / 2
+
+
+def _design_point(model, train_split, val_split, q, prune_fn, rounds, epochs, lr, seeds):
+    res = {"iter_sparsity": [], "iter_acc": [], "ft_sparsity": [], "ft_acc": []}
+    for sd in seeds:
+        it, m_it = run_design(model, q, train_split, prune_fn=prune_fn, rounds=rounds,
+                              epochs=epochs, lr=lr, seed=sd)
+        res["iter_sparsity"].append(_weight_sparsity(m_it))
+        res["iter_acc"].append(accuracy(it, val_split))
+        if sd == seeds[0]:
+            res["iter_csr_bytes"] = model_storage(it, 32, "csr")["total_bytes"]
+    res["ft_q"] = match_q(model, float(np.median(res["iter_sparsity"])), prune_fn=prune_fn,
+                          hi=2 * q + 0.5)
+    for sd in seeds:
+        ft, m_ft = run_design(model, res["ft_q"], train_split, prune_fn=prune_fn, rounds=1,
+                              epochs=rounds * epochs, lr=lr, seed=sd)
+        res["ft_sparsity"].append(_weight_sparsity(m_ft))
+        res["ft_acc"].append(accuracy(ft, val_split))
+    return res
 
 
 def design_sweep(model: nn.Module, train_split: Split, val_split: Split,
-                 qs: Sequence[float] = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0), *, rounds: int = 3,
-                 epochs: int = 2, lr: float = 1e-3, seed: int = 0) -> dict:
-    """For each ``q``: sparsity and val accuracy of one-shot ``q·std`` pruning (no fine-tuning)
-    and of :func:`iterative_threshold_prune` (fine-tuned, masks enforced), plus the CSR bytes
-    of the iterative result."""
+                 qs: Sequence[float] = (0.5, 1.0, 1.5, 2.0, 2.5), *, prune_fn, rounds: int = 3,
+                 epochs: int = 2, lr: float = 1e-3, seeds: Sequence[int] = (0, 1, 2),
+                 progress: bool = False) -> dict:
+    """For each ``q``, with the learner's ``prune_fn``:
+
+    * ``oneshot_*``: one-shot ``q·std`` pruning, no fine-tuning (``rounds=1``, 0 steps);
+    * ``iter_*``: ``rounds`` rounds with ``epochs`` epochs of fine-tuning each (masks enforced);
+    * ``ft_*``: the control -- one-shot pruning to the SAME weight sparsity as the iterative run
+      (its median over the seeds; threshold ``ft_q·std``, :func:`match_q`) followed by the SAME
+      fine-tuning budget (``rounds·epochs`` epochs, same Adam optimizer and lr);
+
+    accuracies on ``val_split``; ``iter_*`` / ``ft_*`` hold one value per seed (mini-batch
+    order), ``iter_csr_bytes`` the CSR bytes of the first seed's iterative model."""
     _check_model(model)
     _check_split(train_split, "train_split")
     _check_split(val_split, "val_split")
+    _check_fn(prune_fn, "prune_fn")
     q_list = [check_number(q, "qs", lo=0.0) for q in qs]
     if not q_list:
         raise ValueError("qs must not be empty")
-    out = {"q": q_list, "oneshot_sparsity": [], "oneshot_acc": [], "iter_sparsity": [],
-           "iter_acc": [], "iter_csr_bytes": []}
-    for q in q_list:
-        m = threshold_masks(model, q, "times_std")
-        out["oneshot_sparsity"].append(_weight_sparsity(m))
-        out["oneshot_acc"].append(accuracy(_masked_copy(model, m), val_split))
-        new, masks, _ = iterative_threshold_prune(model, q, train_split, rounds=rounds,
-                                                  epochs=epochs, lr=lr, seed=seed)
-        out["iter_sparsity"].append(_weight_sparsity(masks))
-        out["iter_acc"].append(accuracy(new, val_split))
-        out["iter_csr_bytes"].append(model_storage(new, 32, "csr")["total_bytes"])
+    seeds = [check_int(sd, "seeds", lo=0) for sd in seeds]
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    out = {"q": q_list, "seeds": seeds, "oneshot_sparsity": [], "oneshot_acc": [],
+           "iter_sparsity": [], "iter_acc": [], "ft_q": [], "ft_sparsity": [], "ft_acc": [],
+           "iter_csr_bytes": []}
+    it = q_list
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(q_list, desc="design sweep (q)")
+    for q in it:
+        one, m_one = run_design(model, q, train_split, prune_fn=prune_fn, rounds=1, epochs=0)
+        out["oneshot_sparsity"].append(_weight_sparsity(m_one))
+        out["oneshot_acc"].append(accuracy(one, val_split))
+        p = _design_point(model, train_split, val_split, q, prune_fn, rounds, epochs, lr, seeds)
+        for k, v in p.items():
+            out[k].append(v)
     out["dense_acc"] = accuracy(model, val_split)
     out["dense_bytes"] = model_storage(model, 32, "dense")["total_bytes"]
     return out
 
 
-def compute_design(q: float, model: nn.Module, split: Split, sweep: dict) -> dict:
-    """Slider point for S4-E1: live one-shot ``q·std`` pruning on ``split`` and the nearest
-    pre-computed iterative (fine-tuned) result of ``sweep`` (``q_used``)."""
+def function_key(fn) -> str:
+    """A short hash of ``fn``'s source code (cache key for results of the learner's function);
+    ``""`` when the source is not available."""
+    import hashlib
+    import inspect
+    try:
+        src = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return ""
+    return hashlib.sha256(src.encode()).hexdigest()[:16]
+
+
+def cached_design_sweep(model_name: str, model: nn.Module, train_split: Split, val_split: Split,
+                        qs: Sequence[float], *, prune_fn, **kw) -> dict:
+    """:func:`design_sweep`, cached on disk (:func:`pruninglab.cache.cached`) under the
+    reference model's name, the parameters and the source code of ``prune_fn`` (a change of the
+    learner's function recomputes). Without a source (e.g. a lambda typed at a prompt) it is
+    not cached."""
+    from ..cache import cached
+    key = function_key(prune_fn)
+
+    def compute(**_):
+        return design_sweep(model, train_split, val_split, qs, prune_fn=prune_fn, **kw)
+
+    if not key:
+        return compute()
+    kw_key = {k: v for k, v in kw.items() if k != "progress"}
+    return cached("design_sweep", 2, compute, model=model_name, qs=tuple(qs), fn=key,
+                  n_train=len(train_split), n_val=len(val_split), **kw_key)
+
+
+def compute_design(q: float, model: nn.Module, split: Split, sweep: dict, *, prune_fn) -> dict:
+    """Slider point for S4-E1: live one-shot ``q·std`` pruning with the learner's ``prune_fn``
+    (no fine-tuning) on ``split``, and the nearest pre-computed fine-tuned results of ``sweep``
+    (``q_used``; iterative and one-shot + same budget, median over the seeds)."""
     _check_model(model)
     _check_split(split)
     if not isinstance(sweep, dict) or "q" not in sweep:
         raise TypeError("sweep must be the dict returned by design_sweep")
     qv = check_number(q, "q", lo=0.0)
-    r = compute_threshold(qv, model, split, mode="times_std")
+    one, masks = run_design(model, qv, split, prune_fn=prune_fn, rounds=1, epochs=0)
     i = int(np.argmin([abs(x - qv) for x in sweep["q"]]))
-    return {"q": qv, "oneshot_sparsity": r["sparsity"], "oneshot_acc": r["accuracy"],
-            "oneshot_csr_bytes": r["csr_bytes"], "layer_sparsity": r["layer_sparsity"],
-            "q_used": sweep["q"][i], "iter_sparsity": sweep["iter_sparsity"][i],
-            "iter_acc": sweep["iter_acc"][i], "iter_csr_bytes": sweep["iter_csr_bytes"][i],
+    med = lambda v: float(np.median(v))  # noqa: E731
+    return {"q": qv, "oneshot_sparsity": _weight_sparsity(masks), "oneshot_acc": accuracy(one, split),
+            "oneshot_csr_bytes": model_storage(one, 32, "csr")["total_bytes"],
+            "layer_sparsity": {n: float((~m).sum()) / m.numel() for n, m in masks.items()},
+            "q_used": sweep["q"][i], "iter_sparsity": med(sweep["iter_sparsity"][i]),
+            "iter_acc": med(sweep["iter_acc"][i]), "ft_acc": med(sweep["ft_acc"][i]),
+            "ft_sparsity": med(sweep["ft_sparsity"][i]), "iter_csr_bytes": sweep["iter_csr_bytes"][i],
             "dense_acc": sweep["dense_acc"], "dense_bytes": sweep["dense_bytes"], "sweep": sweep}
 
 
 def _design_text(r: dict) -> str:
     return (f"q = {r['q']:.2f}: one-shot sparsity {r['oneshot_sparsity']:.3f}, val acc {r['oneshot_acc']:.4f}\n"
-            f"iterative (q = {r['q_used']:.2f}, fine-tuned): sparsity {r['iter_sparsity']:.3f}, "
-            f"val acc {r['iter_acc']:.4f}, CSR {r['iter_csr_bytes']} B vs dense {r['dense_bytes']} B")
+            f"nearest swept q = {r['q_used']:.2f} (median of the seeds): iterative + fine-tune sparsity "
+            f"{r['iter_sparsity']:.3f}, val acc {r['iter_acc']:.4f}; one-shot + same fine-tuning "
+            f"sparsity {r['ft_sparsity']:.3f}, val acc {r['ft_acc']:.4f}\n"
+            f"CSR {r['iter_csr_bytes']} B vs dense {r['dense_bytes']} B")
 
 
 def live_design():
@@ -538,26 +721,39 @@ def live_design():
         fig.subplots_adjust(left=0.07, right=0.985, bottom=0.14, top=0.95, wspace=0.25)
         a1, a2 = fig.subplots(1, 2)
         st = {"fig": fig, "axes": (a1, a2)}
-        st["acc"] = (a1.plot([], [], "o-", label="one-shot")[0],
-                     a1.plot([], [], "s-", label="iterative + fine-tune")[0])
+        st["acc"] = (a1.plot([], [], "o-", color="C0", label="one-shot, no fine-tuning")[0],
+                     a1.plot([], [], "s-", color="C1", label="iterative + fine-tune (median, min–max)")[0],
+                     a1.plot([], [], "^--", color="C2", label="one-shot + same fine-tuning (median, min–max)")[0])
+        st["bars"] = (a1.vlines([], [], [], color="C1", lw=3, alpha=0.5),
+                      a1.vlines([], [], [], color="C2", lw=3, alpha=0.5))
         st["dense"] = a1.axhline(0.0, color="gray", ls="--", label="dense")
-        st["sp"] = (a2.plot([], [], "o-", label="one-shot")[0],
-                    a2.plot([], [], "s-", label="iterative")[0])
+        st["sp"] = (a2.plot([], [], "o-", color="C0", label="one-shot")[0],
+                    a2.plot([], [], "s-", color="C1", label="iterative (median)")[0],
+                    a2.plot([], [], "^--", color="C2", label="one-shot + fine-tune (median)")[0])
         st["vlines"] = (a1.axvline(0.0, color="gray", ls=":"), a2.axvline(0.0, color="gray", ls=":"))
         a1.set(xlabel="q (threshold = q·std per layer)", ylabel="val accuracy", ylim=(0, 1))
-        a1.legend(fontsize=8)
-        a2.set(xlabel="q", ylabel="weight sparsity", ylim=(0, 1))
-        a2.legend(fontsize=8)
+        a1.legend(fontsize=7, loc="lower left")
+        a2.set(xlabel="q (threshold = q·std per layer)", ylabel="weight sparsity (fraction removed)",
+               ylim=(0, 1))
+        a2.legend(fontsize=7, loc="upper left")
         return st
 
     def update(st, r):
         sw = r["sweep"]
         if _sweep_changed(st, sw):
+            med = lambda rows: [float(np.median(v)) for v in rows]  # noqa: E731
             st["acc"][0].set_data(sw["q"], sw["oneshot_acc"])
-            st["acc"][1].set_data(sw["q"], sw["iter_acc"])
+            st["acc"][1].set_data(sw["q"], med(sw["iter_acc"]))
+            st["acc"][2].set_data(sw["q"], med(sw["ft_acc"]))
+            for coll, key in zip(st["bars"], ("iter_acc", "ft_acc")):
+                coll.set_segments([[(q, min(v)), (q, max(v))] for q, v in zip(sw["q"], sw[key])])
             st["sp"][0].set_data(sw["q"], sw["oneshot_sparsity"])
-            st["sp"][1].set_data(sw["q"], sw["iter_sparsity"])
+            st["sp"][1].set_data(sw["q"], med(sw["iter_sparsity"]))
+            st["sp"][2].set_data(sw["q"], med(sw["ft_sparsity"]))
             st["dense"].set_ydata([sw["dense_acc"], sw["dense_acc"]])
+            lo_acc = min(min(sw["oneshot_acc"]), min(min(v) for v in sw["iter_acc"]),
+                         min(min(v) for v in sw["ft_acc"]))
+            st["axes"][0].set_ylim(max(0.0, lo_acc - 0.03), min(1.0, sw["dense_acc"] + 0.03))
         lo, hi = min(0.0, min(sw["q"]), r["q"]), max(max(sw["q"]), r["q"])
         pad = 0.05 * (hi - lo or 1.0)
         for ax, v in zip(st["axes"], st["vlines"]):
