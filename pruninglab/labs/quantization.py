@@ -37,7 +37,8 @@ from ..quantization import (FakeQuantLinear, convert_qat, kmeans_quantize_model,
 
 __all__ = ["quantize_model_weights", "quantize_report", "binary_ternary_report", "compute_quant",
            "render_quant", "live_quant", "precompute_quant", "sweep_bits", "dynamic_int8_report", "latency_benchmark",
-           "SCHEMES", "METHODS"]
+           "SCHEMES", "METHODS", "accuracy_with_quantizer", "integer_mlp_accuracy",
+           "qat_softmax_study", "kmeans_study"]
 
 SCHEMES = ("symmetric", "affine")
 METHODS = ("ptq", "qat", "kmeans")
@@ -110,19 +111,27 @@ def _model_bytes(model: nn.Module, bits: int, method: str, scheme: str, per_chan
 
 
 def compute_quant(bits: int = 4, scheme: str = "symmetric", per_channel: bool = True,
-                  method: str = "ptq") -> dict:
+                  method: str = "ptq", weight_memory: str = "han_dram") -> dict:
     """Quantize the weights of the reference MLP and measure accuracy and hardware cost.
 
     Returns ``val_accuracy``, ``mean_abs_error`` (mean |w − ŵ| over all weights, vs the
     reference), ``distinct_max`` (most distinct values in one layer), ``model_bytes`` (see
     :func:`_model_bytes`; biases fp32), ``fp32_model_bytes``, ``compression`` and
     ``energy_nj``: energy of one inference from :func:`pruninglab.hardware.model_energy`
-    (Horowitz 2014) if weights, activations and MACs all ran at ``bits`` (integer, ≥ 2 bits;
-    k-means: fp32 MACs with codebook-coded weight fetches); ``None`` at 1 bit.
-    Deterministic; QAT results are cached per setting.
+    (Horowitz 2014) of what was evaluated: weight-only quantization ("W-b A-fp32"): ``b``-bit
+    weights fetched from ``weight_memory`` (``"han_dram"`` or ``"han_sram"``: off-chip DRAM or
+    on-chip SRAM, Han et al. 2015's per-access figures), fp32 activations and fp32 MACs (the
+    weights are dequantized before the multiply); k-means: the same with codebook-coded weight
+    fetches. Deterministic; results are cached in memory and on disk
+    (:func:`pruninglab.cache.cached`) per setting.
     """
     b = _check_method_args(bits, scheme, per_channel, method)
-    return dict(_compute_quant(b, scheme, bool(per_channel), method))
+    check_choice(weight_memory, "weight_memory", WEIGHT_MEMORIES)
+    return dict(_compute_quant(b, scheme, bool(per_channel), method, weight_memory))
+
+
+#: weight-memory choices of the notebook-05 energy figure (label -> memory level).
+WEIGHT_MEMORIES = ("han_dram", "han_sram")
 
 
 @lru_cache(maxsize=16)
@@ -132,9 +141,17 @@ def _kmeans_model(b: int) -> nn.Module:
     return quantize_model_weights(_setup()[0], b, method="kmeans")
 
 
-@lru_cache(maxsize=512)
-def _compute_quant(b: int, scheme: str, per_channel: bool, method: str) -> dict:
-    """:func:`compute_quant` after validation, cached per setting (a slider revisit is free)."""
+@lru_cache(maxsize=1024)
+def _compute_quant(b: int, scheme: str, per_channel: bool, method: str, weight_memory: str) -> dict:
+    """:func:`compute_quant` after validation, cached per setting (a slider revisit is free) and
+    on disk (the QAT fine-tunings make a cold precomputation take ~20 s)."""
+    from ..cache import cached
+    return cached("quant05", 2, _compute_quant_raw, b=b, scheme=scheme, per_channel=per_channel,
+                  method=method, weight_memory=weight_memory)
+
+
+def _compute_quant_raw(b: int, scheme: str, per_channel: bool, method: str,
+                       weight_memory: str) -> dict:
     from ..train import accuracy
     ref, val, _ = _setup()
     if method == "qat":
@@ -151,18 +168,18 @@ def _compute_quant(b: int, scheme: str, per_channel: bool, method: str) -> dict:
         distinct = max(distinct, int(torch.unique(w1).numel()))
     wbytes = _model_bytes(ref, b, method, scheme, per_channel)
     fp32 = model_size_bytes(ref, 32)
+    wm = {"weight_memory": weight_memory}
     if method == "kmeans":
         energy = model_energy(ref, (1, 64), 32, format="codebook", skip_zeros=False,
-                              cluster_bits=b)["per_sample_pj"] / 1e3
-    elif b >= 2:
-        energy = model_energy(ref, (1, 64), b, kind="int" if b < 16 else "fp")["per_sample_pj"] / 1e3
-    else:
-        energy = None
+                              cluster_bits=b, **wm)["per_sample_pj"] / 1e3
+    else:   # weight-only: b-bit weight fetches, fp32 activations and MACs (what was evaluated)
+        energy = model_energy(ref, (1, 64), 32, kind="fp", weight_bits=b, **wm)["per_sample_pj"] / 1e3
     return {"bits": b, "scheme": scheme, "per_channel": per_channel, "method": method,
             "val_accuracy": accuracy(model, val), "mean_abs_error": errs / n,
             "distinct_max": distinct, "model_bytes": wbytes, "fp32_model_bytes": fp32,
             "compression": fp32 / wbytes, "energy_nj": energy,
-            "fp32_energy_nj": model_energy(ref, (1, 64), 32)["per_sample_pj"] / 1e3}
+            "fp32_energy_nj": model_energy(ref, (1, 64), 32, **wm)["per_sample_pj"] / 1e3,
+            "weight_memory": weight_memory}
 
 
 @lru_cache(maxsize=8)
@@ -182,34 +199,40 @@ def sweep_bits(bits: tuple = tuple(range(2, 9)), method: str = "ptq") -> dict:
     return {"bits": list(bits), "curves": curves, "method": method}
 
 
-def precompute_quant(bits=range(2, 17), methods=METHODS) -> int:
+def precompute_quant(bits=range(2, 17), methods=METHODS, weight_memories=WEIGHT_MEMORIES,
+                     progress: bool = False) -> int:
     """Fill the caches behind the notebook-05 slider: :func:`compute_quant` for every bit-width in
-    ``bits``, both schemes, both granularities and every method in ``methods`` (QAT: a short
-    fine-tuning each; k-means: one clustering per bit-width), and the accuracy-vs-bits sweeps the
-    figure draws. Call it once before building the UI so that no callback trains or clusters.
-    Returns the number of settings now cached."""
-    n = 0
-    for method in methods:
-        if method != "qat":
-            sweep_bits(tuple(range(2, 9)), method)
-        for b in bits:
-            for scheme in SCHEMES:
-                for pc in (True, False):
-                    if method != "kmeans" and scheme == "symmetric" and b < 2:
-                        continue
-                    compute_quant(b, scheme, pc, method)
-                    n += 1
-    return n
+    ``bits``, both schemes, both granularities, every method in ``methods`` (QAT: a short
+    fine-tuning each; k-means: one clustering per bit-width) and weight memory, and the
+    accuracy-vs-bits sweeps the figure draws. Call it once before building the UI so that no
+    callback trains or clusters. Results are cached on disk, so a second run (another kernel)
+    takes a few seconds. ``progress``: a tqdm bar. Returns the number of settings now cached."""
+    settings = [(b, sc, pc, m, wm) for m in methods for b in bits for sc in SCHEMES
+                for pc in (True, False) for wm in weight_memories
+                if not (m != "kmeans" and sc == "symmetric" and b < 2)]
+    it = settings
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(settings, desc="quantized MLP settings")
+    for b, sc, pc, m, wm in it:
+        compute_quant(b, sc, pc, m, wm)
+    for m in methods:
+        if m != "qat":
+            sweep_bits(tuple(range(2, 9)), m)
+    return len(settings)
 
 
 def _quant_text(r: dict) -> str:
     e = "n/a" if r["energy_nj"] is None else f"{r['energy_nj']:.1f} nJ"
+    where = "SRAM" if r.get("weight_memory") == "han_sram" else "DRAM"
     how = ("codebook per layer" if r["method"] == "kmeans" else
            f"{r['scheme']}, {'per-channel' if r['per_channel'] else 'per-tensor'}")
     return (f"{r['method']} {r['bits']} bits, {how}: val accuracy "
             f"{100 * r['val_accuracy']:.2f}%, model {r['model_bytes']:,.0f} B "
-            f"({r['compression']:.1f}× smaller than fp32), energy/inference {e} "
-            f"(fp32 {r['fp32_energy_nj']:.1f} nJ)")
+            f"({r['compression']:.1f}× smaller than fp32), energy/inference {e} with weights in "
+            f"{where}, fp32 activations and MACs (fp32 model {r['fp32_energy_nj']:.1f} nJ)"
+            + (" — 2-bit symmetric is ternary {−S, 0, +S}" if r["bits"] == 2 and r["scheme"] ==
+               "symmetric" and r["method"] != "kmeans" else ""))
 
 
 def live_quant():
@@ -252,6 +275,8 @@ def live_quant():
             else:
                 line.set_data([], [])
                 line.set_label("_hidden")
+        vals = [100 * a for _, accs in items for a in accs]
+        a1.set_ylim(max(0.0, min(vals) - 5) if vals else 0.0, 100)   # zoom to the data
         if a1.get_legend() is not None:
             a1.get_legend().remove()
         if items:
@@ -383,13 +408,33 @@ def dynamic_int8_report() -> dict:
             "weight_bytes_int8": bytes_int8, "acc_fp32": accuracy(ref, val), "acc_int8": acc_q}
 
 
-def latency_benchmark(repeats: int = 25, batches=(1, 64)) -> list[dict]:
-    """Measured median latency (ms) of fp32, int8 dynamic and fake-quantized versions of the
-    reference MLP and of a 1024 × 1024 Linear layer, per batch size (fake quantization:
-    :class:`pruninglab.quantization.FakeQuantLinear`, 8-bit symmetric per-channel, re-quantizing
-    the weight on every call). A measurement: not
-    deterministic; shown only in ``nbval-ignore-output`` cells."""
+class _FusedFakeQuantLinear(nn.Module):
+    """Baseline: the weight fake-quantized by PyTorch's fused kernel
+    ``torch.fake_quantize_per_channel_affine`` (8-bit symmetric per channel) on every call."""
+
+    def __init__(self, lin: nn.Linear):
+        super().__init__()
+        self.weight, self.bias = lin.weight, lin.bias
+        s = lin.weight.detach().abs().amax(1).clamp(min=1e-12) / 127
+        self.register_buffer("scale", s.float())
+        self.register_buffer("zp", torch.zeros(s.numel(), dtype=torch.int32))
+
+    def forward(self, x):
+        w = torch.fake_quantize_per_channel_affine(self.weight, self.scale, self.zp, 0, -127, 127)
+        return nn.functional.linear(x, w, self.bias)
+
+
+def latency_benchmark(repeats: int = 25, batches=(1, 64), rounds: int = 5) -> list[dict]:
+    """Measured latency (ms) of fp32, int8 dynamic, fake-quantized (``FakeQuantLinear``, 8-bit
+    symmetric per-channel, re-quantizing the weight with the library's STE function on every call) and
+    fused fake-quantized (``torch.fake_quantize_per_channel_affine``) versions of the reference
+    MLP and of a 1024 × 1024 Linear layer, per batch size. The variants are **interleaved**:
+    ``rounds`` rounds, each timing every variant (after warm-up) in a rotated order with
+    ``repeats`` calls; reported: the median over rounds (``*_ms``) and the min–max spread
+    (``*_spread``). A measurement on this machine: not deterministic; shown only in
+    ``nbval-ignore-output`` cells."""
     check_int(repeats, "repeats", lo=1)
+    check_int(rounds, "rounds", lo=1)
     ref, _, _ = _setup()
     g = torch.Generator().manual_seed(0)
     big = nn.Linear(1024, 1024)
@@ -400,13 +445,23 @@ def latency_benchmark(repeats: int = 25, batches=(1, 64)) -> list[dict]:
     with torch.no_grad():
         for name, (m, fin) in models.items():
             q = _dynamic_int8(m)
-            fake = copy.deepcopy(m)
+            fake, fused = copy.deepcopy(m), copy.deepcopy(m)
             for child_name, child in list(fake.named_children()):
                 if isinstance(child, nn.Linear):
                     setattr(fake, child_name, FakeQuantLinear.from_float(child, bits=8))
+                    setattr(fused, child_name, _FusedFakeQuantLinear(getattr(fused, child_name)))
             for bsz in batches:
                 x = torch.randn(bsz, fin, generator=g)
-                t = lambda f: 1e3 * measure_latency(f, repeats=repeats)["median_s"]  # noqa: E731
-                rows.append({"model": name, "batch": bsz, "fp32_ms": t(lambda: m(x)),
-                             "int8_ms": t(lambda: q(x)), "fake_ms": t(lambda: fake(x))})
+                variants = {"fp32": lambda: m(x), "int8": lambda: q(x), "fake": lambda: fake(x),
+                            "fused": lambda: fused(x)}
+                times = {k: [] for k in variants}
+                keys = list(variants)
+                for r in range(rounds):
+                    for k in keys[r % len(keys):] + keys[:r % len(keys)]:
+                        times[k].append(1e3 * measure_latency(variants[k], repeats=repeats)["median_s"])
+                row = {"model": name, "batch": bsz}
+                for k, ts in times.items():
+                    row[f"{k}_ms"] = float(np.median(ts))
+                    row[f"{k}_spread"] = (float(min(ts)), float(max(ts)))
+                rows.append(row)
     return rows
