@@ -465,3 +465,189 @@ def latency_benchmark(repeats: int = 25, batches=(1, 64), rounds: int = 5) -> li
                     row[f"{k}_spread"] = (float(min(ts)), float(max(ts)))
                 rows.append(row)
     return rows
+
+
+# ----------------------------------------------------------------------------------------------
+# experiments that run the learner's functions (exercises of notebook 05)
+# ----------------------------------------------------------------------------------------------
+def _weights_np():
+    ref, _, _ = _setup()
+    return {n: getattr(ref, n).weight.detach().numpy().astype(np.float64) for n in _LAYERS}
+
+
+def _with_weights(new: dict) -> nn.Module:
+    ref, _, _ = _setup()
+    m = copy.deepcopy(ref)
+    with torch.no_grad():
+        for n, w in new.items():
+            getattr(m, n).weight.copy_(torch.as_tensor(np.asarray(w, dtype=np.float64)))
+    return m
+
+
+def accuracy_with_quantizer(quant_fn, kind: str = "affine", bits=tuple(range(2, 9))) -> dict:
+    """Validation accuracy of the reference MLP whose weight matrices are replaced by
+    ``quant_fn``'s dequantized values, for every bit-width in ``bits``.
+
+    ``kind="affine"``: ``quant_fn(w, b) -> (codes, scale, zero_point)`` (per tensor), ``ŵ =
+    S·(q − Z)``; ``kind="per_channel"``: ``quant_fn(w, b) -> (codes, scales)``, ``ŵ = q·S_c``.
+    Returns ``{"bits", "accuracy", "max_abs_error"}`` (lists)."""
+    from ..train import accuracy
+    check_choice(kind, "kind", ("affine", "per_channel"))
+    if not callable(quant_fn):
+        raise TypeError("quant_fn must be callable")
+    bits = [check_bits(b, "bits", lo=1 if kind == "affine" else 2, hi=16) for b in bits]
+    _, val, _ = _setup()
+    ws = _weights_np()
+    accs, errs = [], []
+    for b in bits:
+        new = {}
+        for n, w in ws.items():
+            if kind == "affine":
+                q, sc, z = quant_fn(w, b)
+                new[n] = float(sc) * (np.asarray(q, dtype=np.float64) - int(z))
+            else:
+                q, sc = quant_fn(w, b)
+                new[n] = np.asarray(q, dtype=np.float64) * np.asarray(sc, dtype=np.float64)[:, None]
+        accs.append(accuracy(_with_weights(new), val))
+        errs.append(max(float(np.abs(new[n] - ws[n]).max()) for n in ws))
+    return {"bits": bits, "accuracy": accs, "max_abs_error": errs, "kind": kind}
+
+
+def integer_mlp_accuracy(requant_fn, split: str = "val") -> dict:
+    """Integer-only inference of the reference MLP with the learner's
+    ``requant_fn(x_q, w_q, bias_q, M, z_y) -> (y_q, m0, shift)`` for every layer (Jacob et al.
+    2018): symmetric int8 input, weights (per tensor) and activations (scales calibrated on the
+    train split as max|·|/127, zero-points 0), int32 biases ``round(b/(S_x·S_w))``, ReLU as
+    ``max(y_q, 0)`` on the int8 codes. Returns ``{"accuracy", "fp32_accuracy", "multipliers",
+    "agree"}`` (``agree``: fraction of ``split`` images whose prediction equals fp32's)."""
+    from ..data import load_digits
+    from ..train import accuracy
+    if not callable(requant_fn):
+        raise TypeError("requant_fn must be callable")
+    check_choice(split, "split", ("train", "val"))
+    ref, _, tr = _setup()
+    data = load_digits(split)
+    acts = tr.x.reshape(tr.x.shape[0], -1).numpy().astype(np.float64)
+    s_x = float(np.abs(acts).max()) / 127
+    s_in = s_x
+    layers = []
+    for i, n in enumerate(_LAYERS):
+        layer = getattr(ref, n)
+        w = layer.weight.detach().numpy().astype(np.float64)
+        b = layer.bias.detach().numpy().astype(np.float64)
+        y = acts @ w.T + b
+        s_w = float(np.abs(w).max()) / 127
+        s_y = float(np.abs(y).max()) / 127
+        w_q = np.clip(np.rint(w / s_w), -127, 127).astype(np.int8)
+        bias_q = np.rint(b / (s_x * s_w)).astype(np.int32)
+        layers.append((w_q, bias_q, s_x * s_w / s_y, i < len(_LAYERS) - 1))
+        acts = np.maximum(y, 0) if i < len(_LAYERS) - 1 else y
+        s_x = s_y
+    x = data.x.reshape(data.x.shape[0], -1).numpy().astype(np.float64)
+    q = np.clip(np.rint(x / s_in), -128, 127).astype(np.int8)
+    ms = []
+    for w_q, bias_q, M, relu in layers:
+        q, m0, shift = requant_fn(q, w_q, bias_q, M, 0)
+        q = np.asarray(q)
+        if relu:
+            q = np.maximum(q, 0).astype(np.int8)
+        ms.append((int(m0), int(shift), M))
+    pred = q.astype(np.int64).argmax(1)
+    with torch.no_grad():
+        ref_pred = ref(data.x).argmax(1).numpy()
+    y_true = np.asarray(data.y)
+    return {"accuracy": float((pred == y_true).mean()), "fp32_accuracy": accuracy(ref, data),
+            "multipliers": ms, "agree": float((pred == ref_pred).mean())}
+
+
+def _softmax_grad(W, b, x, y):
+    z = x @ W.T + b
+    z = z - z.max(1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(1, keepdims=True)
+    p[np.arange(len(y)), y] -= 1.0
+    p /= len(y)
+    return p.T @ x, p.sum(0)
+
+
+def _softmax_acc(W, b, x, y):
+    return float(((x @ W.T + b).argmax(1) == y).mean())
+
+
+def qat_softmax_study(fq_fn, bits: int = 2, float_steps: int = 100, qat_steps: int = 80,
+                      lr: float = 4.0) -> dict:
+    """Post-training vs quantization-aware training of a softmax-regression classifier of the
+    digits (64 → 10, full-batch gradient descent from zero, deterministic), with the learner's
+    ``fq_fn(w, bits, alpha, grad_out) -> (w_hat, grad_w)`` (fake quantization + STE; clipping
+    range ``α = max|W|`` of the float model). PTQ: quantize the float weights once; QAT:
+    continue training where the forward pass uses ``ŵ`` and the STE gradient updates the float
+    ``W``. Returns validation accuracies ``float``, ``ptq``, ``qat`` and ``levels`` (distinct
+    values of the QAT weights)."""
+    b = check_bits(bits, "bits", lo=2, hi=16)
+    if not callable(fq_fn):
+        raise TypeError("fq_fn must be callable")
+    _, val, tr = _setup()
+    x = tr.x.reshape(tr.x.shape[0], -1).numpy().astype(np.float64)
+    y = np.asarray(tr.y)
+    xv = val.x.reshape(val.x.shape[0], -1).numpy().astype(np.float64)
+    yv = np.asarray(val.y)
+    W, bias = np.zeros((10, 64)), np.zeros(10)
+    for _ in range(check_int(float_steps, "float_steps", lo=1)):
+        gW, gb = _softmax_grad(W, bias, x, y)
+        W, bias = W - lr * gW, bias - lr * gb
+    alpha = float(np.abs(W).max())
+    Wq, _ = fq_fn(W, b, alpha, np.zeros_like(W))
+    ptq = _softmax_acc(np.asarray(Wq), bias, xv, yv)
+    Wt, bt = W.copy(), bias.copy()
+    for _ in range(check_int(qat_steps, "qat_steps", lo=0)):
+        Wq, _ = fq_fn(Wt, b, alpha, np.zeros_like(Wt))
+        gW, gb = _softmax_grad(np.asarray(Wq), bt, x, y)
+        _, gW = fq_fn(Wt, b, alpha, gW)
+        Wt, bt = Wt - lr * np.asarray(gW), bt - lr * gb
+    Wq, _ = fq_fn(Wt, b, alpha, np.zeros_like(Wt))
+    return {"bits": b, "float": _softmax_acc(W, bias, xv, yv), "ptq": ptq,
+            "qat": _softmax_acc(np.asarray(Wq), bt, xv, yv),
+            "levels": int(np.unique(np.round(np.asarray(Wq), 12)).size)}
+
+
+def kmeans_study(km_fn, step_fn=None, bits=(1, 2, 3, 4), iters: int = 10,
+                 finetune_bits: int = 1, finetune_steps: int = 30, lr: float = 3e-4) -> dict:
+    """k-means weight sharing of the reference MLP with the learner's
+    ``km_fn(w, bits, iters) -> (centroids, labels)`` per weight matrix: validation accuracy per
+    bit-width; then, at ``finetune_bits``, ``finetune_steps`` full-batch steps of centroid
+    fine-tuning with the learner's ``step_fn(centroids, labels, grad, lr)`` (gradient of the
+    train cross-entropy with respect to the shared weights, Han et al. 2016). Returns
+    ``{"bits", "accuracy", "finetune": {"before", "after"} or None}``."""
+    from ..train import accuracy
+    if not callable(km_fn):
+        raise TypeError("km_fn must be callable")
+    ref, val, tr = _setup()
+    ws = _weights_np()
+    accs, books = [], {}
+    for b in bits:
+        b = check_bits(b, "bits", lo=1, hi=8)
+        res = {n: km_fn(w, b, iters) for n, w in ws.items()}
+        books[b] = res
+        new = {n: np.asarray(c, dtype=np.float64)[np.asarray(lab)] for n, (c, lab) in res.items()}
+        accs.append(accuracy(_with_weights(new), val))
+    ft = None
+    if step_fn is not None and finetune_bits in books:
+        cb = {n: (np.asarray(c, dtype=np.float64), np.asarray(lab))
+              for n, (c, lab) in books[finetune_bits].items()}
+        before = accs[list(bits).index(finetune_bits)]
+        m = copy.deepcopy(ref)
+        for _ in range(check_int(finetune_steps, "finetune_steps", lo=1)):
+            with torch.no_grad():
+                for n, (c, lab) in cb.items():
+                    getattr(m, n).weight.copy_(torch.as_tensor(c[lab]))
+            m.zero_grad()
+            loss = torch.nn.functional.cross_entropy(m(tr.x), tr.y)
+            loss.backward()
+            cb = {n: (np.asarray(step_fn(c, lab, getattr(m, n).weight.grad.numpy().astype(np.float64), lr),
+                                 dtype=np.float64), lab) for n, (c, lab) in cb.items()}
+        with torch.no_grad():
+            for n, (c, lab) in cb.items():
+                getattr(m, n).weight.copy_(torch.as_tensor(c[lab]))
+        ft = {"bits": finetune_bits, "before": before, "after": accuracy(m, val),
+              "steps": finetune_steps}
+    return {"bits": list(bits), "accuracy": accs, "finetune": ft}
