@@ -36,6 +36,8 @@ from pruninglab.ui import slider_ui, bits_slider, dropdown
 from pruninglab.quantization import quantize
 from pruninglab.labs import quantization as LQ
 
+plt.rcParams["figure.dpi"] = plt.rcParams["savefig.dpi"] = 120   # sharp on HiDPI screens
+
 val = load_digits("val")
 ref = load_reference("mlp")
 print(f"reference MLP: val accuracy {100 * accuracy(ref, val):.2f}%, "
@@ -623,7 +625,6 @@ lowest = min(100 * a for accs in sweep["curves"].values() for a in accs)
 ax.set(xlabel="weight bits", ylabel="val accuracy (%)", title="PTQ of the MLP weights (validation)",
        ylim=(max(0, lowest - 5), 100))
 ax.legend(fontsize=8)
-fig.set_dpi(120)
 plt.show()
 
 # %% [markdown]

@@ -50,7 +50,7 @@ __all__ = ["fake_quant_weight", "pruned_accuracy", "compute_storage", "live_stor
            "live_roofline", "render_roofline",
            "shrink_mlp", "mlp_flops", "mlp_latency_table", "lut_latency", "latency_budget_study",
            "render_budget_study", "PROFILE_CHOICES", "MODELS", "WEIGHT_MEMORIES",
-           "format_table", "roofline_with", "energy_with", "netadapt_with", "staircase_lut"]
+           "format_table", "roofline_with", "link_sparsity_to_structure", "energy_with", "netadapt_with", "staircase_lut"]
 
 #: weight-memory choices of the energy slider: off-chip DRAM or on-chip SRAM (Han et al. 2015
 #: per-32-bit-access figures, :data:`pruninglab.hardware.MEMORY_LEVELS`).
@@ -442,9 +442,32 @@ def _roofline_text(res: dict) -> str:
     cur = res["current"]
     if not cur["supported"]:
         return f"{cur['profile']} has no {cur['precision']} units: quantize to int8 first."
+    note = {"dense": "; the sparsity slider is inactive: structure 'dense' prunes nothing",
+            "2:4": "; the sparsity slider is inactive: 2:4 is always exactly 50 % sparse"}.get(
+        res["structure"], "")
     return (f"ridge {cur['ridge']:.1f} FLOP/B; layers memory-bound: "
             f"{sum(l['bound'] == 'memory' for l in cur['layers'])}/{len(cur['layers'])}; "
-            f"modelled speedup vs dense {res['speedup']:.2f}x; val accuracy {res['accuracy']:.3f}")
+            f"modelled speedup vs dense {res['speedup']:.2f}x; val accuracy {res['accuracy']:.3f}"
+            + note)
+
+
+def link_sparsity_to_structure(ui):
+    """Disable the ``sparsity`` control of a roofline ``slider_ui`` while ``structure`` is not
+    ``"unstructured"`` (it cannot change the view there: ``dense`` prunes nothing, 2:4 is always
+    50 %); the reason is in the tooltip and in the printed text. Returns ``ui``."""
+    ctl = {getattr(c, "description", ""): c for c in ui.children}
+    st, sp = ctl.get("structure"), ctl.get("sparsity")
+    if st is None or sp is None:
+        raise ValueError("ui must have 'structure' and 'sparsity' controls")
+
+    def _sync(change=None):
+        sp.disabled = st.value != "unstructured"
+        sp.tooltip = ("only unstructured sparsity is a free parameter: 'dense' prunes "
+                                  "nothing, 2:4 is always 50 %" if sp.disabled else "")
+
+    st.observe(_sync, names="value")
+    _sync()
+    return ui
 
 
 _ROOF_XS = np.logspace(-1, 4, 60)
