@@ -15,7 +15,8 @@ MODS = {**{k: (Q, "05_quantization") for k in Q.REFERENCE},
 def notebook_solution(exercise_id):
     src = solution_source(exercise_id)
     assert src and "### BEGIN SOLUTION" in src, exercise_id
-    ns = {}
+    import math
+    ns = {"np": np, "math": math}     # the notebook imports these at the top
     exec(src, ns)
     return ns[EXERCISES[exercise_id].function_name]
 
