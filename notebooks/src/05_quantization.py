@@ -640,8 +640,8 @@ fp32_kb = r_dram["fp32_model_bytes"] / 1000
 claim(190 <= fp32_kb <= 210, "the fp32 MLP is about 200 KB")
 md("The fp32 MLP is **{fp32:.0f} KB**, the int8 one **{q:.0f} KB**: both fit a 256 KB on-chip SRAM "
    "(the fp32 model only just). With int8 weights in DRAM one inference costs **{ed:.1f} nJ**; with "
-   "the same weights in on-chip SRAM **{es:.1f} nJ** ({ratio:.0f}× less) — once the model is on chip, "
-   "the fp32 activations and MACs dominate, and only integer arithmetic (exercise 3) cuts further.",
+   "the same weights in on-chip SRAM **{es:.1f} nJ** ({ratio:.0f}× less). Weight-only quantization "
+   "leaves the fp32 multiply-adds as they are; only integer arithmetic (exercise 3) makes those cheaper.",
    fp32=fp32_kb, q=r_dram["model_bytes"] / 1000, ed=r_dram["energy_nj"], es=r_sram["energy_nj"],
    ratio=r_dram["energy_nj"] / r_sram["energy_nj"])
 
