@@ -129,7 +129,7 @@ def test_lut_and_budget_study_structure():
         if r["method"] in ("netadapt", "uniform"):
             assert r["within_budget_lut"]
         assert r["config"]["fc1"] % 64 == 0 and r["config"]["fc2"] % 64 == 0
-        assert 0.0 <= r["test_acc"] <= 1.0 and r["measured_s"] > 0
+        assert 0.0 <= r["val_acc"] <= 1.0 and r["measured_s"] > 0 and "test_acc" not in r
     L.render_budget_study(st)
     plt.close("all")
 
@@ -196,3 +196,55 @@ def test_render_functions_print_the_live_text(capsys):
     L.render_roofline(r)
     assert capsys.readouterr().out.startswith(
         "Coral Edge TPU (int8 accelerator) has no fp32 units: quantize to int8 first.\n")
+
+
+# ------------------------------------------------------------------ experiments with the learner's code
+import numpy as np  # noqa: E402
+
+from pruninglab import hardware as hw  # noqa: E402
+from pruninglab.grading import _hardware_ex as HX  # noqa: E402
+
+
+def test_reference_solutions_give_the_library_figures():
+    for p in (32, 16):
+        for row in L.format_table(HX.oracle_format_bytes, pointer_bits=p):
+            assert row["yours"] == row["library"]
+    csr = {p: next(r for r in L.format_table(HX.oracle_format_bytes, pointer_bits=p) if r["format"] == "csr")
+           for p in (32, 16)}
+    assert (csr[32]["yours"], csr[16]["yours"]) == (10347, 10089)   # the two conventions, named
+    for r in L.roofline_with(HX.oracle_fc_roofline):
+        assert r["intensity"] == pytest.approx(r["library_intensity"]) and r["bound"] == r["library_bound"]
+    for wm in L.WEIGHT_MEMORIES:
+        for r in L.energy_with(HX.oracle_fc_energy, weight_memory=wm)["layers"]:
+            assert (r["compute_pj"], r["weight_pj"], r["act_pj"]) == pytest.approx(r["library"])
+    lut = L.staircase_lut()
+    acc = lambda c: 1.0 - 0.002 * (256 - c["fc1"]) - 0.001 * (128 - c["fc2"])  # noqa: E731
+    mine = L.netadapt_with(HX.oracle_netadapt_step, {"fc1": 256, "fc2": 128}, lut, 30.0, acc, steps=4)
+    lib = hw.netadapt_prune({"fc1": 256, "fc2": 128}, lambda c: sum(lut[k][c[k]] for k in c), 30.0, acc,
+                            steps=4, granularity=16, min_channels=16)
+    assert mine["config"] == lib["config"] and mine["met_budget"]
+    assert [h["layer"] for h in mine["history"]] == [h["layer"] for h in lib["history"]]
+
+
+def test_energy_sram_option_and_weight_bits():
+    d = L.compute_energy(0.0, 8, "dense", 1, "mlp", "han_dram")
+    s = L.compute_energy(0.0, 8, "dense", 1, "mlp", "han_sram")
+    assert s["per_sample_pj"] < d["per_sample_pj"] / 10 and s["weight_memory"] == "han_sram"
+    with pytest.raises(ValueError, match="weight_memory"):
+        L.compute_energy(0.0, 8, "dense", 1, "mlp", "tape")
+    ref = load_reference("mlp")
+    e = hw.model_energy(ref, (1, 64), 32, kind="fp", weight_bits=4)
+    assert e["weight_bits"] == 4 and e["compute_pj"] == hw.model_energy(ref, (1, 64), 32)["compute_pj"]
+    assert e["layers"][0]["weight_bits"] == 64 * 256 * 4
+
+
+def test_roofline_sparsity_control_disabled_unless_unstructured():
+    ui = L.link_sparsity_to_structure(slider_ui(
+        L.compute_roofline, None, structure=dropdown(STRUCTURES, "dense", "structure"),
+        sparsity=sparsity_slider(0.9, hi=0.98)))
+    ctl = {c.description: c for c in ui.children if hasattr(c, "description")}
+    assert ctl["sparsity"].disabled and "inactive" in L._roofline_text(ui.result)
+    ctl["structure"].value = "unstructured"
+    assert not ctl["sparsity"].disabled and "inactive" not in L._roofline_text(ui.result)
+    ctl["structure"].value = "2:4"
+    assert ctl["sparsity"].disabled and "50 %" in L._roofline_text(ui.result)

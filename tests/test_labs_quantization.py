@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from pruninglab.labs import quantization as LQ
+from pruninglab.models import load_reference
 from pruninglab.ui import bits_slider, dropdown, slider_ui
 
 
@@ -58,7 +59,8 @@ def test_compute_quant_values_and_validation(mlp):
     assert r2["mean_abs_error"] > r8["mean_abs_error"]
     km2 = LQ.compute_quant(2, "symmetric", True, "kmeans")
     assert km2["distinct_max"] <= 4
-    assert LQ.compute_quant(1, "affine", True, "ptq")["energy_nj"] is None
+    # weight-only energy: 1-bit weight fetches are cheaper still (fp32 activations and MACs)
+    assert LQ.compute_quant(1, "affine", True, "ptq")["energy_nj"] < r8["energy_nj"]
     with pytest.raises(ValueError, match="bits"):
         LQ.compute_quant(1, "symmetric", True, "ptq")
     with pytest.raises(ValueError, match="bits"):
@@ -116,3 +118,57 @@ def test_live_quant_updates_in_place(capsys):
     assert ui.result["method"] == "kmeans" and live.png != png
     assert "kmeans 6 bits, codebook per layer: val accuracy" in capsys.readouterr().out
     assert LQ.compute_quant(6, method="kmeans") == LQ.compute_quant(6, method="kmeans")
+
+
+# ------------------------------------------------------------------ experiments with the learner's code
+from pruninglab.grading import _quant_ex as QX  # noqa: E402
+
+
+def test_reference_solutions_give_the_library_figures():
+    """The notebook's experiments run the learner's functions; with the reference solutions they
+    reproduce the library's numbers (same convention: affine per-tensor, symmetric per-channel)."""
+    aff = LQ.accuracy_with_quantizer(QX.oracle_affine, "affine", bits=(2, 4, 8))
+    pc = LQ.accuracy_with_quantizer(QX.oracle_per_channel, "per_channel", bits=(2, 4, 8))
+    for i, b in enumerate((2, 4, 8)):
+        assert aff["accuracy"][i] == pytest.approx(
+            LQ.compute_quant(b, "affine", False, "ptq")["val_accuracy"], abs=1e-6)
+        assert pc["accuracy"][i] == pytest.approx(
+            LQ.compute_quant(b, "symmetric", True, "ptq")["val_accuracy"], abs=1e-6)
+
+
+def test_integer_mlp_reference_matches_library_requantization():
+    from pruninglab.quantization.model import _requantize, quantize_multiplier
+
+    def library_requant(x_q, w_q, bias_q, M, z_y):
+        m0, shift = quantize_multiplier(M)
+        acc = x_q.astype(np.int64) @ w_q.astype(np.int64).T + bias_q.astype(np.int64)
+        y = _requantize(acc, np.full(acc.shape, m0), np.full(acc.shape, shift))
+        return np.clip(y + z_y, -128, 127).astype(np.int8), m0, shift
+
+    a = LQ.integer_mlp_accuracy(QX.REFERENCE["integer_requant_linear"])
+    b = LQ.integer_mlp_accuracy(library_requant)
+    assert a == b
+    assert a["accuracy"] >= a["fp32_accuracy"] - 0.02 and a["agree"] > 0.95
+
+
+def test_qat_and_kmeans_studies_run_the_given_functions():
+    q = LQ.qat_softmax_study(QX.oracle_fake_quant, bits=2)
+    assert q["levels"] <= 3 and q["qat"] > q["ptq"]          # QAT recovers the ternary model
+    broken = LQ.qat_softmax_study(lambda w, b, a, g: (QX.oracle_fake_quant(w, b, a, g)[0], 0 * g), bits=2)
+    assert broken["qat"] != q["qat"]     # zero STE gradient: only the bias learns -- the result differs
+    k = LQ.kmeans_study(QX.oracle_kmeans, QX.oracle_codebook_step, bits=(1, 2))
+    assert k["accuracy"][1] > k["accuracy"][0]
+    assert k["finetune"]["after"] > k["finetune"]["before"]
+
+
+def test_weight_only_energy_uses_fp32_macs_and_memory_option():
+    r8 = LQ.compute_quant(8, "symmetric", True, "ptq", "han_dram")
+    r8s = LQ.compute_quant(8, "symmetric", True, "ptq", "han_sram")
+    from pruninglab.hardware import model_energy
+    ref = load_reference("mlp")
+    e = model_energy(ref, (1, 64), 32, kind="fp", weight_bits=8)
+    assert r8["energy_nj"] == pytest.approx(e["per_sample_pj"] / 1e3)
+    assert e["compute_pj"] == model_energy(ref, (1, 64), 32)["compute_pj"]   # fp32 MACs
+    assert r8s["energy_nj"] < r8["energy_nj"] / 5
+    with pytest.raises(ValueError, match="weight_memory"):
+        LQ.compute_quant(8, weight_memory="cloud")

@@ -108,7 +108,8 @@ def access_energy(bits: float, level: str = "han_dram") -> float:
 def model_energy(model: nn.Module, input_shape, bits: int = 32, sparsity=None, *,
                  kind: str | None = None, format: str = "dense", skip_zeros: bool | None = None,
                  weight_memory: str = "han_dram", act_memory: str = "han_sram",
-                 acc_bits: int | None = None, **storage_kwargs) -> dict:
+                 acc_bits: int | None = None, weight_bits: int | None = None,
+                 **storage_kwargs) -> dict:
     """Per-layer compute vs memory energy of one forward pass over a batch of ``input_shape``.
 
     Parameters
@@ -120,6 +121,9 @@ def model_energy(model: nn.Module, input_shape, bits: int = 32, sparsity=None, *
     skip_zeros : whether the hardware skips zero weights (MACs·density). Default: True for a
         sparse format, False for ``dense`` (a dense engine multiplies the zeros too).
     weight_memory, act_memory : memory levels for weights and activations (:data:`MEMORY_LEVELS`).
+    weight_bits : bits per stored weight when they differ from ``bits`` (weight-only
+        quantization, "W-b A-fp32": ``bits=32, kind="fp", weight_bits=b`` fetches ``b``-bit
+        weights but computes and moves activations in fp32). Default: ``bits``.
 
     Returns ``{"layers": [...], "compute_pj", "memory_pj", "total_pj", "per_sample_pj"}``; each
     layer dict has ``name, macs, effective_macs, compute_pj, weight_pj, act_pj, total_pj``.
@@ -131,6 +135,7 @@ def model_energy(model: nn.Module, input_shape, bits: int = 32, sparsity=None, *
     check_choice(weight_memory, "weight_memory", tuple(MEMORY_LEVELS))
     check_choice(act_memory, "act_memory", tuple(MEMORY_LEVELS))
     skip = (format != "dense") if skip_zeros is None else bool(skip_zeros)
+    wb = b if weight_bits is None else check_bits(weight_bits, "weight_bits", lo=1, hi=32)
     prof = layer_profile(model, input_shape)
     names = [r["name"] for r in prof]
     if isinstance(sparsity, dict):
@@ -145,11 +150,11 @@ def model_energy(model: nn.Module, input_shape, bits: int = 32, sparsity=None, *
         w = modules[r["name"]].weight.detach()
         if s is None:
             density = r["nonzero"] / r["params"]
-            wbits = storage_bits(w, None, b, format, **storage_kwargs)
+            wbits = storage_bits(w, None, wb, format, **storage_kwargs)
         else:
             s = check_sparsity(s, "sparsity")
             density = 1.0 - s
-            wbits = storage_bits(tuple(w.shape), s, b, format, **storage_kwargs)
+            wbits = storage_bits(tuple(w.shape), s, wb, format, **storage_kwargs)
         eff = r["macs"] * (density if skip else 1.0)
         compute = eff * e_mac
         wpj = access_energy(wbits, weight_memory)
@@ -162,4 +167,4 @@ def model_energy(model: nn.Module, input_shape, bits: int = 32, sparsity=None, *
     batch = prof[0]["batch"]
     return {"layers": layers, "compute_pj": compute, "memory_pj": memory,
             "total_pj": compute + memory, "per_sample_pj": (compute + memory) / batch,
-            "bits": b, "kind": kind, "format": format, "skip_zeros": skip}
+            "bits": b, "weight_bits": wb, "kind": kind, "format": format, "skip_zeros": skip}

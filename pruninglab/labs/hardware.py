@@ -49,7 +49,12 @@ __all__ = ["fake_quant_weight", "pruned_accuracy", "compute_storage", "live_stor
            "render_storage", "compute_energy", "live_energy", "render_energy", "compute_roofline",
            "live_roofline", "render_roofline",
            "shrink_mlp", "mlp_flops", "mlp_latency_table", "lut_latency", "latency_budget_study",
-           "render_budget_study", "PROFILE_CHOICES", "MODELS"]
+           "render_budget_study", "PROFILE_CHOICES", "MODELS", "WEIGHT_MEMORIES",
+           "format_table", "roofline_with", "link_sparsity_to_structure", "energy_with", "netadapt_with", "staircase_lut"]
+
+#: weight-memory choices of the energy slider: off-chip DRAM or on-chip SRAM (Han et al. 2015
+#: per-32-bit-access figures, :data:`pruninglab.hardware.MEMORY_LEVELS`).
+WEIGHT_MEMORIES = ("han_dram", "han_sram")
 
 MODELS = ("mlp", "cnn")
 PROFILE_CHOICES = tuple(PROFILES) + ("this machine",)
@@ -247,10 +252,12 @@ def live_storage():
         ax = fig.add_subplot()
         ax.set(xlabel="sparsity", ylabel="weights [KiB]", yscale="log", xlim=(-0.03, 1.01))
         _plain_log_axis(ax.yaxis)  # no minor ticks, no mathtext: both dominate the redraw time
-        lines = {fmt: ax.plot(_SPARSITY_GRID, np.ones(len(_SPARSITY_GRID)), lw=1.0,
-                              color=f"C{k}", visible=False)[0]
+        lines = {fmt: (ax.plot([0.5], [1.0], "s", ms=7, color=f"C{k}", visible=False)[0]
+                       if fmt == "2:4" else   # 2:4 is exactly 50 % sparse: a point, not a line
+                       ax.plot(_SPARSITY_GRID, np.ones(len(_SPARSITY_GRID)), lw=1.0,
+                               color=f"C{k}", visible=False)[0])
                  for k, fmt in enumerate(FORMATS)}
-        dot, = ax.plot([], [], "ko")
+        dot, = ax.plot([], [], "ko", label="current setting")
         return {"ax": ax, "lines": lines, "dot": dot, "legend_key": None}
 
     def update(st, res):
@@ -263,8 +270,13 @@ def live_storage():
             if not vis:
                 continue
             y = res["curves"][fmt] / 1024
-            ln.set_ydata(y)
-            ln.set_linewidth(2.5 if fmt == sel else 1.0)
+            if fmt == "2:4":
+                y = y[[int(np.argmin(np.abs(np.asarray(_SPARSITY_GRID) - 0.5)))]]
+                ln.set_data([0.5], y)
+                ln.set_markersize(9 if fmt == sel else 6)
+            else:
+                ln.set_ydata(y)
+                ln.set_linewidth(2.5 if fmt == sel else 1.0)
             ln.set_label(fmt + (" (selected)" if fmt == sel else ""))
             fin = y[np.isfinite(y) & (y > 0)]
             if fin.size:
@@ -277,7 +289,7 @@ def live_storage():
                      f"val acc {res['accuracy']:.3f}")
         key = tuple(shown) + (sel,)
         if key != st["legend_key"]:  # the legend only changes with the selected format
-            ax.legend(handles=[st["lines"][f] for f in shown], fontsize=7)
+            ax.legend(handles=[st["lines"][f] for f in shown] + [st["dot"]], fontsize=7)
             st["legend_key"] = key
 
     return LivePlot(setup, update, text=_storage_text, figsize=(7, 3.4))
@@ -313,6 +325,7 @@ def compute_energy(sparsity: float = 0.8, bits: int = 8, format: str = "dense", 
     check_choice(format, "format", FORMATS)
     n = check_int(batch, "batch", lo=1, hi=4096)
     check_choice(model, "model", MODELS)
+    check_choice(weight_memory, "weight_memory", WEIGHT_MEMORIES)
     return _energy_cached(round(s, 6), b, format, n, model, weight_memory)
 
 
@@ -331,6 +344,7 @@ def _energy_cached(s, b, fmt, n, model, weight_memory):
     e32 = model_energy(ref, _input_shape(model, n), 32, 0.0, weight_memory=weight_memory)
     structure = "2:4" if fmt == "2:4" else "unstructured"
     return {**e, "sparsity": s, "batch": n, "model": model, "format_requested": fmt,
+            "weight_memory": weight_memory,
             "fp32_dense_per_sample_pj": e32["per_sample_pj"],
             "saving_vs_fp32": e32["per_sample_pj"] / e["per_sample_pj"],
             "accuracy": pruned_accuracy(model, sp, b, structure)}
@@ -428,9 +442,32 @@ def _roofline_text(res: dict) -> str:
     cur = res["current"]
     if not cur["supported"]:
         return f"{cur['profile']} has no {cur['precision']} units: quantize to int8 first."
+    note = {"dense": "; the sparsity slider is inactive: structure 'dense' prunes nothing",
+            "2:4": "; the sparsity slider is inactive: 2:4 is always exactly 50 % sparse"}.get(
+        res["structure"], "")
     return (f"ridge {cur['ridge']:.1f} FLOP/B; layers memory-bound: "
             f"{sum(l['bound'] == 'memory' for l in cur['layers'])}/{len(cur['layers'])}; "
-            f"modelled speedup vs dense {res['speedup']:.2f}x; val accuracy {res['accuracy']:.3f}")
+            f"modelled speedup vs dense {res['speedup']:.2f}x; val accuracy {res['accuracy']:.3f}"
+            + note)
+
+
+def link_sparsity_to_structure(ui):
+    """Disable the ``sparsity`` control of a roofline ``slider_ui`` while ``structure`` is not
+    ``"unstructured"`` (it cannot change the view there: ``dense`` prunes nothing, 2:4 is always
+    50 %); the reason is in the tooltip and in the printed text. Returns ``ui``."""
+    ctl = {getattr(c, "description", ""): c for c in ui.children}
+    st, sp = ctl.get("structure"), ctl.get("sparsity")
+    if st is None or sp is None:
+        raise ValueError("ui must have 'structure' and 'sparsity' controls")
+
+    def _sync(change=None):
+        sp.disabled = st.value != "unstructured"
+        sp.tooltip = ("only unstructured sparsity is a free parameter: 'dense' prunes "
+                                  "nothing, 2:4 is always 50 %" if sp.disabled else "")
+
+    st.observe(_sync, names="value")
+    _sync()
+    return ui
 
 
 _ROOF_XS = np.logspace(-1, 4, 60)
@@ -583,10 +620,12 @@ def latency_budget_study(budget_fractions=(0.8, 0.6, 0.45, 0.3), *, batch: int =
     """NetAdapt vs uniform vs FLOP-proportional channel pruning of the reference MLP at budgets
     ``fraction × full latency`` (looked up). Every candidate is shrunk (:func:`shrink_mlp`),
     fine-tuned ``finetune_epochs`` epochs (seeded) and scored on *val*; the chosen configurations
-    are then timed end to end (measured) and scored on *test*. Machine-dependent."""
+    are then timed end to end (measured). The test split is never touched here: ``models`` maps
+    ``"h1x h2"`` to the fine-tuned model so that the notebook reports the test accuracy of its one
+    chosen setting in its ``test-report`` cell. Machine-dependent."""
     from ..train import accuracy, train
     ref = load_reference("mlp")
-    tr, val, te = load_digits("train"), load_digits("val"), load_digits("test")
+    tr, val = load_digits("train"), load_digits("val")
     lut = mlp_latency_table(batch, granularity) if lut is None else lut
     g = lut["granularity"]
     full = {"fc1": 256, "fc2": 128}
@@ -624,13 +663,12 @@ def latency_budget_study(budget_fractions=(0.8, 0.6, 0.45, 0.3), *, batch: int =
             rows.append({"budget_fraction": f, "budget_s": budget, "method": name,
                          "config": cfg, "lut_latency_s": lat(cfg), "measured_s": measured(cfg),
                          "flops": mlp_flops(cfg), "val_acc": evaluate(cfg),
-                         "test_acc": accuracy(finetuned(cfg), te),
                          "within_budget_lut": lat(cfg) <= budget})
     full_measured = measured(full)
-    # descriptive (nothing is selected from it), so it is drawn on the reported test accuracy
-    front = pareto_front([(r["measured_s"], r["test_acc"]) for r in rows])
+    front = pareto_front([(r["measured_s"], r["val_acc"]) for r in rows])
     return {"rows": rows, "full_lut_s": l0, "full_measured_s": full_measured,
-            "full_test_acc": accuracy(ref, te), "pareto": front, "lut": lut}
+            "full_val_acc": accuracy(ref, val), "pareto": front, "lut": lut,
+            "models": {f"{h1}x{h2}": m for (h1, h2), m in cache.items()}}
 
 
 def render_budget_study(res: dict) -> None:
@@ -640,18 +678,117 @@ def render_budget_study(res: dict) -> None:
     rows = res["rows"]
     for meth, mk in marks.items():
         rr = [r for r in rows if r["method"] == meth]
-        ax.plot([r["measured_s"] * 1e6 for r in rr], [r["test_acc"] for r in rr], mk, ms=7,
+        ax.plot([r["measured_s"] * 1e6 for r in rr], [r["val_acc"] for r in rr], mk, ms=7,
                 label=meth, alpha=0.8)
         for r in rr:
-            ax.annotate(f"{r['budget_fraction']:.2f}", (r["measured_s"] * 1e6, r["test_acc"]),
+            ax.annotate(f"{r['budget_fraction']:.2f}", (r["measured_s"] * 1e6, r["val_acc"]),
                         textcoords="offset points", xytext=(4, 3), fontsize=7)
     front = res["pareto"]
-    ax.plot([rows[i]["measured_s"] * 1e6 for i in front], [rows[i]["test_acc"] for i in front],
+    ax.plot([rows[i]["measured_s"] * 1e6 for i in front], [rows[i]["val_acc"] for i in front],
             "-", color="gray", lw=1, label="Pareto front")
     ax.axvline(res["full_measured_s"] * 1e6, color="gray", ls=":", label="unpruned")
     ax.set(xlabel="measured latency per batch [µs] (labels: budget fraction)",
-           ylabel="test accuracy",
+           ylabel="val accuracy",
            title=f"MLP, batch {res['lut']['batch']}: pruning to a latency budget")
     ax.legend(fontsize=7)
     fig.tight_layout()
     plt.show()
+
+
+# --------------------------------------------------------------------------------------------
+# experiments that run the learner's functions (exercises of notebook 08)
+# --------------------------------------------------------------------------------------------
+def _fc_layers():
+    ref, _ = _reference("mlp")
+    return [(n, getattr(ref, n)) for n in ("fc1", "fc2", "fc3")]
+
+
+def format_table(bytes_fn, sparsity: float = 0.9, bits: int = 8, index_bits: int = 16,
+                 pointer_bits: int = 32, layer: str = "fc2") -> list[dict]:
+    """Bytes of the MLP's ``layer`` pruned by magnitude to ``sparsity`` in dense / bitmask / CSR
+    / COO, from the learner's ``bytes_fn(weights, fmt, value_bits, index_bits, pointer_bits)``
+    and from :func:`pruninglab.hardware.storage_bits` (``ptr_bits=pointer_bits``)."""
+    from ..hardware import storage_bits
+    from ..pruning import magnitude_mask
+    s = check_sparsity(sparsity)
+    w = dict(_fc_layers())[layer].weight.detach()
+    wp = (w * magnitude_mask(w, s)).numpy().astype(np.float64)
+    rows = []
+    for f in ("dense", "bitmask", "csr", "coo"):
+        kw = {"index_bits": index_bits, "ptr_bits": pointer_bits} if f == "csr" else (
+            {"index_bits": index_bits} if f == "coo" else {})
+        lib = -(-int(storage_bits(torch.from_numpy(wp), None, bits, f, **kw)) // 8)
+        rows.append({"format": f, "yours": int(bytes_fn(wp, f, bits, index_bits, pointer_bits)),
+                     "library": lib, "nnz": int(np.count_nonzero(wp))})
+    return rows
+
+
+def roofline_with(roof_fn, profile: str = "Orin Nano", bits: int = 8, batches=(1, 64)) -> list[dict]:
+    """Per-layer intensity / attainable / bound of the dense MLP on ``profile`` from the
+    learner's ``roof_fn(in, out, batch, bits, peak, bandwidth)``, next to
+    :func:`compute_roofline`'s (library) intensity."""
+    prof = get_profile(profile)
+    peak, _ = prof.peak(check_bits(bits, "bits", lo=2, hi=32))
+    rows = []
+    for n in batches:
+        lib = {l["name"]: l for l in compute_roofline(profile, bits, n, "dense", 0.0)["current"]["layers"]}
+        for name, m in _fc_layers():
+            i, att, bound = roof_fn(m.in_features, m.out_features, n, bits, peak, prof.bandwidth)
+            rows.append({"batch": n, "layer": name, "intensity": float(i), "attainable": float(att),
+                         "bound": bound, "library_intensity": lib[name]["intensity"],
+                         "library_bound": lib[name]["bound"], "ridge": peak / prof.bandwidth})
+    return rows
+
+
+def energy_with(energy_fn, bits: int = 8, batch: int = 1, weight_memory: str = "han_dram") -> dict:
+    """Per-layer energy (pJ per batch) of the dense MLP from the learner's
+    ``energy_fn(in, out, batch, bits, weight_pj_per_bit, act_pj_per_bit)`` and from
+    :func:`pruninglab.hardware.model_energy` (activations in SRAM)."""
+    from ..hardware import MEMORY_LEVELS, model_energy
+    check_choice(weight_memory, "weight_memory", WEIGHT_MEMORIES)
+    ref, _ = _reference("mlp")
+    lib = {l["name"]: l for l in model_energy(ref, (batch, 64), bits, 0.0,
+                                              weight_memory=weight_memory)["layers"]}
+    rows = []
+    for name, m in _fc_layers():
+        c, w, a = energy_fn(m.in_features, m.out_features, batch, bits,
+                            MEMORY_LEVELS[weight_memory], MEMORY_LEVELS["han_sram"])
+        L = lib[name]
+        rows.append({"layer": name, "compute_pj": float(c), "weight_pj": float(w), "act_pj": float(a),
+                     "library": (L["compute_pj"], L["weight_pj"], L["act_pj"])})
+    total = sum(r["compute_pj"] + r["weight_pj"] + r["act_pj"] for r in rows)
+    return {"layers": rows, "total_pj": total, "per_sample_pj": total / batch,
+            "weight_share": sum(r["weight_pj"] for r in rows) / total,
+            "weight_memory": weight_memory, "bits": bits, "batch": batch}
+
+
+def staircase_lut(widths=None, step: int = 16) -> dict:
+    """A deterministic per-layer latency table with the staircase of vector units: latency of a
+    layer with ``c`` channels = ``base + per·ceil(c/step)`` µs (fc1: 256 wide, fc2: 128 wide)."""
+    return {"fc1": {c: 3.0 + 1.5 * -(-c // step) for c in range(step, 257, step)},
+            "fc2": {c: 2.0 + 2.5 * -(-c // step) for c in range(step, 129, step)}}
+
+
+def netadapt_with(step_fn, channels: dict, lut: dict, budget: float, acc_fn, steps: int = 4,
+                  max_iters: int = 50) -> dict:
+    """NetAdapt (Yang et al. 2018) driven by the learner's ``step_fn(config, lut, target,
+    acc_table)``: the per-step latency reduction is ``(L0 − budget)/steps``; each iteration's
+    target is ``max(budget, L − reduction)`` and ``acc_table[layer][c] = acc_fn(config with
+    layer → c)`` for every smaller width in the table. Stops at the budget or when no layer can
+    reach the target. Returns ``{"config", "latency", "history", "met_budget"}``."""
+    lat = lambda cfg: sum(lut[k][cfg[k]] for k in cfg)  # noqa: E731
+    cur = dict(channels)
+    l0 = lat(cur)
+    delta = max((l0 - budget) / check_int(steps, "steps", lo=1), 0.0)
+    hist = []
+    while lat(cur) > budget and len(hist) < max_iters:
+        target = max(budget, lat(cur) - delta)
+        table = {k: {c: float(acc_fn({**cur, k: c})) for c in lut[k] if c < cur[k]} for k in cur}
+        new, layer = step_fn(dict(cur), lut, target, table)
+        if layer is None:
+            break
+        cur = {k: int(v) for k, v in new.items()}
+        hist.append({"layer": layer, "config": dict(cur), "latency": lat(cur),
+                     "accuracy": float(acc_fn(cur))})
+    return {"config": cur, "latency": lat(cur), "initial_latency": l0, "history": hist,
+            "met_budget": lat(cur) <= budget}

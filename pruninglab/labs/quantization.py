@@ -37,7 +37,8 @@ from ..quantization import (FakeQuantLinear, convert_qat, kmeans_quantize_model,
 
 __all__ = ["quantize_model_weights", "quantize_report", "binary_ternary_report", "compute_quant",
            "render_quant", "live_quant", "precompute_quant", "sweep_bits", "dynamic_int8_report", "latency_benchmark",
-           "SCHEMES", "METHODS"]
+           "SCHEMES", "METHODS", "accuracy_with_quantizer", "integer_mlp_accuracy",
+           "qat_softmax_study", "kmeans_study"]
 
 SCHEMES = ("symmetric", "affine")
 METHODS = ("ptq", "qat", "kmeans")
@@ -110,19 +111,27 @@ def _model_bytes(model: nn.Module, bits: int, method: str, scheme: str, per_chan
 
 
 def compute_quant(bits: int = 4, scheme: str = "symmetric", per_channel: bool = True,
-                  method: str = "ptq") -> dict:
+                  method: str = "ptq", weight_memory: str = "han_dram") -> dict:
     """Quantize the weights of the reference MLP and measure accuracy and hardware cost.
 
     Returns ``val_accuracy``, ``mean_abs_error`` (mean |w − ŵ| over all weights, vs the
     reference), ``distinct_max`` (most distinct values in one layer), ``model_bytes`` (see
     :func:`_model_bytes`; biases fp32), ``fp32_model_bytes``, ``compression`` and
     ``energy_nj``: energy of one inference from :func:`pruninglab.hardware.model_energy`
-    (Horowitz 2014) if weights, activations and MACs all ran at ``bits`` (integer, ≥ 2 bits;
-    k-means: fp32 MACs with codebook-coded weight fetches); ``None`` at 1 bit.
-    Deterministic; QAT results are cached per setting.
+    (Horowitz 2014) of what was evaluated: weight-only quantization ("W-b A-fp32"): ``b``-bit
+    weights fetched from ``weight_memory`` (``"han_dram"`` or ``"han_sram"``: off-chip DRAM or
+    on-chip SRAM, Han et al. 2015's per-access figures), fp32 activations and fp32 MACs (the
+    weights are dequantized before the multiply); k-means: the same with codebook-coded weight
+    fetches. Deterministic; results are cached in memory and on disk
+    (:func:`pruninglab.cache.cached`) per setting.
     """
     b = _check_method_args(bits, scheme, per_channel, method)
-    return dict(_compute_quant(b, scheme, bool(per_channel), method))
+    check_choice(weight_memory, "weight_memory", WEIGHT_MEMORIES)
+    return dict(_compute_quant(b, scheme, bool(per_channel), method, weight_memory))
+
+
+#: weight-memory choices of the notebook-05 energy figure (label -> memory level).
+WEIGHT_MEMORIES = ("han_dram", "han_sram")
 
 
 @lru_cache(maxsize=16)
@@ -132,9 +141,17 @@ def _kmeans_model(b: int) -> nn.Module:
     return quantize_model_weights(_setup()[0], b, method="kmeans")
 
 
-@lru_cache(maxsize=512)
-def _compute_quant(b: int, scheme: str, per_channel: bool, method: str) -> dict:
-    """:func:`compute_quant` after validation, cached per setting (a slider revisit is free)."""
+@lru_cache(maxsize=1024)
+def _compute_quant(b: int, scheme: str, per_channel: bool, method: str, weight_memory: str) -> dict:
+    """:func:`compute_quant` after validation, cached per setting (a slider revisit is free) and
+    on disk (the QAT fine-tunings make a cold precomputation take ~20 s)."""
+    from ..cache import cached
+    return cached("quant05", 2, _compute_quant_raw, b=b, scheme=scheme, per_channel=per_channel,
+                  method=method, weight_memory=weight_memory)
+
+
+def _compute_quant_raw(b: int, scheme: str, per_channel: bool, method: str,
+                       weight_memory: str) -> dict:
     from ..train import accuracy
     ref, val, _ = _setup()
     if method == "qat":
@@ -151,18 +168,18 @@ def _compute_quant(b: int, scheme: str, per_channel: bool, method: str) -> dict:
         distinct = max(distinct, int(torch.unique(w1).numel()))
     wbytes = _model_bytes(ref, b, method, scheme, per_channel)
     fp32 = model_size_bytes(ref, 32)
+    wm = {"weight_memory": weight_memory}
     if method == "kmeans":
         energy = model_energy(ref, (1, 64), 32, format="codebook", skip_zeros=False,
-                              cluster_bits=b)["per_sample_pj"] / 1e3
-    elif b >= 2:
-        energy = model_energy(ref, (1, 64), b, kind="int" if b < 16 else "fp")["per_sample_pj"] / 1e3
-    else:
-        energy = None
+                              cluster_bits=b, **wm)["per_sample_pj"] / 1e3
+    else:   # weight-only: b-bit weight fetches, fp32 activations and MACs (what was evaluated)
+        energy = model_energy(ref, (1, 64), 32, kind="fp", weight_bits=b, **wm)["per_sample_pj"] / 1e3
     return {"bits": b, "scheme": scheme, "per_channel": per_channel, "method": method,
             "val_accuracy": accuracy(model, val), "mean_abs_error": errs / n,
             "distinct_max": distinct, "model_bytes": wbytes, "fp32_model_bytes": fp32,
             "compression": fp32 / wbytes, "energy_nj": energy,
-            "fp32_energy_nj": model_energy(ref, (1, 64), 32)["per_sample_pj"] / 1e3}
+            "fp32_energy_nj": model_energy(ref, (1, 64), 32, **wm)["per_sample_pj"] / 1e3,
+            "weight_memory": weight_memory}
 
 
 @lru_cache(maxsize=8)
@@ -182,34 +199,40 @@ def sweep_bits(bits: tuple = tuple(range(2, 9)), method: str = "ptq") -> dict:
     return {"bits": list(bits), "curves": curves, "method": method}
 
 
-def precompute_quant(bits=range(2, 17), methods=METHODS) -> int:
+def precompute_quant(bits=range(2, 17), methods=METHODS, weight_memories=WEIGHT_MEMORIES,
+                     progress: bool = False) -> int:
     """Fill the caches behind the notebook-05 slider: :func:`compute_quant` for every bit-width in
-    ``bits``, both schemes, both granularities and every method in ``methods`` (QAT: a short
-    fine-tuning each; k-means: one clustering per bit-width), and the accuracy-vs-bits sweeps the
-    figure draws. Call it once before building the UI so that no callback trains or clusters.
-    Returns the number of settings now cached."""
-    n = 0
-    for method in methods:
-        if method != "qat":
-            sweep_bits(tuple(range(2, 9)), method)
-        for b in bits:
-            for scheme in SCHEMES:
-                for pc in (True, False):
-                    if method != "kmeans" and scheme == "symmetric" and b < 2:
-                        continue
-                    compute_quant(b, scheme, pc, method)
-                    n += 1
-    return n
+    ``bits``, both schemes, both granularities, every method in ``methods`` (QAT: a short
+    fine-tuning each; k-means: one clustering per bit-width) and weight memory, and the
+    accuracy-vs-bits sweeps the figure draws. Call it once before building the UI so that no
+    callback trains or clusters. Results are cached on disk, so a second run (another kernel)
+    takes a few seconds. ``progress``: a tqdm bar. Returns the number of settings now cached."""
+    settings = [(b, sc, pc, m, wm) for m in methods for b in bits for sc in SCHEMES
+                for pc in (True, False) for wm in weight_memories
+                if not (m != "kmeans" and sc == "symmetric" and b < 2)]
+    it = settings
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(settings, desc="quantized MLP settings")
+    for b, sc, pc, m, wm in it:
+        compute_quant(b, sc, pc, m, wm)
+    for m in methods:
+        if m != "qat":
+            sweep_bits(tuple(range(2, 9)), m)
+    return len(settings)
 
 
 def _quant_text(r: dict) -> str:
     e = "n/a" if r["energy_nj"] is None else f"{r['energy_nj']:.1f} nJ"
+    where = "SRAM" if r.get("weight_memory") == "han_sram" else "DRAM"
     how = ("codebook per layer" if r["method"] == "kmeans" else
            f"{r['scheme']}, {'per-channel' if r['per_channel'] else 'per-tensor'}")
     return (f"{r['method']} {r['bits']} bits, {how}: val accuracy "
             f"{100 * r['val_accuracy']:.2f}%, model {r['model_bytes']:,.0f} B "
-            f"({r['compression']:.1f}× smaller than fp32), energy/inference {e} "
-            f"(fp32 {r['fp32_energy_nj']:.1f} nJ)")
+            f"({r['compression']:.1f}× smaller than fp32), energy/inference {e} with weights in "
+            f"{where}, fp32 activations and MACs (fp32 model {r['fp32_energy_nj']:.1f} nJ)"
+            + (" — 2-bit symmetric is ternary {−S, 0, +S}" if r["bits"] == 2 and r["scheme"] ==
+               "symmetric" and r["method"] != "kmeans" else ""))
 
 
 def live_quant():
@@ -252,6 +275,8 @@ def live_quant():
             else:
                 line.set_data([], [])
                 line.set_label("_hidden")
+        vals = [100 * a for _, accs in items for a in accs]
+        a1.set_ylim(max(0.0, min(vals) - 5) if vals else 0.0, 100)   # zoom to the data
         if a1.get_legend() is not None:
             a1.get_legend().remove()
         if items:
@@ -383,13 +408,33 @@ def dynamic_int8_report() -> dict:
             "weight_bytes_int8": bytes_int8, "acc_fp32": accuracy(ref, val), "acc_int8": acc_q}
 
 
-def latency_benchmark(repeats: int = 25, batches=(1, 64)) -> list[dict]:
-    """Measured median latency (ms) of fp32, int8 dynamic and fake-quantized versions of the
-    reference MLP and of a 1024 × 1024 Linear layer, per batch size (fake quantization:
-    :class:`pruninglab.quantization.FakeQuantLinear`, 8-bit symmetric per-channel, re-quantizing
-    the weight on every call). A measurement: not
-    deterministic; shown only in ``nbval-ignore-output`` cells."""
+class _FusedFakeQuantLinear(nn.Module):
+    """Baseline: the weight fake-quantized by PyTorch's fused kernel
+    ``torch.fake_quantize_per_channel_affine`` (8-bit symmetric per channel) on every call."""
+
+    def __init__(self, lin: nn.Linear):
+        super().__init__()
+        self.weight, self.bias = lin.weight, lin.bias
+        s = lin.weight.detach().abs().amax(1).clamp(min=1e-12) / 127
+        self.register_buffer("scale", s.float())
+        self.register_buffer("zp", torch.zeros(s.numel(), dtype=torch.int32))
+
+    def forward(self, x):
+        w = torch.fake_quantize_per_channel_affine(self.weight, self.scale, self.zp, 0, -127, 127)
+        return nn.functional.linear(x, w, self.bias)
+
+
+def latency_benchmark(repeats: int = 25, batches=(1, 64), rounds: int = 5) -> list[dict]:
+    """Measured latency (ms) of fp32, int8 dynamic, fake-quantized (``FakeQuantLinear``, 8-bit
+    symmetric per-channel, re-quantizing the weight with the library's STE function on every call) and
+    fused fake-quantized (``torch.fake_quantize_per_channel_affine``) versions of the reference
+    MLP and of a 1024 × 1024 Linear layer, per batch size. The variants are **interleaved**:
+    ``rounds`` rounds, each timing every variant (after warm-up) in a rotated order with
+    ``repeats`` calls; reported: the median over rounds (``*_ms``) and the min–max spread
+    (``*_spread``). A measurement on this machine: not deterministic; shown only in
+    ``nbval-ignore-output`` cells."""
     check_int(repeats, "repeats", lo=1)
+    check_int(rounds, "rounds", lo=1)
     ref, _, _ = _setup()
     g = torch.Generator().manual_seed(0)
     big = nn.Linear(1024, 1024)
@@ -400,13 +445,209 @@ def latency_benchmark(repeats: int = 25, batches=(1, 64)) -> list[dict]:
     with torch.no_grad():
         for name, (m, fin) in models.items():
             q = _dynamic_int8(m)
-            fake = copy.deepcopy(m)
+            fake, fused = copy.deepcopy(m), copy.deepcopy(m)
             for child_name, child in list(fake.named_children()):
                 if isinstance(child, nn.Linear):
                     setattr(fake, child_name, FakeQuantLinear.from_float(child, bits=8))
+                    setattr(fused, child_name, _FusedFakeQuantLinear(getattr(fused, child_name)))
             for bsz in batches:
                 x = torch.randn(bsz, fin, generator=g)
-                t = lambda f: 1e3 * measure_latency(f, repeats=repeats)["median_s"]  # noqa: E731
-                rows.append({"model": name, "batch": bsz, "fp32_ms": t(lambda: m(x)),
-                             "int8_ms": t(lambda: q(x)), "fake_ms": t(lambda: fake(x))})
+                variants = {"fp32": lambda: m(x), "int8": lambda: q(x), "fake": lambda: fake(x),
+                            "fused": lambda: fused(x)}
+                times = {k: [] for k in variants}
+                keys = list(variants)
+                for r in range(rounds):
+                    for k in keys[r % len(keys):] + keys[:r % len(keys)]:
+                        times[k].append(1e3 * measure_latency(variants[k], repeats=repeats)["median_s"])
+                row = {"model": name, "batch": bsz}
+                for k, ts in times.items():
+                    row[f"{k}_ms"] = float(np.median(ts))
+                    row[f"{k}_spread"] = (float(min(ts)), float(max(ts)))
+                rows.append(row)
     return rows
+
+
+# ----------------------------------------------------------------------------------------------
+# experiments that run the learner's functions (exercises of notebook 05)
+# ----------------------------------------------------------------------------------------------
+def _weights_np():
+    ref, _, _ = _setup()
+    return {n: getattr(ref, n).weight.detach().numpy().astype(np.float64) for n in _LAYERS}
+
+
+def _with_weights(new: dict) -> nn.Module:
+    ref, _, _ = _setup()
+    m = copy.deepcopy(ref)
+    with torch.no_grad():
+        for n, w in new.items():
+            getattr(m, n).weight.copy_(torch.as_tensor(np.asarray(w, dtype=np.float64)))
+    return m
+
+
+def accuracy_with_quantizer(quant_fn, kind: str = "affine", bits=tuple(range(2, 9))) -> dict:
+    """Validation accuracy of the reference MLP whose weight matrices are replaced by
+    ``quant_fn``'s dequantized values, for every bit-width in ``bits``.
+
+    ``kind="affine"``: ``quant_fn(w, b) -> (codes, scale, zero_point)`` (per tensor), ``ŵ =
+    S·(q − Z)``; ``kind="per_channel"``: ``quant_fn(w, b) -> (codes, scales)``, ``ŵ = q·S_c``.
+    Returns ``{"bits", "accuracy", "max_abs_error"}`` (lists)."""
+    from ..train import accuracy
+    check_choice(kind, "kind", ("affine", "per_channel"))
+    if not callable(quant_fn):
+        raise TypeError("quant_fn must be callable")
+    bits = [check_bits(b, "bits", lo=1 if kind == "affine" else 2, hi=16) for b in bits]
+    _, val, _ = _setup()
+    ws = _weights_np()
+    accs, errs = [], []
+    for b in bits:
+        new = {}
+        for n, w in ws.items():
+            if kind == "affine":
+                q, sc, z = quant_fn(w, b)
+                new[n] = float(sc) * (np.asarray(q, dtype=np.float64) - int(z))
+            else:
+                q, sc = quant_fn(w, b)
+                new[n] = np.asarray(q, dtype=np.float64) * np.asarray(sc, dtype=np.float64)[:, None]
+        accs.append(accuracy(_with_weights(new), val))
+        errs.append(max(float(np.abs(new[n] - ws[n]).max()) for n in ws))
+    return {"bits": bits, "accuracy": accs, "max_abs_error": errs, "kind": kind}
+
+
+def integer_mlp_accuracy(requant_fn, split: str = "val") -> dict:
+    """Integer-only inference of the reference MLP with the learner's
+    ``requant_fn(x_q, w_q, bias_q, M, z_y) -> (y_q, m0, shift)`` for every layer (Jacob et al.
+    2018): symmetric int8 input, weights (per tensor) and activations (scales calibrated on the
+    train split as max|·|/127, zero-points 0), int32 biases ``round(b/(S_x·S_w))``, ReLU as
+    ``max(y_q, 0)`` on the int8 codes. Returns ``{"accuracy", "fp32_accuracy", "multipliers",
+    "agree"}`` (``agree``: fraction of ``split`` images whose prediction equals fp32's)."""
+    from ..data import load_digits
+    from ..train import accuracy
+    if not callable(requant_fn):
+        raise TypeError("requant_fn must be callable")
+    check_choice(split, "split", ("train", "val"))
+    ref, _, tr = _setup()
+    data = load_digits(split)
+    acts = tr.x.reshape(tr.x.shape[0], -1).numpy().astype(np.float64)
+    s_x = float(np.abs(acts).max()) / 127
+    s_in = s_x
+    layers = []
+    for i, n in enumerate(_LAYERS):
+        layer = getattr(ref, n)
+        w = layer.weight.detach().numpy().astype(np.float64)
+        b = layer.bias.detach().numpy().astype(np.float64)
+        y = acts @ w.T + b
+        s_w = float(np.abs(w).max()) / 127
+        s_y = float(np.abs(y).max()) / 127
+        w_q = np.clip(np.rint(w / s_w), -127, 127).astype(np.int8)
+        bias_q = np.rint(b / (s_x * s_w)).astype(np.int32)
+        layers.append((w_q, bias_q, s_x * s_w / s_y, i < len(_LAYERS) - 1))
+        acts = np.maximum(y, 0) if i < len(_LAYERS) - 1 else y
+        s_x = s_y
+    x = data.x.reshape(data.x.shape[0], -1).numpy().astype(np.float64)
+    q = np.clip(np.rint(x / s_in), -128, 127).astype(np.int8)
+    ms = []
+    for w_q, bias_q, M, relu in layers:
+        q, m0, shift = requant_fn(q, w_q, bias_q, M, 0)
+        q = np.asarray(q)
+        if relu:
+            q = np.maximum(q, 0).astype(np.int8)
+        ms.append((int(m0), int(shift), M))
+    pred = q.astype(np.int64).argmax(1)
+    with torch.no_grad():
+        ref_pred = ref(data.x).argmax(1).numpy()
+    y_true = np.asarray(data.y)
+    return {"accuracy": float((pred == y_true).mean()), "fp32_accuracy": accuracy(ref, data),
+            "multipliers": ms, "agree": float((pred == ref_pred).mean())}
+
+
+def _softmax_grad(W, b, x, y):
+    z = x @ W.T + b
+    z = z - z.max(1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(1, keepdims=True)
+    p[np.arange(len(y)), y] -= 1.0
+    p /= len(y)
+    return p.T @ x, p.sum(0)
+
+
+def _softmax_acc(W, b, x, y):
+    return float(((x @ W.T + b).argmax(1) == y).mean())
+
+
+def qat_softmax_study(fq_fn, bits: int = 2, float_steps: int = 100, qat_steps: int = 80,
+                      lr: float = 4.0) -> dict:
+    """Post-training vs quantization-aware training of a softmax-regression classifier of the
+    digits (64 → 10, full-batch gradient descent from zero, deterministic), with the learner's
+    ``fq_fn(w, bits, alpha, grad_out) -> (w_hat, grad_w)`` (fake quantization + STE; clipping
+    range ``α = max|W|`` of the float model). PTQ: quantize the float weights once; QAT:
+    continue training where the forward pass uses ``ŵ`` and the STE gradient updates the float
+    ``W``. Returns validation accuracies ``float``, ``ptq``, ``qat`` and ``levels`` (distinct
+    values of the QAT weights)."""
+    b = check_bits(bits, "bits", lo=2, hi=16)
+    if not callable(fq_fn):
+        raise TypeError("fq_fn must be callable")
+    _, val, tr = _setup()
+    x = tr.x.reshape(tr.x.shape[0], -1).numpy().astype(np.float64)
+    y = np.asarray(tr.y)
+    xv = val.x.reshape(val.x.shape[0], -1).numpy().astype(np.float64)
+    yv = np.asarray(val.y)
+    W, bias = np.zeros((10, 64)), np.zeros(10)
+    for _ in range(check_int(float_steps, "float_steps", lo=1)):
+        gW, gb = _softmax_grad(W, bias, x, y)
+        W, bias = W - lr * gW, bias - lr * gb
+    alpha = float(np.abs(W).max())
+    Wq, _ = fq_fn(W, b, alpha, np.zeros_like(W))
+    ptq = _softmax_acc(np.asarray(Wq), bias, xv, yv)
+    Wt, bt = W.copy(), bias.copy()
+    for _ in range(check_int(qat_steps, "qat_steps", lo=0)):
+        Wq, _ = fq_fn(Wt, b, alpha, np.zeros_like(Wt))
+        gW, gb = _softmax_grad(np.asarray(Wq), bt, x, y)
+        _, gW = fq_fn(Wt, b, alpha, gW)
+        Wt, bt = Wt - lr * np.asarray(gW), bt - lr * gb
+    Wq, _ = fq_fn(Wt, b, alpha, np.zeros_like(Wt))
+    return {"bits": b, "float": _softmax_acc(W, bias, xv, yv), "ptq": ptq,
+            "qat": _softmax_acc(np.asarray(Wq), bt, xv, yv),
+            "levels": int(np.unique(np.round(np.asarray(Wq), 12)).size)}
+
+
+def kmeans_study(km_fn, step_fn=None, bits=(1, 2, 3, 4), iters: int = 10,
+                 finetune_bits: int = 1, finetune_steps: int = 30, lr: float = 3e-4) -> dict:
+    """k-means weight sharing of the reference MLP with the learner's
+    ``km_fn(w, bits, iters) -> (centroids, labels)`` per weight matrix: validation accuracy per
+    bit-width; then, at ``finetune_bits``, ``finetune_steps`` full-batch steps of centroid
+    fine-tuning with the learner's ``step_fn(centroids, labels, grad, lr)`` (gradient of the
+    train cross-entropy with respect to the shared weights, Han et al. 2016). Returns
+    ``{"bits", "accuracy", "finetune": {"before", "after"} or None}``."""
+    from ..train import accuracy
+    if not callable(km_fn):
+        raise TypeError("km_fn must be callable")
+    ref, val, tr = _setup()
+    ws = _weights_np()
+    accs, books = [], {}
+    for b in bits:
+        b = check_bits(b, "bits", lo=1, hi=8)
+        res = {n: km_fn(w, b, iters) for n, w in ws.items()}
+        books[b] = res
+        new = {n: np.asarray(c, dtype=np.float64)[np.asarray(lab)] for n, (c, lab) in res.items()}
+        accs.append(accuracy(_with_weights(new), val))
+    ft = None
+    if step_fn is not None and finetune_bits in books:
+        cb = {n: (np.asarray(c, dtype=np.float64), np.asarray(lab))
+              for n, (c, lab) in books[finetune_bits].items()}
+        before = accs[list(bits).index(finetune_bits)]
+        m = copy.deepcopy(ref)
+        for _ in range(check_int(finetune_steps, "finetune_steps", lo=1)):
+            with torch.no_grad():
+                for n, (c, lab) in cb.items():
+                    getattr(m, n).weight.copy_(torch.as_tensor(c[lab]))
+            m.zero_grad()
+            loss = torch.nn.functional.cross_entropy(m(tr.x), tr.y)
+            loss.backward()
+            cb = {n: (np.asarray(step_fn(c, lab, getattr(m, n).weight.grad.numpy().astype(np.float64), lr),
+                                 dtype=np.float64), lab) for n, (c, lab) in cb.items()}
+        with torch.no_grad():
+            for n, (c, lab) in cb.items():
+                getattr(m, n).weight.copy_(torch.as_tensor(c[lab]))
+        ft = {"bits": finetune_bits, "before": before, "after": accuracy(m, val),
+              "steps": finetune_steps}
+    return {"bits": list(bits), "accuracy": accs, "finetune": ft}
