@@ -83,7 +83,10 @@ def _collect() -> dict[str, Exercise]:
 
 
 # Per-notebook exercise modules (each defines ``EXERCISES = [Exercise(...), ...]``).
-EXERCISE_MODULES: list[str] = []
+EXERCISE_MODULES: list[str] = [
+    "_structured_ex",
+    "_criteria_ex",
+]
 
 EXERCISES: dict[str, Exercise] = _collect()
 

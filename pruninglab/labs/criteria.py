@@ -41,7 +41,8 @@ from ..train import accuracy, evaluate, train
 __all__ = ["CRITERIA", "criterion_scores", "spearman", "rank_correlations", "compare_criteria",
            "render_comparison", "render_correlations", "taylor_vs_removal", "render_taylor_check",
            "CriteriaExplorer", "compute_criteria", "live_criteria", "render_criteria",
-           "tiny_relu_network"]
+           "tiny_relu_network", "relu_net", "tiny_relu_params", "numpy_params",
+           "minibatches"]
 
 CRITERIA = ("apoz", "mean", "taylor", "l1", "random")
 
@@ -67,6 +68,62 @@ def tiny_relu_network():
     data = Split("train", torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]]),
                  torch.tensor([0, 1, 1, 0]))
     return model, data
+
+
+_BUILT: list = []   # the last models relu_net built (the grader checks that no hook is left)
+
+
+def relu_net(params) -> nn.Sequential:
+    """A small torch model from numpy weights ``(W1, b1, W2, b2, ...)``: Linear (2-D ``W``) or
+    Conv2d (4-D ``W``, stride 1, padding ``kh // 2``) layers with a ReLU after every layer but
+    the last, and a Flatten where a conv is followed by a Linear. ``model[1]`` is always the
+    first ReLU. Float32 parameters, eval mode; a new model every call."""
+    if not isinstance(params, (tuple, list)) or len(params) < 2 or len(params) % 2:
+        raise TypeError("params must be a tuple (W1, b1, W2, b2, ...) of numpy arrays")
+    layers: list[nn.Module] = []
+    pairs = [(np.asarray(params[i]), np.asarray(params[i + 1])) for i in range(0, len(params), 2)]
+    for j, (w, b) in enumerate(pairs):
+        if w.ndim == 4:
+            m = nn.Conv2d(w.shape[1], w.shape[0], w.shape[2], padding=w.shape[2] // 2)
+        elif w.ndim == 2:
+            if layers and isinstance([l for l in layers if not isinstance(l, nn.ReLU)][-1], nn.Conv2d):
+                layers.append(nn.Flatten())
+            m = nn.Linear(w.shape[1], w.shape[0])
+        else:
+            raise ValueError(f"params: weight {j} must be 2-D or 4-D, got shape {w.shape}")
+        with torch.no_grad():
+            m.weight.copy_(torch.as_tensor(w, dtype=torch.float32))
+            m.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
+        layers.append(m)
+        if j < len(pairs) - 1:
+            layers.append(nn.ReLU())
+    model = nn.Sequential(*layers).eval()
+    _BUILT.append(model)
+    del _BUILT[:-4]
+    return model
+
+
+def numpy_params(model: nn.Module, names: Sequence[str]) -> tuple:
+    """``(W1, b1, W2, b2, ...)`` float32 numpy copies of the named layers (for :func:`relu_net`)."""
+    mods = dict(model.named_modules())
+    out = []
+    for n in names:
+        out += [mods[n].weight.detach().cpu().numpy().copy(), mods[n].bias.detach().cpu().numpy().copy()]
+    return tuple(out)
+
+
+def tiny_relu_params():
+    """The tiny network of :func:`tiny_relu_network` as numpy ``(params, x)``."""
+    model, data = tiny_relu_network()
+    return numpy_params(model, ["0", "2"]), data.x.numpy().copy()
+
+
+def minibatches(split: Split, batch_size: int, *, labels: bool = False):
+    """The split as a list of numpy minibatches (in order; the last one may be smaller)."""
+    xs = [split.x[i:i + batch_size].numpy() for i in range(0, len(split), batch_size)]
+    if not labels:
+        return xs
+    return xs, [split.y[i:i + batch_size].numpy() for i in range(0, len(split), batch_size)]
 
 
 def _check_split(split, name="split"):
