@@ -48,6 +48,10 @@ from pruninglab.pruning import (apply_mask, compute_masks, count_params, fine_tu
                                 structured_keep, structured_mask, zero_structures)
 from pruninglab.train import accuracy, train
 from pruninglab.ui import dropdown, float_slider, slider_ui
+from pruninglab.claims import claim, md
+from pruninglab.grading import check, solution
+from pruninglab.labs.learner import predict, ready, reveal
+from pruninglab.labs.structured import learner_sweep, shrink_cnn_with, shrink_mlp_with
 
 train_mlp, val_mlp = load_digits("train"), load_digits("val")
 train_cnn, val_cnn = load_digits("train", images=True), load_digits("val", images=True)
@@ -231,6 +235,48 @@ h_silenced = h.copy(); h_silenced[:, [1, 3]] = 0
 full = h_silenced @ W_next.T
 small = np.maximum(x @ W2.T + b2, 0) @ Wn2.T
 print("equal:", np.allclose(full, small), "| outputs:\n", small)
+
+# %% [markdown]
+# ### Your turn (graded): `shrink_neurons`
+#
+# Write the physical neuron removal yourself, with the **L2 norm** of each neuron's incoming
+# weights as the score: neuron `j` of a layer `W (out, in)`, `b (out,)` owns row `W[j]`, entry
+# `b[j]` and **column** `W_next[:, j]` of the next layer. Remove the `k` neurons with the smallest
+# `‖W[j]‖₂ = sqrt(Σ_i W[j, i]²)` (ties: lower index first) and return new, smaller arrays
+# `(W2 (out−k, in), b2 (out−k,), W_next2 (out_next, out−k))`, kept neurons in their original order.
+# Tiny example with an exact answer: rows (1, 1, 1), (2, 0, 0), (0.1, 0.2, 0.1), (−3, 1, 0) have L2
+# norms 1.73, 2, 0.24, 3.16 (L1: 3, 2, 0.4, 4 — L1 and L2 disagree on which of rows 0 and 1 goes
+# with `k = 2`).
+
+# %% tags=["answer:shrink_neurons"]
+def shrink_neurons(W, b, W_next, k):
+    """Remove the k rows of W with the smallest L2 norm, their biases and W_next's columns."""
+    ### BEGIN SOLUTION
+    norms = np.linalg.norm(W, axis=1)
+    keep = np.sort(np.argsort(norms, kind="stable")[k:])
+    return W[keep], b[keep], W_next[:, keep]
+    ### END SOLUTION
+
+# %% tags=["check:shrink_neurons"]
+check("shrink_neurons", shrink_neurons)
+
+# %% [markdown]
+# **Your function on the reference MLP.** `shrink_mlp_with(shrink_neurons, mlp, ratio)` calls your
+# function on `fc2` (with `fc3` as the next layer) and then on `fc1` (with the shrunk `fc2`), builds
+# the smaller torch model and evaluates it on the validation split (no fine-tuning). Predict first:
+
+# %% tags=["nbval-ignore-output"]
+predict("02-shrink-mlp", "Removing 50 % of the neurons of fc1 and fc2 by L2 norm, without fine-tuning: "
+        "validation accuracy?", choices=["above 0.9", "0.5 - 0.9", "below 0.5"])
+
+# %%
+if ready("shrink_neurons", shrink_neurons):
+    mine = learner_sweep(shrink_mlp_with, shrink_neurons, mlp, val_mlp, (0.25, 0.5, 0.75))
+    lib = [accuracy(structured_prune(mlp, r, "l2"), val_mlp) for r in mine["ratios"]]
+    for r, a, n, l in zip(mine["ratios"], mine["accuracy"], mine["params"], lib):
+        print(f"ratio {r:.2f}: your shrink_neurons -> val accuracy {a:.4f}, params {n} "
+              f"| library shrink_model (L2): {l:.4f}")
+    reveal("02-shrink-mlp", round(float(mine["accuracy"][1]), 4))
 
 # %% [markdown] tags=["seed:S3-C1"]
 # ## S3-C1 · Structured pruning (`structure_pruning`)
@@ -496,7 +542,8 @@ print("fc1 units dead (output 0 on all training images) after the random pruning
 #    changes the *global* dtype policy. By TensorFlow's API documentation the global policy is the
 #    default for layers created *later* (if no policy is passed to the constructor), so it does nothing to
 #    this already-built model but silently switches every model built afterwards to float16 compute; the
-#    TF ≥ 2.4 docs list this `experimental.Policy` as deprecated (stable API:
+#    `experimental` namespace was deprecated in TF 2.4 and **removed in TF 2.9**, so on any current
+#    TensorFlow the first line raises `AttributeError` (stable API since 2.4:
 #    `tf.keras.mixed_precision.set_global_policy`). The variable name `pruning_scope` suggests a pruning
 #    scope that it is not.
 # 9. **Mutates the caller's model and returns `None`**: no way to compare before/after without a copy.
@@ -583,6 +630,53 @@ for name in ("0", "3"):
 with torch.no_grad():
     print("shrunk == zero_structures:", torch.allclose(conv_small(xc), conv_zero(xc), atol=1e-5))
     print("shrunk == filter-only mask (BN left as is):", torch.allclose(conv_small(xc), filt_only(xc), atol=1e-5))
+
+# %% [markdown]
+# ### Your turn (graded): `prune_conv_filters`
+#
+# The same for a convolution followed by BatchNorm: filter `j` of `conv_w (out, in, kh, kw)` owns
+# `conv_w[j]`, the BatchNorm entries `gamma[j], beta[j], mean[j], var[j]` (weight, bias,
+# running_mean, running_var) and **input channel** `next_w[:, j]` of the next conv
+# `(out_next, out, kh, kw)`. Remove the `k` filters with the smallest **L1 norm**
+# `Σ |conv_w[j]|` over `(in, kh, kw)` (Li et al. 2017; ties: lower index first) and return the six
+# sliced arrays. Forgetting the running statistics is the classic bug: in eval mode BatchNorm
+# computes `γ·(x − μ)/√(σ² + ε) + β` with *per-channel* μ, σ², so they must be sliced too.
+
+# %% tags=["answer:prune_conv_filters"]
+def prune_conv_filters(conv_w, gamma, beta, mean, var, next_w, k):
+    """Remove the k smallest-L1 filters, their BatchNorm entries and next_w's input channels."""
+    ### BEGIN SOLUTION
+    l1 = np.abs(conv_w).reshape(conv_w.shape[0], -1).sum(axis=1)
+    keep = np.sort(np.argsort(l1, kind="stable")[k:])
+    return conv_w[keep], gamma[keep], beta[keep], mean[keep], var[keep], next_w[:, keep]
+    ### END SOLUTION
+
+# %% tags=["check:prune_conv_filters"]
+check("prune_conv_filters", prune_conv_filters)
+
+# %% [markdown]
+# **Your function on the reference CNN.** `shrink_cnn_with(prune_conv_filters, cnn, ratio)` calls it
+# for `conv3` (the classifier's 256 inputs handed over as a (10, 64, 2, 2) "next conv"), `conv2` and
+# `conv1`, and builds the smaller CNN; the check compares its outputs with the library's
+# `shrink_model` (L1) on every validation image.
+
+# %% tags=["nbval-ignore-output"]
+predict("02-shrink-cnn", "Removing 50 % of the filters of every conv layer (no fine-tuning): which "
+        "fraction of conv2's MACs remains?", choices=["0.75", "0.5", "0.25", "0.125"])
+
+# %%
+if ready("prune_conv_filters", prune_conv_filters):
+    mine_cnn = learner_sweep(shrink_cnn_with, prune_conv_filters, cnn, val_cnn, (0.25, 0.5))
+    with torch.no_grad():
+        same = torch.allclose(shrink_cnn_with(prune_conv_filters, cnn, 0.5)(val_cnn.x),
+                              structured_prune(cnn, 0.5, "l1")(val_cnn.x), atol=1e-4)
+    for r, a, n in zip(mine_cnn["ratios"], mine_cnn["accuracy"], mine_cnn["params"]):
+        print(f"ratio {r:.2f}: your prune_conv_filters -> val accuracy {a:.4f}, params {n}")
+    print("same outputs as shrink_model (L1) at 0.5:", same)
+    small_cnn = shrink_cnn_with(prune_conv_filters, cnn, 0.5)
+    conv2_kept = [p for p in layer_profile(small_cnn, (1, 1, 8, 8)) if p["name"] == "conv2"][0]["macs"] / \
+        [p for p in layer_profile(cnn, (1, 1, 8, 8)) if p["name"] == "conv2"][0]["macs"]
+    reveal("02-shrink-cnn", round(conv2_kept, 3))
 
 # %% [markdown]
 # ## Neuron pruning of the reference MLP

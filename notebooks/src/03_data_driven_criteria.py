@@ -43,6 +43,10 @@ from pruninglab.pruning import (activation_stats, count_params, prune_neurons_nu
 from pruninglab.train import accuracy, train
 from pruninglab.ui import dropdown, slider_ui, sparsity_slider
 from pruninglab.labs import criteria as C
+from pruninglab.claims import claim, md
+from pruninglab.grading import check, solution
+from pruninglab.labs.criteria import minibatches, numpy_params, relu_net, tiny_relu_params
+from pruninglab.labs.learner import predict, ready, reveal
 
 train_split, val_split = load_digits("train"), load_digits("val")
 train_img, val_img = load_digits("train", images=True), load_digits("val", images=True)
@@ -282,6 +286,136 @@ no3 = shrink_model(tiny, {"0": 0.25}, criterion={"0": torch.tensor([1.0, 1.0, 1.
 with torch.no_grad():
     print("logit differences dense  :", (tiny(tiny_data.x)[:, 0] - tiny(tiny_data.x)[:, 1]))
     print("logit differences unit 3 removed:", (no3(tiny_data.x)[:, 0] - no3(tiny_data.x)[:, 1]))
+
+# %% [markdown]
+# ### Your turn (graded): `apoz_and_mean` with a forward hook
+#
+# Write the statistics yourself. `params = (W1, b1, W2, b2, ...)` are numpy weights;
+# `model = relu_net(params)` builds the torch network (Linear or Conv2d layers with a ReLU between
+# them; `model[1]` is the **first ReLU**). Register a forward hook on `model[1]`
+# (`handle = model[1].register_forward_hook(fn)`, where `fn(module, inputs, output)` sees the ReLU's
+# output), run every minibatch of `batches` (a list of numpy arrays) through the model under
+# `torch.no_grad()`, **accumulate** per unit `j` over all samples (and all spatial positions of a
+# conv output):
+#
+# `mean_j = Σ relu(z_j) / count`, `APoZ_j = #{relu(z_j) = 0} / count` (Hu et al. 2016),
+#
+# then remove the hook (`handle.remove()`, best in a `finally:`) and return `(mean, apoz)` as numpy
+# arrays of shape `(units,)`. On the tiny network above the answer is exact: mean
+# `[0.5, 0, 1, 0.125]`, APoZ `[0.5, 1, 0.25, 0]` — with any split of the 4 samples into batches.
+
+# %% tags=["answer:apoz_and_mean"]
+def apoz_and_mean(params, batches):
+    """Per-unit mean activation and APoZ of model[1] (the first ReLU), over all batches."""
+    ### BEGIN SOLUTION
+    model = relu_net(params)
+    sums, zeros, count = 0.0, 0.0, 0
+
+    def hook(module, inputs, output):
+        nonlocal sums, zeros, count
+        a = output.double()
+        dims = [0] + list(range(2, a.dim()))          # samples (and spatial positions)
+        sums = sums + a.sum(dim=dims)
+        zeros = zeros + (a == 0).double().sum(dim=dims)
+        count += a.numel() // a.shape[1]
+
+    handle = model[1].register_forward_hook(hook)
+    try:
+        with torch.no_grad():
+            for x in batches:
+                model(torch.as_tensor(x))
+    finally:
+        handle.remove()
+    return (sums / count).numpy(), (zeros / count).numpy()
+    ### END SOLUTION
+
+# %% tags=["check:apoz_and_mean"]
+check("apoz_and_mean", apoz_and_mean)
+
+# %% [markdown]
+# **Your function on the reference MLP.** The reference MLP's `fc1`, `fc2`, `fc3` as numpy weights,
+# the training split in minibatches of 128: your APoZ of the 256 `fc1` units, compared with the
+# library's `activation_stats`. Predict first:
+
+# %% tags=["nbval-ignore-output"]
+predict("03-dead-fc1", "How many of the 256 fc1 units never fire (APoZ = 1) on the 1,078 training "
+        "images?", lo=0, hi=256)
+
+# %%
+mlp_params = numpy_params(mlp, ["fc1", "fc2", "fc3"])
+train_batches = minibatches(train_split, 128)
+if ready("apoz_and_mean", apoz_and_mean):
+    my_mean, my_apoz = apoz_and_mean(mlp_params, train_batches)
+    lib = activation_stats(mlp, train_split, layers=["fc1"])["fc1"]
+    print("same as activation_stats:", np.allclose(my_mean, lib["mean"].numpy(), atol=1e-5),
+          np.allclose(my_apoz, lib["apoz"].numpy(), atol=1e-6))
+    print("fc1 units with APoZ = 1 (never fire on train):", int((my_apoz == 1).sum()))
+    reveal("03-dead-fc1", int((my_apoz == 1).sum()))
+
+# %% [markdown]
+# ### Your turn (graded): `taylor_importance` over minibatches (Molchanov et al. 2019)
+#
+# Removing unit `j` (its weights `w_i`, `i ∈ j`, and its bias) changes minibatch `m`'s loss by
+# about `−t_m,j` with `t_m,j = Σ_{i∈j} g_i w_i + g_b b_j`, where `g = ∂L_m/∂θ` is the gradient of
+# the minibatch's **mean** cross-entropy (first-order Taylor). Molchanov et al. (2019) square each
+# minibatch's contribution and average over the `M` minibatches:
+#
+# `I_j = (1/M) Σ_m (Σ_{i∈j} g_i w_i + g_b b_j)²`
+#
+# (their code accumulates the per-minibatch values and divides by the number of iterations). This is
+# *not* `|Σ g·w|` of one full-data gradient (the simplified variant used for `taylor_scores` above),
+# nor Molchanov et al. (2017)'s activation-based `|a·∂L/∂a|`. Write it for the units of the **first**
+# layer: `taylor_importance(params, batches, labels)` → numpy array `(units,)`. Use
+# `model = relu_net(params)`, `loss = torch.nn.functional.cross_entropy(model(x), y)` and
+# `torch.autograd.grad(loss, (model[0].weight, model[0].bias))`.
+
+# %% tags=["answer:taylor_importance"]
+def taylor_importance(params, batches, labels):
+    """(1/M) sum over minibatches of (sum_i g_i w_i + g_b b)^2 per unit of the first layer."""
+    ### BEGIN SOLUTION
+    model = relu_net(params)
+    first = model[0]
+    total = 0.0
+    for x, y in zip(batches, labels):
+        loss = nn.functional.cross_entropy(model(torch.as_tensor(x)), torch.as_tensor(y).long())
+        gw, gb = torch.autograd.grad(loss, (first.weight, first.bias))
+        t = (gw * first.weight).flatten(1).sum(1) + gb * first.bias
+        total = total + t.detach().double() ** 2
+    return (total / len(batches)).numpy()
+    ### END SOLUTION
+
+# %% tags=["check:taylor_importance"]
+check("taylor_importance", taylor_importance)
+
+# %% [markdown]
+# **Your criterion against the simplified one on the reference MLP.** Scores of the 256 `fc1` units
+# from the training split in minibatches of 64; then remove 25 % and 50 % of `fc1` by each score
+# (no fine-tuning) and evaluate on validation. Predict first:
+
+# %% tags=["nbval-ignore-output"]
+predict("03-taylor-variants", "Do the per-minibatch squared (2019) and the one-gradient |Σ g·w| "
+        "criteria rank the fc1 units the same way?", choices=["almost the same (Spearman > 0.9)",
+                                                           "related (0.5 - 0.9)", "weakly (< 0.5)"])
+
+# %%
+xb64, yb64 = minibatches(train_split, 64, labels=True)
+if ready("taylor_importance", taylor_importance):
+    my_taylor = taylor_importance(mlp_params, xb64, yb64)
+    lib19 = taylor_scores(mlp, train_split, layers=["fc1"], batch_size=64, variant="molchanov2019")["fc1"]
+    full = taylor_scores(mlp, train_split, layers=["fc1"])["fc1"]
+    act17 = taylor_scores(mlp, train_split, layers=["fc1"], variant="molchanov2017")["fc1"]
+    print("same as taylor_scores(variant='molchanov2019'):",
+          np.allclose(my_taylor, lib19.numpy(), rtol=1e-3, atol=1e-5 * float(lib19.max())))
+    rho = {"2019 vs full |Σg·w|": C.spearman(torch.tensor(my_taylor), full),
+           "2019 vs 2017 |a·∂L/∂a|": C.spearman(torch.tensor(my_taylor), act17)}
+    for k_, v_ in rho.items():
+        print(f"Spearman {k_}: {v_:.3f}")
+    for r in (0.25, 0.5):
+        accs = {name: accuracy(shrink_model(mlp, {"fc1": r}, criterion={"fc1": torch.as_tensor(sc)}), val_split)
+                for name, sc in (("2019 (yours)", my_taylor), ("full |Σg·w|", full.numpy()),
+                                 ("2017 activation", act17.numpy()))}
+        print(f"remove {r:.0%} of fc1:", " | ".join(f"{n} {a:.4f}" for n, a in accs.items()))
+    reveal("03-taylor-variants", round(rho["2019 vs full |Σg·w|"], 3))
 
 # %% [markdown] tags=["seed:S2-C5"]
 # ## S2-C5 · Activation-based pruning (`activation_pruning`, TensorFlow)

@@ -40,7 +40,7 @@ from ..pruning import (apply_masks_, compute_masks, count_nonzero, count_params,
                        shrink_model, structure_chains, zero_structures)
 from ..train import accuracy, train
 
-__all__ = ["CRITERIA", "METHODS", "RATIO_GRID", "input_shape_of", "uniform_ratios",
+__all__ = ["shrink_mlp_with", "shrink_cnn_with", "learner_sweep", "CRITERIA", "METHODS", "RATIO_GRID", "input_shape_of", "uniform_ratios",
            "criterion_scores", "structured_prune", "cost_summary", "equal_param_sparsity",
            "unstructured_like", "structured_sweep", "compute_structured", "live_structured",
            "render_structured",
@@ -466,3 +466,96 @@ def render_structured(r: dict) -> None:
     """Print a short summary and draw accuracy vs ratio (left) and dense MACs / bytes (right)
     (a fresh :func:`live_structured` figure)."""
     live_structured()(r)
+
+
+# ------------------------------------------------------------------ the learner's functions
+
+def _n_remove(c: int, ratio: float) -> int:
+    return int(np.floor(ratio * c + 0.5))
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy().copy()
+
+
+def _t(a) -> torch.Tensor:
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"the function must return numpy arrays, got {type(a).__name__}")
+    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+
+
+def shrink_mlp_with(fn, model: nn.Module, ratio: float) -> nn.Module:
+    """The reference MLP with ``round(ratio · C)`` neurons of ``fc1`` and ``fc2`` removed by the
+    learner's ``fn(W, b, W_next, k) -> (W2, b2, W_next2)`` (numpy). ``fc2`` is pruned first (its
+    rows scored on the original weights, ``fc3`` losing the matching columns), then ``fc1``
+    (``fc2`` losing columns), so every row is scored on the original weights, as
+    :func:`shrink_model` does. ``model`` is not changed."""
+    _check_model(model)
+    r = check_sparsity(ratio, "ratio")
+    W1, b1, W2, b2, W3 = (_np(model.fc1.weight), _np(model.fc1.bias), _np(model.fc2.weight),
+                          _np(model.fc2.bias), _np(model.fc3.weight))
+    W2, b2, W3 = fn(W2, b2, W3, _n_remove(W2.shape[0], r))
+    W1, b1, W2 = fn(W1, b1, W2, _n_remove(W1.shape[0], r))
+    out = copy.deepcopy(model)
+    for name, (w, b) in (("fc1", (W1, b1)), ("fc2", (W2, b2)), ("fc3", (W3, None))):
+        old = getattr(out, name)
+        w = _t(w)
+        lin = nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(w)
+            lin.bias.copy_(_t(b) if b is not None else old.bias)
+        setattr(out, name, lin)
+    return out.eval()
+
+
+def shrink_cnn_with(fn, model: nn.Module, ratio: float) -> nn.Module:
+    """The reference CNN with ``round(ratio · C)`` filters of ``conv1``–``conv3`` removed by the
+    learner's ``fn(conv_w, gamma, beta, mean, var, next_w, k)`` (numpy, returns the six sliced
+    arrays). The classifier ``fc`` (256 = 64 channels × 2 × 2 inputs) is handed over as a
+    (10, 64, 2, 2) "next conv" so that its input channels are sliced the same way. Layers are
+    pruned from the last to the first, each scored on its original weights."""
+    _check_model(model)
+    r = check_sparsity(ratio, "ratio")
+    convs = [_np(getattr(model, f"conv{i}").weight) for i in (1, 2, 3)]
+    bns = [[_np(getattr(getattr(model, f"bn{i}"), a)) for a in ("weight", "bias", "running_mean",
+                                                                 "running_var")] for i in (1, 2, 3)]
+    fc = _np(model.fc.weight)
+    nxt = fc.reshape(fc.shape[0], convs[2].shape[0], 2, 2)
+    for i in (2, 1, 0):
+        res = fn(convs[i], *bns[i], nxt, _n_remove(convs[i].shape[0], r))
+        if not isinstance(res, (tuple, list)) or len(res) != 6:
+            raise TypeError("the function must return 6 arrays (conv_w2, gamma2, beta2, mean2, var2, next_w2)")
+        convs[i], bns[i], new_next = res[0], list(res[1:5]), res[5]
+        if i == 2:
+            fc = new_next.reshape(new_next.shape[0], -1)
+        else:
+            convs[i + 1] = new_next
+        nxt = convs[i]          # the (shrunk) conv i is the "next conv" of conv i-1
+    out = copy.deepcopy(model)
+    for j, (w, bn) in enumerate(zip(convs, bns), start=1):
+        w = _t(w)
+        conv = nn.Conv2d(w.shape[1], w.shape[0], 3, padding=1, bias=False)
+        norm = nn.BatchNorm2d(w.shape[0], eps=getattr(model, f"bn{j}").eps)
+        with torch.no_grad():
+            conv.weight.copy_(w)
+            norm.weight.copy_(_t(bn[0])); norm.bias.copy_(_t(bn[1]))
+            norm.running_mean.copy_(_t(bn[2])); norm.running_var.copy_(_t(bn[3]))
+        setattr(out, f"conv{j}", conv)
+        setattr(out, f"bn{j}", norm)
+    lin = nn.Linear(fc.shape[1], fc.shape[0])
+    with torch.no_grad():
+        lin.weight.copy_(_t(fc)); lin.bias.copy_(model.fc.bias)
+    out.fc = lin
+    return out.eval()
+
+
+def learner_sweep(shrink_with, fn, model: nn.Module, val: Split, ratios: Sequence[float]) -> dict:
+    """Validation accuracy and parameter count of ``shrink_with(fn, model, r)`` for each ratio
+    (no fine-tuning): ``{"ratios", "accuracy", "params"}``."""
+    acc, params = [], []
+    for r in ratios:
+        m = shrink_with(fn, model, r)
+        acc.append(accuracy(m, val))
+        params.append(count_params(m))
+    return {"ratios": tuple(float(r) for r in ratios), "accuracy": np.array(acc),
+            "params": np.array(params)}
