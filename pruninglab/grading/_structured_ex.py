@@ -28,6 +28,14 @@ _POP_HINT = ("the removed units are not the k smallest ones, and they match dele
              "once: W[keep], b[keep], W_next[:, keep]")
 
 
+def shrink_cases_fixed():
+    W = np.array([[0.1, 0.0], [3.0, 4.0], [0.0, 0.2], [4.0, 0.0], [0.0, -3.0]])   # L2 0.1, 5, 0.2, 4, 3
+    return P.neuron_cases_fixed() + [
+        ("remove neurons 0 and 2 (deleting one by one shifts the indices)",
+         (W, np.arange(5.0), np.arange(15.0).reshape(3, 5), 2)),
+    ]
+
+
 def judge_shrink_neurons(args, out):
     try:
         P.judge_neuron(args, out)
@@ -183,6 +191,9 @@ def conv_cases_fixed():
         ("L1 vs L2: filters (3,0,0) and (1.6,1.6,1.6), remove 1",
          (cw2, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3), np.ones((2, 3, 1, 1)), 1)),
         ("float32 3x3 filters, 6 -> 3, next conv (4, 6, 3, 3)", f32),
+        ("remove filters 0 and 2 of 5 (deleting one by one shifts the indices)",
+         (np.array([0.1, 5.0, 0.2, 4.0, 3.0]).reshape(5, 1, 1, 1), np.ones(5), np.arange(5.0),
+          np.zeros(5), np.ones(5), np.arange(10.0).reshape(2, 5, 1, 1), 2)),
     ]
 
 
@@ -329,7 +340,7 @@ EXERCISES = [
              "remove the k neurons with the smallest L2 row norm: rows of W, entries of b and "
              "the next layer's input columns (a physically smaller layer pair)",
              "f(W, b, W_next, k) -> (W2, b2, W_next2)",
-             P.neuron_cases_fixed, P.neuron_cases_hidden, judge_shrink_neurons,
+             shrink_cases_fixed, P.neuron_cases_hidden, judge_shrink_neurons,
              points=10, entry="shrink_neurons", notebook=NOTEBOOK, topic="neuron pruning (Linear)"),
     Exercise("prune_conv_filters",
              "remove the k conv filters with the smallest L1 norm, slice the following "
