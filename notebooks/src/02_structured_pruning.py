@@ -771,10 +771,12 @@ for meth in cnn_sweep["methods"]:
 # ### Measured latency: dense vs zero-masked vs shrunk (machine-dependent, not validated)
 #
 # The zero-masked model has exactly the dense MACs of the original (it multiplies the zeros); only the
-# shrunk model does less work. Batch of 256 images, median of several runs
-# (`pruninglab.hardware.measure_latency`). Timings on a shared machine are noisy; in our runs the
-# zero-masked model was sometimes measurably faster than dense too (data-dependent effects inside the CPU
-# kernels — not fewer MACs), but the shrunk model was clearly the fastest.
+# shrunk model does less work. What the *mechanism* guarantees: the same dense MACs and bytes for dense
+# and zero-masked, about a quarter of the inner convs' MACs for the shrunk model. The measurement
+# below is **on this machine** only (batch of 256 images, median of several runs,
+# `pruninglab.hardware.measure_latency`; not validated): shared machines are noisy, and a zero-masked
+# model can even time faster than dense (data-dependent effects inside CPU kernels, e.g. denormal
+# arithmetic, not fewer MACs), so read the speed-ups as one run's observation.
 
 # %% tags=["nbval-ignore-output"]
 xb = val_cnn.x[:256]
@@ -812,7 +814,7 @@ slider_ui(compute_structured, live_structured(),
 # | tensor shapes | unchanged | smaller | unchanged |
 # | dense MACs / latency | unchanged | reduced (≈ (1 − p)² for inner convs) | unchanged |
 # | needs special kernels | — | no | yes (sparse formats, zero skipping) |
-# | accuracy at equal #weights | = shrink | lower before fine-tuning | higher before fine-tuning |
+# | accuracy at equal #weights | = shrink | lower before fine-tuning at small/moderate ratios | higher there, but not at the highest ratios (see the tables) |
 #
 # Sources: H. Li et al. (2017) *Pruning Filters for Efficient ConvNets*, ICLR (L1 filter norm; remove the
 # next layer's input channels; retrain); S. Han et al. (2015) *Learning both Weights and Connections for
@@ -852,8 +854,9 @@ slider_ui(compute_structured, live_structured(),
 # independent bias mask; the output layer is pruned; also: inverted keep/prune ratio, no mask enforcement
 # during retraining, a global mixed-precision side effect.</details>
 #
-# 5. At the same number of remaining weights, unstructured pruning usually keeps more accuracy than
-#    structured pruning. Why would anyone choose structured pruning?
+# 5. At small and moderate ratios, unstructured pruning at the same number of remaining weights kept
+#    more accuracy than structured pruning here (not at the highest ratios: compare the tables). Why
+#    would anyone choose structured pruning?
 #
 # <details><summary>Answer</summary>Because the structured model is a smaller dense model: fewer dense
 # MACs, fewer bytes without index overhead, and a real latency reduction on ordinary hardware.

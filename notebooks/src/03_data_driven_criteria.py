@@ -13,8 +13,9 @@
 # 1. Say precisely what "activation-based pruning" prunes (neurons/filters: their incoming weights,
 #    bias, BatchNorm entries *and* the next layer's matching inputs) and what it measures (a
 #    statistic of each unit's post-ReLU output **over a data set**, not on one input).
-# 2. Compute APoZ and mean activation with forward hooks, and first-order Taylor importance
-#    `|Σ w·∂L/∂w|` with autograd, on the *training* split; check them on a hand-made network
+# 2. Compute APoZ and mean activation with forward hooks (you write it), and first-order Taylor
+#    importance with autograd — the one-gradient simplification `|Σ w·∂L/∂w|` and the cited
+#    variants (Molchanov et al. 2019 per-minibatch squared, which you write; 2017 `|a·∂L/∂a|`), on the *training* split; check them on a hand-made network
 #    whose scores are known exactly.
 # 3. Compare APoZ, mean activation, Taylor, L1 and random at several pruning ratios, before and
 #    after a short fine-tune, on the validation split; read rank correlations between criteria.
@@ -890,8 +891,9 @@ ui_cnn
 #
 # <details><summary>Answer</summary>
 #
-# On one input most ReLU units are 0 by chance (each unit specialises on some inputs); removing them
-# wrecks the model (defect 7 of S1-C6). The statistic is an expectation over samples (and spatial
+# On one input many ReLU units are 0 by chance (each unit specialises on some inputs) — defect 7 of
+# S1-C6 counts them for the first training image: a minority of the 256, but far more than the units
+# that are 0 on *every* image; removing them costs accuracy (measured there). The statistic is an expectation over samples (and spatial
 # positions), reduced over the *sample* axis so each unit gets its own value.
 #
 # </details>
