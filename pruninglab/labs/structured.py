@@ -40,7 +40,7 @@ from ..pruning import (apply_masks_, compute_masks, count_nonzero, count_params,
                        shrink_model, structure_chains, zero_structures)
 from ..train import accuracy, train
 
-__all__ = ["shrink_mlp_with", "shrink_cnn_with", "learner_sweep", "CRITERIA", "METHODS", "RATIO_GRID", "input_shape_of", "uniform_ratios",
+__all__ = ["interleaved_latency", "cached_sweep", "shrink_mlp_with", "shrink_cnn_with", "learner_sweep", "CRITERIA", "METHODS", "RATIO_GRID", "input_shape_of", "uniform_ratios",
            "criterion_scores", "structured_prune", "cost_summary", "equal_param_sparsity",
            "unstructured_like", "structured_sweep", "compute_structured", "live_structured",
            "render_structured",
@@ -559,3 +559,82 @@ def learner_sweep(shrink_with, fn, model: nn.Module, val: Split, ratios: Sequenc
         params.append(count_params(m))
     return {"ratios": tuple(float(r) for r in ratios), "accuracy": np.array(acc),
             "params": np.array(params)}
+
+
+def interleaved_latency(variants: Mapping[str, nn.Module], x: torch.Tensor, *, rounds: int = 15,
+                        warmup: int = 3, flush_denormal: bool = True) -> dict:
+    """Per-call latency of ``model(x)`` for every variant, measured fairly: ``warmup`` calls of
+    each first, then ``rounds`` rounds in which every variant is timed once, in an order that
+    rotates from round to round (so a load change on the machine or a cache effect hits all of
+    them, and none is always first). With ``flush_denormal`` (default) denormal floats are
+    flushed to zero during the measurement (``torch.set_flush_denormal``), so that tiny values
+    left by pruning cannot make a variant slow for a reason unrelated to its MACs.
+
+    Returns ``{name: {"median_s", "min_s", "max_s", "times_s"}}`` plus ``"flush_denormal"``
+    (whether flushing was supported and on). A measurement on *this* machine, not a guarantee."""
+    import time
+    if not isinstance(variants, Mapping) or not variants:
+        raise TypeError("variants must be a non-empty dict name -> model")
+    rounds = check_int(rounds, "rounds", lo=1)
+    warmup = check_int(warmup, "warmup", lo=0)
+    names = list(variants)
+    times = {n: [] for n in names}
+    flushed = bool(flush_denormal) and torch.set_flush_denormal(True)
+    try:
+        with torch.no_grad():
+            for n in names:
+                for _ in range(warmup):
+                    variants[n](x)
+            for r in range(rounds):
+                for j in range(len(names)):
+                    n = names[(j + r) % len(names)]
+                    t0 = time.perf_counter()
+                    variants[n](x)
+                    times[n].append(time.perf_counter() - t0)
+    finally:
+        if flushed:
+            torch.set_flush_denormal(False)
+    out = {n: {"median_s": float(np.median(t)), "min_s": float(np.min(t)), "max_s": float(np.max(t)),
+               "times_s": np.array(t)} for n, t in times.items()}
+    out["flush_denormal"] = flushed
+    return out
+
+
+def _sweep_arrays(sw: dict) -> dict:
+    """The cacheable part of a :func:`structured_sweep` result (no model / split objects)."""
+    keep = {k: v for k, v in sw.items() if k not in ("model", "val")}
+    return keep
+
+
+def cached_sweep(model_name: str = "cnn", ratios: Sequence[float] = RATIO_GRID, *, epochs: int = 2,
+                 progress: bool = False) -> dict:
+    """:func:`structured_sweep` through :func:`pruninglab.cache.cached` (deterministic: seeded
+    fine-tuning on one thread), so that a second run of the notebook is fast; ``progress``
+    shows a tqdm bar while it computes. The model and split objects are re-attached."""
+    from ..cache import cached
+    arrays = cached("structured_sweep", 1,
+                    lambda **kw: _sweep_compute(**kw, progress=bool(progress)),
+                    model_name=model_name, ratios=tuple(float(r) for r in ratios), epochs=int(epochs))
+    out = dict(arrays)
+    out["methods"] = tuple(out["methods"])
+    out["model"] = load_reference(model_name)
+    out["val"] = load_digits("val", images=model_name == "cnn")
+    for meth in out["methods"]:
+        if meth in CRITERIA:
+            for r in out["ratios"]:
+                compute_structured(float(r), meth, out)
+    return out
+
+
+def _sweep_compute(model_name, ratios, epochs, progress=False):
+    """One method at a time (each one is seeded on its own, so the split changes nothing)."""
+    from tqdm.auto import tqdm
+    sw = None
+    for meth in tqdm(METHODS, desc=f"{model_name} sweep (methods)", disable=not progress):
+        part = structured_sweep(model_name, ratios, (meth,), epochs=epochs)
+        if sw is None:
+            sw = dict(part)
+        sw[meth] = part[meth]
+    sw["methods"] = METHODS
+    arr = _sweep_arrays(sw)
+    return {k: v for k, v in arr.items() if not k.startswith("_")}
