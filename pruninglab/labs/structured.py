@@ -392,19 +392,20 @@ def live_structured():
     sample (right); the vertical line marks the current ratio. The curves come from the sweep and
     are drawn once (again only if a result from another sweep arrives); a move changes the
     marker, the selected criterion's curves and the legends. Axis limits are fixed per sweep
-    (accuracy 0–1, kMACs/kB 0..largest curve value)."""
+    (accuracy zoomed to the data; kMACs on the left axis, kB on a twin right axis, each from 0)."""
     from ..ui import LivePlot
 
     def setup(fig):
-        fig.subplots_adjust(left=0.07, right=0.99, bottom=0.14, top=0.97, wspace=0.22)
+        fig.subplots_adjust(left=0.07, right=0.93, bottom=0.14, top=0.97, wspace=0.28)
         a1, a2 = fig.subplots(1, 2)
-        return {"fig": fig, "a1": a1, "a2": a2, "sweep": None, "criterion": None}
+        a3 = a2.twinx()            # bytes on their own axis: never two units on one axis
+        return {"fig": fig, "a1": a1, "a2": a2, "a3": a3, "sweep": None, "criterion": None}
 
     def build(st, c):
-        a1, a2 = st["a1"], st["a2"]
+        a1, a2, a3 = st["a1"], st["a2"], st["a3"]
         if st["sweep"] is not None:        # a result from another sweep: start over
             st["layer"].close()
-            for ax in (a1, a2):
+            for ax in (a1, a2, a3):
                 ax.clear()
         x = np.asarray(c["ratios"], dtype=float)
         pad = 0.05 * max(float(x.max() - x.min()), 0.1)
@@ -416,21 +417,27 @@ def live_structured():
         a1.set_xlabel("channel ratio removed (unstructured: same #weights)")
         a1.set_ylabel("validation accuracy")
         a1.set_xlim(x.min() - pad, x.max() + pad)
-        a1.set_ylim(0.0, 1.02)
-        st["macs"], = a2.plot(x, c[crits[0]]["macs"] / 1e3, "o-", label="structured: dense MACs")
-        top = max(float(np.max(c[m][k])) for m in crits for k in ("macs", "bytes")) / 1e3
+        lo_acc = min(float(np.min(c[m][k])) for m in c["methods"] for k in ("val_pruned", "val_finetuned"))
+        a1.set_ylim(max(0.0, lo_acc - 0.05), 1.01)   # zoom to the data
+        st["macs"], = a2.plot(x, c[crits[0]]["macs"] / 1e3, "o-", color="C0", label="structured: dense kMACs")
+        top_m = max(float(np.max(c[m]["macs"])) for m in crits) / 1e3
+        top_b = max(float(np.max(c[m]["bytes"])) for m in crits) / 1e3
         if "unstructured" in c:
-            a2.plot(x, c["unstructured"]["macs"] / 1e3, "s-", label="unstructured: dense MACs")
-            a2.plot(x, c["unstructured"]["csr_bytes"] / 1e3, "s--", label="unstructured: CSR kB")
-            top = max(top, float(np.max(c["unstructured"]["macs"])) / 1e3,
-                      float(np.max(c["unstructured"]["csr_bytes"])) / 1e3)
-        st["bytes"], = a2.plot(x, c[crits[0]]["bytes"] / 1e3, "o--", label="structured: kB")
+            a2.plot(x, c["unstructured"]["macs"] / 1e3, "s-", color="C1", label="unstructured: dense kMACs")
+            a3.plot(x, c["unstructured"]["csr_bytes"] / 1e3, "s--", color="C3", label="unstructured: CSR kB")
+            top_m = max(top_m, float(np.max(c["unstructured"]["macs"])) / 1e3)
+            top_b = max(top_b, float(np.max(c["unstructured"]["csr_bytes"])) / 1e3)
+        st["bytes"], = a3.plot(x, c[crits[0]]["bytes"] / 1e3, "o--", color="C2", label="structured: fp32 kB")
         st["v2"] = a2.axvline(x[0], color="k", lw=0.8)
         a2.set_xlabel("channel ratio removed")
-        a2.set_ylabel("kMACs / kB per sample")
+        a2.set_ylabel("kMACs per sample (solid)")
+        a3.set_ylabel("kB of weights (dashed)")
         a2.set_xlim(x.min() - pad, x.max() + pad)
-        a2.set_ylim(0.0, 1.05 * top)
-        a2.legend(fontsize=7)
+        a2.set_ylim(0.0, 1.05 * top_m)
+        a3.set_ylim(0.0, 1.05 * top_b)
+        h2, l2 = a2.get_legend_handles_labels()
+        h3, l3 = a3.get_legend_handles_labels()
+        a2.legend(h2 + h3, l2 + l3, fontsize=7)
         st["sweep"], st["criterion"] = c, None
         # static part: everything but the two ratio markers, one image per criterion, all
         # rendered now so that a criterion change is as cheap as a ratio move
