@@ -225,8 +225,6 @@ def test_live_structured_has_separate_unit_axes(sweep):
     r = S.compute_structured(0.5, "l1", sweep)
     lp = S.live_structured()
     lp(r)
-    fig = lp.fig if hasattr(lp, "fig") else None
-    if fig is not None:
-        labels = [ax.get_ylabel() for ax in fig.axes]
-        assert any("kMACs" in l for l in labels) and any("kB" in l for l in labels)
-        assert not any("kMACs" in l and "kB" in l for l in labels)
+    labels = [ax.get_ylabel() for ax in lp.fig.axes]
+    assert any("kMACs" in l for l in labels) and any("kB" in l for l in labels)
+    assert not any("kMACs" in l and "kB" in l for l in labels)

@@ -257,8 +257,8 @@ def render_correlations(results: Sequence[dict]) -> None:
 def compare_criteria(model: nn.Module, scores: Mapping[str, Mapping[str, torch.Tensor]],
                      train_split: Split, val_split: Split, *, ratios: Sequence[float],
                      input_shape, layers: Iterable[str] | None = None, epochs: int = 2,
-                     lr: float = 1e-3, seed: int = 0, random_seeds: Sequence[int] = (0, 1, 2)
-                     ) -> dict:
+                     lr: float = 1e-3, seed: int = 0, random_seeds: Sequence[int] = (0, 1, 2),
+                     progress: bool = False) -> dict:
     """Shrink ``model`` (every layer in ``layers`` by the same ratio) with each criterion,
     measure validation accuracy, fine-tune ``epochs`` on ``train_split``, measure again.
 
@@ -266,6 +266,7 @@ def compare_criteria(model: nn.Module, scores: Mapping[str, Mapping[str, torch.T
     over seeds are reported too). Returns ``{"ratios", "criteria", "dense", "before": {c: arr},
     "after": {c: arr}, "random_after_min", "random_after_max", "params", "macs"}``; ``params``
     and ``macs`` (per sample) depend only on the ratio. ``model`` is not modified.
+    ``progress``: a tqdm bar over the ratios (the call takes seconds).
     """
     _check_model(model)
     _check_split(train_split, "train_split")
@@ -284,7 +285,8 @@ def compare_criteria(model: nn.Module, scores: Mapping[str, Mapping[str, torch.T
     after = {c: np.zeros(len(rs)) for c in crit}
     rmin, rmax = np.zeros(len(rs)), np.zeros(len(rs))
     params, macs = np.zeros(len(rs), dtype=np.int64), np.zeros(len(rs), dtype=np.int64)
-    for i, r in enumerate(rs):
+    from tqdm.auto import tqdm
+    for i, r in enumerate(tqdm(rs, desc="ratios", disable=not progress)):
         ratio = {n: r for n in names}
         for c in crit:
             runs = [scores[c]] if c != "random" else [random_scores(model, names, s) for s in seeds]
@@ -340,8 +342,9 @@ def taylor_vs_removal(model: nn.Module, split: Split, layer: str) -> dict:
     loss change ``ΔL_j = L(model without j) − L(model)`` on ``split`` (structure removed with
     :func:`zero_structures`) next to the first-order estimate ``|Σ w ∂L/∂w|``.
 
-    Returns ``{"layer", "taylor", "delta_loss", "spearman"}`` (Spearman between the Taylor score
-    and ``|ΔL|``). ``model`` is not modified.
+    Returns ``{"layer", "taylor", "delta_loss", "spearman", "n_lower", "n_higher"}`` (Spearman
+    between the Taylor score and ``|ΔL|``; the numbers of units whose removal lowers / raises the
+    loss by more than 1e-7). ``model`` is not modified.
     """
     _check_model(model)
     _check_split(split)
@@ -356,7 +359,8 @@ def taylor_vs_removal(model: nn.Module, split: Split, layer: str) -> dict:
         m = zero_structures(model, {layer: 1.0 / c}, criterion={layer: s})
         delta[j] = _loss(m, split) - base
     return {"layer": layer, "taylor": tay, "delta_loss": delta,
-            "spearman": spearman(tay, np.abs(delta))}
+            "spearman": spearman(tay, np.abs(delta)), "n_lower": int((delta < -1e-7).sum()),
+            "n_higher": int((delta > 1e-7).sum())}
 
 
 def render_taylor_check(result: dict) -> None:
@@ -367,8 +371,10 @@ def render_taylor_check(result: dict) -> None:
     ax.plot([0, lim], [0, lim], "k:", lw=1, label="ΔL = Taylor")
     ax.set_xlabel("Taylor score |Σ w·∂L/∂w|")
     ax.set_ylabel("measured ΔL when removed")
-    ax.set_title(f"{result['layer']}: Spearman(Taylor, |ΔL|) = {result['spearman']:.2f}")
-    ax.legend(fontsize=8)
+    ax.axhline(0.0, color="tab:red", lw=0.8, label="ΔL = 0 (below: removal LOWERS the loss)")
+    ax.set_title(f"{result['layer']}: {result['n_lower']} of {len(result['delta_loss'])} units lower "
+                 "the loss when removed", fontsize=9)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     plt.show()
 
@@ -468,7 +474,7 @@ def live_criteria():
     from .structured import _StaticLayer
 
     def setup(fig):
-        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.15, top=0.86, wspace=0.18)
+        fig.subplots_adjust(left=0.07, right=0.99, bottom=0.22, top=0.86, wspace=0.2)
         a0, a1 = fig.subplots(1, 2)
         a0.set_xlabel("neuron / filter (sorted)")
         red = a0.stairs([0.0], [-0.5, 0.5], fill=True, color="tab:red", baseline=0.0)
@@ -477,6 +483,8 @@ def live_criteria():
                      color=["tab:green"] + ["tab:gray"] * (len(_REL_LABELS) - 1))
         a1.axhline(1.0, color="k", ls=":", lw=1)
         a1.set_ylim(0, 1.1)
+        a1.set_ylabel("fraction of dense")
+        a1.tick_params(axis="x", labelsize=8)
         a1.set_title("relative to the dense model")
         layer = _StaticLayer(fig, [red, blue, *rel])
         return {"a0": a0, "red": red, "blue": blue, "rel": rel, "layer": layer}
