@@ -865,8 +865,9 @@ md("So the scatter has two branches: on validation, {lo} of 128 `fc2` units *low
    "removed alone (ΔL < 0) and {hi} raise it. A magnitude |Σ g·w| cannot tell the two apart — both "
    "are \"important\" to it — so rank-correlating it with |ΔL| hides the question that matters: "
    "which units are *harmful*? A unit with ΔL < 0 on validation but ΔL > 0 on train "
-   "({both} units here) is one the model uses to fit the training set; removing it is a "
-   "regulariser, not a loss.", lo=chk_val["n_lower"], hi=chk_val["n_higher"],
+   "({both} units here) helps the model fit the training set but hurts on new images: removing it "
+   "*alone* helps on validation (a sign of overfitting); removing several at once is a different "
+   "question, answered only by measuring.", lo=chk_val["n_lower"], hi=chk_val["n_higher"],
    both=int(((chk_val["delta_loss"] < 0) & (chk_train["delta_loss"] > 0)).sum()))
 
 # %% [markdown]
