@@ -497,15 +497,13 @@ MUTANTS = {
 
 EXERCISES = [
     Exercise("apoz_and_mean",
-             "mean activation and APoZ of each unit of the first ReLU, collected by a forward hook "
-             "over a list of minibatches (hook removed afterwards)",
+             "per-unit mean activation and APoZ of the first ReLU via a forward hook over minibatches",
              "f(params: tuple of arrays, batches: list of arrays) -> (mean (C,), apoz (C,))",
              apoz_cases_fixed, apoz_cases_hidden, judge_apoz,
              points=10, entry="apoz_and_mean", notebook=NOTEBOOK,
              topic="APoZ / mean activation with a forward hook"),
     Exercise("taylor_importance",
-             "first-order Taylor importance of each first-layer unit, per-minibatch (Σ g·w)² "
-             "averaged over minibatches (Molchanov et al. 2019)",
+             "Taylor importance per unit: per-minibatch (Σ g·w)², averaged (Molchanov et al. 2019)",
              "f(params: tuple of arrays, batches: list of arrays, labels: list of int arrays) "
              "-> importance (C,)",
              taylor_cases_fixed, taylor_cases_hidden, judge_taylor,

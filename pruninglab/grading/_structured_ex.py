@@ -337,14 +337,12 @@ MUTANTS = {
 
 EXERCISES = [
     Exercise("shrink_neurons",
-             "remove the k neurons with the smallest L2 row norm: rows of W, entries of b and "
-             "the next layer's input columns (a physically smaller layer pair)",
+             "remove the k smallest-L2 neurons: rows of W, entries of b, the next layer's columns",
              "f(W, b, W_next, k) -> (W2, b2, W_next2)",
              shrink_cases_fixed, P.neuron_cases_hidden, judge_shrink_neurons,
              points=10, entry="shrink_neurons", notebook=NOTEBOOK, topic="neuron pruning (Linear)"),
     Exercise("prune_conv_filters",
-             "remove the k conv filters with the smallest L1 norm, slice the following "
-             "BatchNorm (weight, bias, running mean/var) and the next conv's input channels",
+             "remove the k smallest-L1 conv filters, their BatchNorm entries and next conv inputs",
              "f(conv_w, gamma, beta, mean, var, next_w, k) -> (conv_w2, gamma2, beta2, mean2, "
              "var2, next_w2)",
              conv_cases_fixed, conv_cases_hidden, judge_conv,
