@@ -121,7 +121,7 @@ def test_compare_criteria_small_sweep(mlp, digits):
     sc = C.criterion_scores(mlp, digits["train"])
     before = {k: v.clone() for k, v in mlp.state_dict().items()}
     res = C.compare_criteria(mlp, sc, digits["train"], digits["val"], ratios=[0.0, 0.5],
-                             input_shape=(64,), epochs=0, random_seeds=(0,))
+                             input_shape=(64,), epochs=0, random_seeds=(0,), progress=True)
     assert res["criteria"] == list(C.CRITERIA)
     for c in C.CRITERIA:           # ratio 0: nothing removed, no training → dense accuracy
         assert res["before"][c][0] == pytest.approx(res["dense"])
@@ -137,6 +137,7 @@ def test_taylor_vs_removal_tiny():
     assert r["delta_loss"][1] == pytest.approx(0.0, abs=1e-7)
     assert r["delta_loss"][3] == pytest.approx(0.0, abs=1e-7)
     assert r["delta_loss"][0] > 0 and r["delta_loss"][2] > 0
+    assert (r["n_lower"], r["n_higher"]) == (0, 2)
 
 
 def test_slider_ui_drives_compute(explorer):

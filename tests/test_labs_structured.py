@@ -188,3 +188,43 @@ def test_render_structured_text(sweep, capsys):
     out = capsys.readouterr().out
     assert out.startswith("l1 ratio 0.500: val acc ")
     assert "  structured : params 7234 / 25978, MACs 153344 / 601600" in out
+
+
+def test_interleaved_latency_and_cached_sweep(cnn, tmp_path, monkeypatch):
+    import numpy as np
+    import torch
+    from pruninglab.labs import structured as S
+    r = S.interleaved_latency({"a": cnn, "b": S.structured_prune(cnn, 0.5)}, torch.zeros(2, 1, 8, 8),
+                              rounds=3, warmup=1)
+    assert set(r) == {"a", "b", "flush_denormal"} and len(r["a"]["times_s"]) == 3
+    assert r["a"]["min_s"] <= r["a"]["median_s"] <= r["a"]["max_s"]
+    assert torch.set_flush_denormal(False) or True          # flushing switched off again
+    with pytest.raises(TypeError, match="variants"):
+        S.interleaved_latency({}, torch.zeros(1))
+    monkeypatch.setenv("PRUNINGLAB_CACHE", str(tmp_path))
+    a = S.structured_sweep("mlp", (0.5,), epochs=0)
+    b = S.cached_sweep("mlp", (0.5,), epochs=0)
+    c = S.cached_sweep("mlp", (0.5,), epochs=0)          # from disk
+    assert any(tmp_path.iterdir())
+    for m in S.METHODS:
+        for k in a[m]:
+            assert np.array_equal(a[m][k], b[m][k]) and np.array_equal(a[m][k], c[m][k])
+    assert S.compute_structured(0.5, "l1", c)["val_pruned"] == a["l1"]["val_pruned"][0]
+
+
+def test_learner_drivers_reject_bad_returns(cnn):
+    from pruninglab.labs import structured as S
+    with pytest.raises(TypeError, match="numpy"):
+        S.shrink_mlp_with(lambda W, b, Wn, k: (W.tolist(), b, Wn), __import__("pruninglab.models").models.load_reference("mlp"), 0.5)
+    with pytest.raises(TypeError, match="6 arrays"):
+        S.shrink_cnn_with(lambda *a: a[:2], cnn, 0.5)
+
+
+def test_live_structured_has_separate_unit_axes(sweep):
+    from pruninglab.labs import structured as S
+    r = S.compute_structured(0.5, "l1", sweep)
+    lp = S.live_structured()
+    lp(r)
+    labels = [ax.get_ylabel() for ax in lp.fig.axes]
+    assert any("kMACs" in l for l in labels) and any("kB" in l for l in labels)
+    assert not any("kMACs" in l and "kB" in l for l in labels)

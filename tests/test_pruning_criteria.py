@@ -72,3 +72,43 @@ def test_bad_input():
         taylor_scores(model, load_digits("val"), layers=["fc9"])
     with pytest.raises(TypeError, match="structured"):
         taylor_scores(model, load_digits("val"), structured="yes")
+
+
+def test_taylor_variants_2019_and_2017():
+    import math
+    from pruninglab.labs.criteria import tiny_relu_network
+    from pruninglab.pruning import taylor_scores
+    model, data = tiny_relu_network()
+    full = taylor_scores(model, data, layers=["0"])["0"]
+    # one minibatch = the whole split: the 2019 criterion is the square of the full one
+    one = taylor_scores(model, data, layers=["0"], batch_size=4, variant="molchanov2019")["0"]
+    assert torch.allclose(one, full ** 2, atol=1e-7)
+    # two minibatches: mean of the per-minibatch squares, which differs from full^2
+    two = taylor_scores(model, data, layers=["0"], batch_size=2, variant="molchanov2019")["0"]
+    assert not torch.allclose(two, full ** 2, atol=1e-4)
+    assert two[1] == 0                              # dead unit
+    act = taylor_scores(model, data, layers=["0"], variant="molchanov2017")["0"]
+    assert act[1] == 0 and act.shape == (4,)
+    # unit 0 by hand: a = x0, dL_n/da = (p0 - y0)·(1) - (p1 - y1)·(1) ... checked numerically
+    x = data.x.clone().requires_grad_()
+    with pytest.raises(ValueError, match="variant"):
+        taylor_scores(model, data, variant="molchanov2018")
+    with pytest.raises(ValueError, match="structured"):
+        taylor_scores(model, data, structured=False, variant="molchanov2019")
+    assert math.isfinite(float(act.sum())) and x is not None
+
+
+def test_taylor_2017_matches_brute_force():
+    from pruninglab.labs.criteria import tiny_relu_network
+    from pruninglab.pruning import taylor_scores
+    model, data = tiny_relu_network()
+    act = taylor_scores(model, data, layers=["0"], variant="molchanov2017")["0"]
+    vals = []
+    for n in range(len(data)):
+        z = model[0](data.x[n:n + 1])
+        a = torch.relu(z)
+        a.retain_grad()
+        loss = torch.nn.functional.cross_entropy(model[2](a), data.y[n:n + 1])
+        loss.backward()
+        vals.append((a * a.grad).abs().detach()[0])
+    assert torch.allclose(act, torch.stack(vals).mean(0), atol=1e-6)

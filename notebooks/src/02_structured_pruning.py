@@ -48,6 +48,11 @@ from pruninglab.pruning import (apply_mask, compute_masks, count_params, fine_tu
                                 structured_keep, structured_mask, zero_structures)
 from pruninglab.train import accuracy, train
 from pruninglab.ui import dropdown, float_slider, slider_ui
+from pruninglab.claims import claim, claim_between, md
+from pruninglab.grading import check, solution
+from pruninglab.labs.learner import predict, ready, reveal
+from pruninglab.labs.structured import (cached_sweep, interleaved_latency, learner_sweep,
+                                        shrink_cnn_with, shrink_mlp_with)
 
 train_mlp, val_mlp = load_digits("train"), load_digits("val")
 train_cnn, val_cnn = load_digits("train", images=True), load_digits("val", images=True)
@@ -231,6 +236,48 @@ h_silenced = h.copy(); h_silenced[:, [1, 3]] = 0
 full = h_silenced @ W_next.T
 small = np.maximum(x @ W2.T + b2, 0) @ Wn2.T
 print("equal:", np.allclose(full, small), "| outputs:\n", small)
+
+# %% [markdown]
+# ### Your turn (graded): `shrink_neurons`
+#
+# Write the physical neuron removal yourself, with the **L2 norm** of each neuron's incoming
+# weights as the score: neuron `j` of a layer `W (out, in)`, `b (out,)` owns row `W[j]`, entry
+# `b[j]` and **column** `W_next[:, j]` of the next layer. Remove the `k` neurons with the smallest
+# `‖W[j]‖₂ = sqrt(Σ_i W[j, i]²)` (ties: lower index first) and return new, smaller arrays
+# `(W2 (out−k, in), b2 (out−k,), W_next2 (out_next, out−k))`, kept neurons in their original order.
+# Tiny example with an exact answer: rows (1, 1, 1), (2, 0, 0), (0.1, 0.2, 0.1), (−3, 1, 0) have L2
+# norms 1.73, 2, 0.24, 3.16 (L1: 3, 2, 0.4, 4 — L1 and L2 disagree on which of rows 0 and 1 goes
+# with `k = 2`).
+
+# %% tags=["answer:shrink_neurons"]
+def shrink_neurons(W, b, W_next, k):
+    """Remove the k rows of W with the smallest L2 norm, their biases and W_next's columns."""
+    ### BEGIN SOLUTION
+    norms = np.linalg.norm(W, axis=1)
+    keep = np.sort(np.argsort(norms, kind="stable")[k:])
+    return W[keep], b[keep], W_next[:, keep]
+    ### END SOLUTION
+
+# %% tags=["check:shrink_neurons"]
+check("shrink_neurons", shrink_neurons)
+
+# %% [markdown]
+# **Your function on the reference MLP.** `shrink_mlp_with(shrink_neurons, mlp, ratio)` calls your
+# function on `fc2` (with `fc3` as the next layer) and then on `fc1` (with the shrunk `fc2`), builds
+# the smaller torch model and evaluates it on the validation split (no fine-tuning). Predict first:
+
+# %% tags=["nbval-ignore-output"]
+predict("02-shrink-mlp", "Removing 50 % of the neurons of fc1 and fc2 by L2 norm, without fine-tuning: "
+        "validation accuracy?", choices=["above 0.9", "0.5 - 0.9", "below 0.5"])
+
+# %%
+if ready("shrink_neurons", shrink_neurons):
+    mine = learner_sweep(shrink_mlp_with, shrink_neurons, mlp, val_mlp, (0.25, 0.5, 0.75))
+    lib = [accuracy(structured_prune(mlp, r, "l2"), val_mlp) for r in mine["ratios"]]
+    for r, a, n, l in zip(mine["ratios"], mine["accuracy"], mine["params"], lib):
+        print(f"ratio {r:.2f}: your shrink_neurons -> val accuracy {a:.4f}, params {n} "
+              f"| library shrink_model (L2): {l:.4f}")
+    reveal("02-shrink-mlp", round(float(mine["accuracy"][1]), 4))
 
 # %% [markdown] tags=["seed:S3-C1"]
 # ## S3-C1 · Structured pruning (`structure_pruning`)
@@ -496,7 +543,8 @@ print("fc1 units dead (output 0 on all training images) after the random pruning
 #    changes the *global* dtype policy. By TensorFlow's API documentation the global policy is the
 #    default for layers created *later* (if no policy is passed to the constructor), so it does nothing to
 #    this already-built model but silently switches every model built afterwards to float16 compute; the
-#    TF ≥ 2.4 docs list this `experimental.Policy` as deprecated (stable API:
+#    `experimental` namespace was deprecated in TF 2.4 and **removed in TF 2.9**, so on any current
+#    TensorFlow the first line raises `AttributeError` (stable API since 2.4:
 #    `tf.keras.mixed_precision.set_global_policy`). The variable name `pruning_scope` suggests a pruning
 #    scope that it is not.
 # 9. **Mutates the caller's model and returns `None`**: no way to compare before/after without a copy.
@@ -585,6 +633,53 @@ with torch.no_grad():
     print("shrunk == filter-only mask (BN left as is):", torch.allclose(conv_small(xc), filt_only(xc), atol=1e-5))
 
 # %% [markdown]
+# ### Your turn (graded): `prune_conv_filters`
+#
+# The same for a convolution followed by BatchNorm: filter `j` of `conv_w (out, in, kh, kw)` owns
+# `conv_w[j]`, the BatchNorm entries `gamma[j], beta[j], mean[j], var[j]` (weight, bias,
+# running_mean, running_var) and **input channel** `next_w[:, j]` of the next conv
+# `(out_next, out, kh, kw)`. Remove the `k` filters with the smallest **L1 norm**
+# `Σ |conv_w[j]|` over `(in, kh, kw)` (Li et al. 2017; ties: lower index first) and return the six
+# sliced arrays. Forgetting the running statistics is the classic bug: in eval mode BatchNorm
+# computes `γ·(x − μ)/√(σ² + ε) + β` with *per-channel* μ, σ², so they must be sliced too.
+
+# %% tags=["answer:prune_conv_filters"]
+def prune_conv_filters(conv_w, gamma, beta, mean, var, next_w, k):
+    """Remove the k smallest-L1 filters, their BatchNorm entries and next_w's input channels."""
+    ### BEGIN SOLUTION
+    l1 = np.abs(conv_w).reshape(conv_w.shape[0], -1).sum(axis=1)
+    keep = np.sort(np.argsort(l1, kind="stable")[k:])
+    return conv_w[keep], gamma[keep], beta[keep], mean[keep], var[keep], next_w[:, keep]
+    ### END SOLUTION
+
+# %% tags=["check:prune_conv_filters"]
+check("prune_conv_filters", prune_conv_filters)
+
+# %% [markdown]
+# **Your function on the reference CNN.** `shrink_cnn_with(prune_conv_filters, cnn, ratio)` calls it
+# for `conv3` (the classifier's 256 inputs handed over as a (10, 64, 2, 2) "next conv"), `conv2` and
+# `conv1`, and builds the smaller CNN; the check compares its outputs with the library's
+# `shrink_model` (L1) on every validation image.
+
+# %% tags=["nbval-ignore-output"]
+predict("02-shrink-cnn", "Removing 50 % of the filters of every conv layer (no fine-tuning): which "
+        "fraction of conv2's MACs remains?", choices=["0.75", "0.5", "0.25", "0.125"])
+
+# %%
+if ready("prune_conv_filters", prune_conv_filters):
+    mine_cnn = learner_sweep(shrink_cnn_with, prune_conv_filters, cnn, val_cnn, (0.25, 0.5))
+    with torch.no_grad():
+        same = torch.allclose(shrink_cnn_with(prune_conv_filters, cnn, 0.5)(val_cnn.x),
+                              structured_prune(cnn, 0.5, "l1")(val_cnn.x), atol=1e-4)
+    for r, a, n in zip(mine_cnn["ratios"], mine_cnn["accuracy"], mine_cnn["params"]):
+        print(f"ratio {r:.2f}: your prune_conv_filters -> val accuracy {a:.4f}, params {n}")
+    print("same outputs as shrink_model (L1) at 0.5:", same)
+    small_cnn = shrink_cnn_with(prune_conv_filters, cnn, 0.5)
+    conv2_kept = [p for p in layer_profile(small_cnn, (1, 1, 8, 8)) if p["name"] == "conv2"][0]["macs"] / \
+        [p for p in layer_profile(cnn, (1, 1, 8, 8)) if p["name"] == "conv2"][0]["macs"]
+    reveal("02-shrink-cnn", round(conv2_kept, 3))
+
+# %% [markdown]
 # ## Neuron pruning of the reference MLP
 #
 # Remove the same fraction of neurons from `fc1` (256) and `fc2` (128) — the classifier `fc3` keeps its 10
@@ -604,9 +699,11 @@ with torch.no_grad():
 print([tuple(l.weight.shape) for l in (mlp_small.fc1, mlp_small.fc2, mlp_small.fc3)])
 print("dense MACs: zero-masked", cost_summary(mlp_zero)["macs"], "| shrunk", cost_summary(mlp_small)["macs"])
 
-# %%
-mlp_sweep = structured_sweep("mlp", ratios=(0.0, 0.5, 0.75), epochs=3)
+# %% tags=["nbval-ignore-output"]
+# a few seconds: progress bar; cached on disk (build/cache) for the next run
+mlp_sweep = cached_sweep("mlp", (0.0, 0.5, 0.75), epochs=3, progress=True)
 
+# %%
 def sweep_table(sw):
     print(f"{'method':13s}{'ratio':>6s}{'val pruned':>11s}{'fine-tuned':>11s}{'params':>8s}"
           f"{'nonzero W':>10s}{'dense MACs':>11s}{'bytes':>8s}")
@@ -618,12 +715,31 @@ def sweep_table(sw):
 
 sweep_table(mlp_sweep)
 
+# %%
+def at(sw, meth, key, r):
+    return float(sw[meth][key][list(sw["ratios"]).index(r)])
+
+frac = at(mlp_sweep, "l1", "macs", 0.5) / mlp_sweep["dense"]["macs"]
+claim_between(frac, 0.28, 0.40, "at 50 % of the neurons the MLP keeps about a third of its dense MACs")
+claim(at(mlp_sweep, "unstructured", "macs", 0.5) == mlp_sweep["dense"]["macs"],
+      "the unstructured model's dense MACs do not move")
+cmp = lambda a, b: "higher than" if a > b else "lower than" if a < b else "equal to"
+md("Read the table: at 50 % of the neurons the shrunk MLP keeps {frac:.0%} of its dense MACs. Before "
+   "fine-tuning, L1 {l1:.4f} and L2 {l2:.4f} against random {rnd:.4f}; after {ep} epochs L1 {l1f:.4f}, "
+   "L2 {l2f:.4f}, random {rndf:.4f}. The unstructured model with the same number of non-zero weights "
+   "is {c5} the L1-shrunk one at 50 % before fine-tuning ({u5:.4f} vs {l1:.4f}) and {c75} it at 75 % "
+   "({u75:.4f} vs {l175:.4f}) — so \"unstructured keeps more accuracy\" holds only where the numbers "
+   "say so — while its dense MACs and dense bytes do not move at all.",
+   frac=frac, l1=at(mlp_sweep, "l1", "val_pruned", 0.5), l2=at(mlp_sweep, "l2", "val_pruned", 0.5),
+   rnd=at(mlp_sweep, "random", "val_pruned", 0.5), ep=mlp_sweep["epochs"],
+   l1f=at(mlp_sweep, "l1", "val_finetuned", 0.5), l2f=at(mlp_sweep, "l2", "val_finetuned", 0.5),
+   rndf=at(mlp_sweep, "random", "val_finetuned", 0.5),
+   u5=at(mlp_sweep, "unstructured", "val_pruned", 0.5), u75=at(mlp_sweep, "unstructured", "val_pruned", 0.75),
+   l175=at(mlp_sweep, "l1", "val_pruned", 0.75),
+   c5=cmp(at(mlp_sweep, "unstructured", "val_pruned", 0.5), at(mlp_sweep, "l1", "val_pruned", 0.5)),
+   c75=cmp(at(mlp_sweep, "unstructured", "val_pruned", 0.75), at(mlp_sweep, "l1", "val_pruned", 0.75)))
+
 # %% [markdown]
-# Read the table: at 50 % of the neurons the MLP keeps about a third of its dense MACs and parameters;
-# L1/L2 lose less than random *before* fine-tuning, and a few epochs recover most of the gap. At 50 % the
-# unstructured row (same number of non-zero weights) keeps more accuracy before fine-tuning, but its dense
-# MACs and dense bytes do not move at all.
-#
 # ## Filter pruning of the reference CNN (Li et al. 2017)
 #
 # Same protocol on the CNN: remove the same fraction of filters from `conv1`, `conv2` and `conv3`
@@ -647,8 +763,11 @@ for a, b_ in zip(layer_profile(cnn, (1, 1, 8, 8)), layer_profile(cnn_small, (1, 
 # `conv3`, because both their input and their output channels halve (`conv1` has one input channel and
 # `fc` ten outputs, so they keep 0.5).
 
+# %% tags=["nbval-ignore-output"]
+# the longest cell (4 methods x 8 ratios, each fine-tuned): progress bar; cached for the next run
+cnn_sweep = cached_sweep("cnn", RATIO_GRID, epochs=2, progress=True)
+
 # %%
-cnn_sweep = structured_sweep("cnn", ratios=RATIO_GRID, epochs=2)
 sweep_table(cnn_sweep)
 u = cnn_sweep["unstructured"]
 print("\nunstructured, stored in CSR (fp32 values + indices):", u["csr_bytes"].tolist(),
@@ -668,29 +787,40 @@ for meth in cnn_sweep["methods"]:
 #   and the grid means yourself. Li et al. (2017) report L1 ahead of random on VGG/ResNet for CIFAR-10; a small network
 #   with BatchNorm after every conv is a different setting (the filter norm ignores BN's γ, which rescales
 #   each channel). The honest conclusion: the criterion must be *measured* on your model, not assumed.
-# * **Unstructured pruning at the same number of weights** loses less accuracy before fine-tuning at
-#   small and moderate ratios, but it keeps all dense MACs, and its CSR storage is *larger* than dense at
-#   low sparsity (index overhead; compare the CSR list with the dense bytes). At the most extreme point
-#   per-layer magnitude pruning collapses too.
+# * **Unstructured pruning at the same number of weights** keeps all dense MACs, and its CSR storage is
+#   *larger* than dense at low sparsity (index overhead; compare the CSR list with the dense bytes). Its
+#   accuracy, measured (next cell), is not uniformly better:
+
+# %%
+lo_r, hi_r = 0.25, 0.875
+md("Unstructured vs L1-shrunk CNN at the same number of weights, validation accuracy: at {lo:.3f} "
+   "{ulo:.4f} vs {llo:.4f} before fine-tuning; at {hi:.3f} {uhi:.4f} vs {lhi:.4f} before and "
+   "{uhif:.4f} vs {lhif:.4f} after {ep} fine-tuning epochs.",
+   lo=lo_r, hi=hi_r, ep=cnn_sweep["epochs"],
+   ulo=at(cnn_sweep, "unstructured", "val_pruned", lo_r), llo=at(cnn_sweep, "l1", "val_pruned", lo_r),
+   uhi=at(cnn_sweep, "unstructured", "val_pruned", hi_r), lhi=at(cnn_sweep, "l1", "val_pruned", hi_r),
+   uhif=at(cnn_sweep, "unstructured", "val_finetuned", hi_r), lhif=at(cnn_sweep, "l1", "val_finetuned", hi_r))
 
 # %% [markdown]
 # ### Measured latency: dense vs zero-masked vs shrunk (machine-dependent, not validated)
 #
 # The zero-masked model has exactly the dense MACs of the original (it multiplies the zeros); only the
-# shrunk model does less work. Batch of 256 images, median of several runs
-# (`pruninglab.hardware.measure_latency`). Timings on a shared machine are noisy; in our runs the
-# zero-masked model was sometimes measurably faster than dense too (data-dependent effects inside the CPU
-# kernels — not fewer MACs), but the shrunk model was clearly the fastest.
+# shrunk model does less work. What the *mechanism* guarantees: the same dense MACs and bytes for dense
+# and zero-masked, about a quarter of the inner convs' MACs for the shrunk model. The measurement
+# below is **on this machine** only (batch of 256 images; `interleaved_latency`: warm-up, then 15
+# rounds in which the three variants are timed in a rotating order, denormal floats flushed to zero
+# with `torch.set_flush_denormal`, median and min–max reported; not validated). Shared machines are
+# noisy: a difference between dense and zero-masked inside their min–max ranges is a tie.
 
 # %% tags=["nbval-ignore-output"]
 xb = val_cnn.x[:256]
-with torch.no_grad():
-    lat = {name: measure_latency(lambda m=m: m(xb))["median_s"]
-           for name, m in (("dense", cnn), ("zero-masked 50%", cnn_zero), ("shrunk 50%", cnn_small))}
-macs = {"dense": cost_summary(cnn)["macs"], "zero-masked 50%": cost_summary(cnn_zero)["macs"],
-        "shrunk 50%": cost_summary(cnn_small)["macs"]}
-for name, t in lat.items():
-    print(f"{name:16s} {t * 1e3:7.3f} ms  speed-up vs dense {lat['dense'] / t:4.2f}x  (MACs/image {macs[name]})")
+variants = {"dense": cnn, "zero-masked 50%": cnn_zero, "shrunk 50%": cnn_small}
+lat = interleaved_latency(variants, xb, rounds=15, warmup=3)
+print("denormals flushed to zero:", lat["flush_denormal"])
+for name, m in variants.items():
+    t = lat[name]
+    print(f"{name:16s} median {t['median_s'] * 1e3:7.3f} ms (min-max {t['min_s'] * 1e3:.3f}-{t['max_s'] * 1e3:.3f}) "
+          f"speed-up vs dense {lat['dense']['median_s'] / t['median_s']:4.2f}x  (MACs/image {cost_summary(m)['macs']})")
 
 # %% [markdown]
 # ## Interactive: channel ratio and criterion
@@ -711,14 +841,27 @@ slider_ui(compute_structured, live_structured(),
           criterion=dropdown(CRITERIA, "l1", "criterion"), sweep=ipywidgets.fixed(cnn_sweep))
 
 # %% [markdown]
+# ### Test split, once: the chosen setting
+#
+# Everything above was compared on the validation split. The setting examined most closely — the CNN
+# with 50 % of the filters removed by L1, *before* fine-tuning (the sweep shows how much fine-tuning
+# recovers on validation) — reported once on the test split, next to the dense CNN:
+
+# %% tags=["test-report"]
+test_cnn = load_digits("test", images=True)
+print(f"test accuracy: dense CNN {accuracy(cnn, test_cnn):.4f} | L1-shrunk 50 % {accuracy(cnn_small, test_cnn):.4f} "
+      f"({len(test_cnn)} images)")
+
+# %% [markdown]
 # ## Summary
 #
 # | | zero mask (`zero_structures`, `ln_structured`) | physical shrink (`shrink_model`) | unstructured mask |
 # |---|---|---|---|
 # | tensor shapes | unchanged | smaller | unchanged |
-# | dense MACs / latency | unchanged | reduced (≈ (1 − p)² for inner convs) | unchanged |
+# | dense MACs and bytes (guaranteed) | unchanged | reduced (≈ (1 − p)² MACs for inner convs) | unchanged (CSR bytes: see above) |
+# | measured latency (this machine, noisy) | ≈ dense: no fewer MACs | lower | ≈ dense without sparse kernels |
 # | needs special kernels | — | no | yes (sparse formats, zero skipping) |
-# | accuracy at equal #weights | = shrink | lower before fine-tuning | higher before fine-tuning |
+# | accuracy at equal #weights | = shrink | lower before fine-tuning at small/moderate ratios | higher there, but not at the highest ratios (see the tables) |
 #
 # Sources: H. Li et al. (2017) *Pruning Filters for Efficient ConvNets*, ICLR (L1 filter norm; remove the
 # next layer's input channels; retrain); S. Han et al. (2015) *Learning both Weights and Connections for
@@ -749,7 +892,9 @@ slider_ui(compute_structured, live_structured(),
 #
 # <details><summary>Answer</summary>Dense GEMM/convolution kernels multiply every entry, zeros included;
 # only a smaller matrix (fewer channels) reduces the work without special sparse kernels or
-# zero-skipping hardware. See the measured latency cell.</details>
+# zero-skipping hardware. In the measured latency cell (interleaved, denormals flushed) compare the
+# medians and min–max ranges on this machine: a dense vs zero-masked difference is noise or a
+# data-dependent kernel effect, not fewer MACs.</details>
 #
 # 4. Name three things the document's `structural_pruning` (S2-C3) does that disqualify it as structured
 #    pruning.
@@ -758,8 +903,9 @@ slider_ui(compute_structured, live_structured(),
 # independent bias mask; the output layer is pruned; also: inverted keep/prune ratio, no mask enforcement
 # during retraining, a global mixed-precision side effect.</details>
 #
-# 5. At the same number of remaining weights, unstructured pruning usually keeps more accuracy than
-#    structured pruning. Why would anyone choose structured pruning?
+# 5. At small and moderate ratios, unstructured pruning at the same number of remaining weights kept
+#    more accuracy than structured pruning here (not at the highest ratios: compare the tables). Why
+#    would anyone choose structured pruning?
 #
 # <details><summary>Answer</summary>Because the structured model is a smaller dense model: fewer dense
 # MACs, fewer bytes without index overhead, and a real latency reduction on ordinary hardware.

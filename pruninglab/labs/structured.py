@@ -40,7 +40,7 @@ from ..pruning import (apply_masks_, compute_masks, count_nonzero, count_params,
                        shrink_model, structure_chains, zero_structures)
 from ..train import accuracy, train
 
-__all__ = ["CRITERIA", "METHODS", "RATIO_GRID", "input_shape_of", "uniform_ratios",
+__all__ = ["interleaved_latency", "cached_sweep", "shrink_mlp_with", "shrink_cnn_with", "learner_sweep", "CRITERIA", "METHODS", "RATIO_GRID", "input_shape_of", "uniform_ratios",
            "criterion_scores", "structured_prune", "cost_summary", "equal_param_sparsity",
            "unstructured_like", "structured_sweep", "compute_structured", "live_structured",
            "render_structured",
@@ -392,19 +392,20 @@ def live_structured():
     sample (right); the vertical line marks the current ratio. The curves come from the sweep and
     are drawn once (again only if a result from another sweep arrives); a move changes the
     marker, the selected criterion's curves and the legends. Axis limits are fixed per sweep
-    (accuracy 0–1, kMACs/kB 0..largest curve value)."""
+    (accuracy zoomed to the data; kMACs on the left axis, kB on a twin right axis, each from 0)."""
     from ..ui import LivePlot
 
     def setup(fig):
-        fig.subplots_adjust(left=0.07, right=0.99, bottom=0.14, top=0.97, wspace=0.22)
+        fig.subplots_adjust(left=0.07, right=0.93, bottom=0.14, top=0.97, wspace=0.28)
         a1, a2 = fig.subplots(1, 2)
-        return {"fig": fig, "a1": a1, "a2": a2, "sweep": None, "criterion": None}
+        a3 = a2.twinx()            # bytes on their own axis: never two units on one axis
+        return {"fig": fig, "a1": a1, "a2": a2, "a3": a3, "sweep": None, "criterion": None}
 
     def build(st, c):
-        a1, a2 = st["a1"], st["a2"]
+        a1, a2, a3 = st["a1"], st["a2"], st["a3"]
         if st["sweep"] is not None:        # a result from another sweep: start over
             st["layer"].close()
-            for ax in (a1, a2):
+            for ax in (a1, a2, a3):
                 ax.clear()
         x = np.asarray(c["ratios"], dtype=float)
         pad = 0.05 * max(float(x.max() - x.min()), 0.1)
@@ -416,21 +417,27 @@ def live_structured():
         a1.set_xlabel("channel ratio removed (unstructured: same #weights)")
         a1.set_ylabel("validation accuracy")
         a1.set_xlim(x.min() - pad, x.max() + pad)
-        a1.set_ylim(0.0, 1.02)
-        st["macs"], = a2.plot(x, c[crits[0]]["macs"] / 1e3, "o-", label="structured: dense MACs")
-        top = max(float(np.max(c[m][k])) for m in crits for k in ("macs", "bytes")) / 1e3
+        lo_acc = min(float(np.min(c[m][k])) for m in c["methods"] for k in ("val_pruned", "val_finetuned"))
+        a1.set_ylim(max(0.0, lo_acc - 0.05), 1.01)   # zoom to the data
+        st["macs"], = a2.plot(x, c[crits[0]]["macs"] / 1e3, "o-", color="C0", label="structured: dense kMACs")
+        top_m = max(float(np.max(c[m]["macs"])) for m in crits) / 1e3
+        top_b = max(float(np.max(c[m]["bytes"])) for m in crits) / 1e3
         if "unstructured" in c:
-            a2.plot(x, c["unstructured"]["macs"] / 1e3, "s-", label="unstructured: dense MACs")
-            a2.plot(x, c["unstructured"]["csr_bytes"] / 1e3, "s--", label="unstructured: CSR kB")
-            top = max(top, float(np.max(c["unstructured"]["macs"])) / 1e3,
-                      float(np.max(c["unstructured"]["csr_bytes"])) / 1e3)
-        st["bytes"], = a2.plot(x, c[crits[0]]["bytes"] / 1e3, "o--", label="structured: kB")
+            a2.plot(x, c["unstructured"]["macs"] / 1e3, "s-", color="C1", label="unstructured: dense kMACs")
+            a3.plot(x, c["unstructured"]["csr_bytes"] / 1e3, "s--", color="C3", label="unstructured: CSR kB")
+            top_m = max(top_m, float(np.max(c["unstructured"]["macs"])) / 1e3)
+            top_b = max(top_b, float(np.max(c["unstructured"]["csr_bytes"])) / 1e3)
+        st["bytes"], = a3.plot(x, c[crits[0]]["bytes"] / 1e3, "o--", color="C2", label="structured: fp32 kB")
         st["v2"] = a2.axvline(x[0], color="k", lw=0.8)
         a2.set_xlabel("channel ratio removed")
-        a2.set_ylabel("kMACs / kB per sample")
+        a2.set_ylabel("kMACs per sample (solid)")
+        a3.set_ylabel("kB of weights (dashed)")
         a2.set_xlim(x.min() - pad, x.max() + pad)
-        a2.set_ylim(0.0, 1.05 * top)
-        a2.legend(fontsize=7)
+        a2.set_ylim(0.0, 1.05 * top_m)
+        a3.set_ylim(0.0, 1.05 * top_b)
+        h2, l2 = a2.get_legend_handles_labels()
+        h3, l3 = a3.get_legend_handles_labels()
+        a2.legend(h2 + h3, l2 + l3, fontsize=7)
         st["sweep"], st["criterion"] = c, None
         # static part: everything but the two ratio markers, one image per criterion, all
         # rendered now so that a criterion change is as cheap as a ratio move
@@ -466,3 +473,175 @@ def render_structured(r: dict) -> None:
     """Print a short summary and draw accuracy vs ratio (left) and dense MACs / bytes (right)
     (a fresh :func:`live_structured` figure)."""
     live_structured()(r)
+
+
+# ------------------------------------------------------------------ the learner's functions
+
+def _n_remove(c: int, ratio: float) -> int:
+    return int(np.floor(ratio * c + 0.5))
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy().copy()
+
+
+def _t(a) -> torch.Tensor:
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"the function must return numpy arrays, got {type(a).__name__}")
+    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+
+
+def shrink_mlp_with(fn, model: nn.Module, ratio: float) -> nn.Module:
+    """The reference MLP with ``round(ratio · C)`` neurons of ``fc1`` and ``fc2`` removed by the
+    learner's ``fn(W, b, W_next, k) -> (W2, b2, W_next2)`` (numpy). ``fc2`` is pruned first (its
+    rows scored on the original weights, ``fc3`` losing the matching columns), then ``fc1``
+    (``fc2`` losing columns), so every row is scored on the original weights, as
+    :func:`shrink_model` does. ``model`` is not changed."""
+    _check_model(model)
+    r = check_sparsity(ratio, "ratio")
+    W1, b1, W2, b2, W3 = (_np(model.fc1.weight), _np(model.fc1.bias), _np(model.fc2.weight),
+                          _np(model.fc2.bias), _np(model.fc3.weight))
+    W2, b2, W3 = fn(W2, b2, W3, _n_remove(W2.shape[0], r))
+    W1, b1, W2 = fn(W1, b1, W2, _n_remove(W1.shape[0], r))
+    out = copy.deepcopy(model)
+    for name, (w, b) in (("fc1", (W1, b1)), ("fc2", (W2, b2)), ("fc3", (W3, None))):
+        old = getattr(out, name)
+        w = _t(w)
+        lin = nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(w)
+            lin.bias.copy_(_t(b) if b is not None else old.bias)
+        setattr(out, name, lin)
+    return out.eval()
+
+
+def shrink_cnn_with(fn, model: nn.Module, ratio: float) -> nn.Module:
+    """The reference CNN with ``round(ratio · C)`` filters of ``conv1``–``conv3`` removed by the
+    learner's ``fn(conv_w, gamma, beta, mean, var, next_w, k)`` (numpy, returns the six sliced
+    arrays). The classifier ``fc`` (256 = 64 channels × 2 × 2 inputs) is handed over as a
+    (10, 64, 2, 2) "next conv" so that its input channels are sliced the same way. Layers are
+    pruned from the last to the first, each scored on its original weights."""
+    _check_model(model)
+    r = check_sparsity(ratio, "ratio")
+    convs = [_np(getattr(model, f"conv{i}").weight) for i in (1, 2, 3)]
+    bns = [[_np(getattr(getattr(model, f"bn{i}"), a)) for a in ("weight", "bias", "running_mean",
+                                                                 "running_var")] for i in (1, 2, 3)]
+    fc = _np(model.fc.weight)
+    nxt = fc.reshape(fc.shape[0], convs[2].shape[0], 2, 2)
+    for i in (2, 1, 0):
+        res = fn(convs[i], *bns[i], nxt, _n_remove(convs[i].shape[0], r))
+        if not isinstance(res, (tuple, list)) or len(res) != 6:
+            raise TypeError("the function must return 6 arrays (conv_w2, gamma2, beta2, mean2, var2, next_w2)")
+        convs[i], bns[i], new_next = res[0], list(res[1:5]), res[5]
+        if i == 2:
+            fc = new_next.reshape(new_next.shape[0], -1)
+        else:
+            convs[i + 1] = new_next
+        nxt = convs[i]          # the (shrunk) conv i is the "next conv" of conv i-1
+    out = copy.deepcopy(model)
+    for j, (w, bn) in enumerate(zip(convs, bns), start=1):
+        w = _t(w)
+        conv = nn.Conv2d(w.shape[1], w.shape[0], 3, padding=1, bias=False)
+        norm = nn.BatchNorm2d(w.shape[0], eps=getattr(model, f"bn{j}").eps)
+        with torch.no_grad():
+            conv.weight.copy_(w)
+            norm.weight.copy_(_t(bn[0])); norm.bias.copy_(_t(bn[1]))
+            norm.running_mean.copy_(_t(bn[2])); norm.running_var.copy_(_t(bn[3]))
+        setattr(out, f"conv{j}", conv)
+        setattr(out, f"bn{j}", norm)
+    lin = nn.Linear(fc.shape[1], fc.shape[0])
+    with torch.no_grad():
+        lin.weight.copy_(_t(fc)); lin.bias.copy_(model.fc.bias)
+    out.fc = lin
+    return out.eval()
+
+
+def learner_sweep(shrink_with, fn, model: nn.Module, val: Split, ratios: Sequence[float]) -> dict:
+    """Validation accuracy and parameter count of ``shrink_with(fn, model, r)`` for each ratio
+    (no fine-tuning): ``{"ratios", "accuracy", "params"}``."""
+    acc, params = [], []
+    for r in ratios:
+        m = shrink_with(fn, model, r)
+        acc.append(accuracy(m, val))
+        params.append(count_params(m))
+    return {"ratios": tuple(float(r) for r in ratios), "accuracy": np.array(acc),
+            "params": np.array(params)}
+
+
+def interleaved_latency(variants: Mapping[str, nn.Module], x: torch.Tensor, *, rounds: int = 15,
+                        warmup: int = 3, flush_denormal: bool = True) -> dict:
+    """Per-call latency of ``model(x)`` for every variant, measured fairly: ``warmup`` calls of
+    each first, then ``rounds`` rounds in which every variant is timed once, in an order that
+    rotates from round to round (so a load change on the machine or a cache effect hits all of
+    them, and none is always first). With ``flush_denormal`` (default) denormal floats are
+    flushed to zero during the measurement (``torch.set_flush_denormal``), so that tiny values
+    left by pruning cannot make a variant slow for a reason unrelated to its MACs.
+
+    Returns ``{name: {"median_s", "min_s", "max_s", "times_s"}}`` plus ``"flush_denormal"``
+    (whether flushing was supported and on). A measurement on *this* machine, not a guarantee."""
+    import time
+    if not isinstance(variants, Mapping) or not variants:
+        raise TypeError("variants must be a non-empty dict name -> model")
+    rounds = check_int(rounds, "rounds", lo=1)
+    warmup = check_int(warmup, "warmup", lo=0)
+    names = list(variants)
+    times = {n: [] for n in names}
+    flushed = bool(flush_denormal) and torch.set_flush_denormal(True)
+    try:
+        with torch.no_grad():
+            for n in names:
+                for _ in range(warmup):
+                    variants[n](x)
+            for r in range(rounds):
+                for j in range(len(names)):
+                    n = names[(j + r) % len(names)]
+                    t0 = time.perf_counter()
+                    variants[n](x)
+                    times[n].append(time.perf_counter() - t0)
+    finally:
+        if flushed:
+            torch.set_flush_denormal(False)
+    out = {n: {"median_s": float(np.median(t)), "min_s": float(np.min(t)), "max_s": float(np.max(t)),
+               "times_s": np.array(t)} for n, t in times.items()}
+    out["flush_denormal"] = flushed
+    return out
+
+
+def _sweep_arrays(sw: dict) -> dict:
+    """The cacheable part of a :func:`structured_sweep` result (no model / split objects)."""
+    keep = {k: v for k, v in sw.items() if k not in ("model", "val")}
+    return keep
+
+
+def cached_sweep(model_name: str = "cnn", ratios: Sequence[float] = RATIO_GRID, *, epochs: int = 2,
+                 progress: bool = False) -> dict:
+    """:func:`structured_sweep` through :func:`pruninglab.cache.cached` (deterministic: seeded
+    fine-tuning on one thread), so that a second run of the notebook is fast; ``progress``
+    shows a tqdm bar while it computes. The model and split objects are re-attached."""
+    from ..cache import cached
+    arrays = cached("structured_sweep", 1,
+                    lambda **kw: _sweep_compute(**kw, progress=bool(progress)),
+                    model_name=model_name, ratios=tuple(float(r) for r in ratios), epochs=int(epochs))
+    out = dict(arrays)
+    out["methods"] = tuple(out["methods"])
+    out["model"] = load_reference(model_name)
+    out["val"] = load_digits("val", images=model_name == "cnn")
+    for meth in out["methods"]:
+        if meth in CRITERIA:
+            for r in out["ratios"]:
+                compute_structured(float(r), meth, out)
+    return out
+
+
+def _sweep_compute(model_name, ratios, epochs, progress=False):
+    """One method at a time (each one is seeded on its own, so the split changes nothing)."""
+    from tqdm.auto import tqdm
+    sw = None
+    for meth in tqdm(METHODS, desc=f"{model_name} sweep (methods)", disable=not progress):
+        part = structured_sweep(model_name, ratios, (meth,), epochs=epochs)
+        if sw is None:
+            sw = dict(part)
+        sw[meth] = part[meth]
+    sw["methods"] = METHODS
+    arr = _sweep_arrays(sw)
+    return {k: v for k, v in arr.items() if not k.startswith("_")}
