@@ -134,7 +134,8 @@ def test_live_plots_update_in_place(sweep, mlp, digits):
 def test_render_prints_the_summary(sweep, capsys):
     R.render_prune_retrain(R.compute_prune_retrain(0.9, sweep))
     out = capsys.readouterr().out
-    assert out.startswith("sparsity 0.90 (nearest cached point to 0.90): test acc pruned")
+    assert out.startswith("sparsity 0.90 (nearest of the ")
+    assert "precomputed points to 0.90, at the vertical line): val acc pruned" in out
 
 
 # ---------------------------------------------------------------- experiments run the learner's code

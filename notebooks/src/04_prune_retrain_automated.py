@@ -409,7 +409,7 @@ for i, s in enumerate(sweep["sparsity"]):
 
 # %% [markdown]
 # Read the table: up to about 50 % sparsity the pruned MLP is unchanged even *without* fine-tuning
-# (differences of one or two test images); from 70 % on the one-shot drop grows quickly, and
+# (differences of one or two validation images); from 70 % on the one-shot drop grows quickly, and
 # between 80 % and 95 % fine-tuning recovers most of it; at the highest sparsities it still gains many
 # points but stays far from dense (numbers rendered below the table). The CSR size (fp32 values + 16-bit column indices + row
 # pointers) is *larger* than dense below ≈ 33 % sparsity — a sparse format only pays off when the

@@ -386,7 +386,31 @@ display(md("The dense fp32 MLP stores {kb:.0f} KB of parameters. At batch 1 ever
 # needs the right format — and, for big ratios, quantization of the remaining values
 # (notebook 06). Note also the accuracy: 90 % without fine-tuning is far below the reference;
 # fine-tuning (notebook 04) is what makes high sparsity usable.
+
+# %% [markdown]
+# ## Open challenges (graded by measurement)
 #
+# 1. **Smallest MLP on disk** at ≥ 95 % validation accuracy, in any storage format of notebook 08
+#    (`pruninglab.hardware` storage: dense, bitmask, CSR, relative, codebook, …; a bit-width below 32
+#    only counts when every layer really has at most `2^bits` distinct non-zero values).
+# 2. **Fastest model on this machine** at ≥ 96 % validation accuracy (batch-1 median latency, one
+#    thread; structured pruning that shrinks the hidden sizes is allowed).
+#
+# Submit `{"state_dict": model.state_dict(), "format": ..., "bits": ...}` to
+# `pruninglab.grading.challenges.leaderboard({name: submission, ...}, "smallest" | "fastest")`.
+# The reference solutions to beat:
+
+# %%
+from pruninglab.grading import challenges as C
+board = C.leaderboard(C.reference_submissions(), "smallest")
+print(C.format_leaderboard(board))
+
+# %% tags=["nbval-ignore-output"]
+# measured on this machine (timings vary run to run)
+print(C.format_leaderboard(C.leaderboard(
+    {"reference dense fp32": C.reference_submissions()["reference dense fp32"]}, "fastest")))
+
+# %% [markdown]
 # ## Check yourself
 #
 # 1. A layer is pruned to 90 % unstructured sparsity and run with `torch.nn.functional.linear`.

@@ -262,7 +262,7 @@ def compute_prune_retrain(sparsity: float, sweep: dict) -> dict:
 
 
 def _prune_retrain_text(r: dict) -> str:
-    return (f"sparsity {r['sparsity']:.2f} (nearest of the {len(r['curves']['sparsity'])} precomputed points to {r['requested']:.2f}, marked ●): "
+    return (f"sparsity {r['sparsity']:.2f} (nearest of the {len(r['curves']['sparsity'])} precomputed points to {r['requested']:.2f}, at the vertical line): "
             f"val acc pruned {r['val_pruned']:.4f} → fine-tuned {r['val_finetuned']:.4f} "
             f"(dense {r['dense_val']:.4f}); storage {r['dense_bytes'] / 1024:.1f} KiB dense, "
             f"{r['csr_bytes'] / 1024:.1f} KiB CSR")
