@@ -375,7 +375,7 @@ display(md("The dense fp32 MLP stores {kb:.0f} KB of parameters. At batch 1 ever
            "once per inference: from DRAM that is {dshare:.0%} of the energy; if the chip has at "
            "least {kb:.0f} KB of on-chip SRAM for the weights (Horowitz's 1 MB SRAM level) the "
            "same inference costs {ratio:.0f}× less and memory is {sshare:.0%} of it. A 200 KB "
-           "model fits on chip only where such SRAM exists (many MCUs have 128–512 KB in total); "
+           "model fits on chip only where that much SRAM is free for weights; "
            "otherwise pruning + quantization (notebook 06) must bring it under the SRAM size.",
            kb=kb, dshare=ed["memory_pj"] / ed["total_pj"], sshare=es["memory_pj"] / es["total_pj"],
            ratio=ed["total_pj"] / es["total_pj"]))
