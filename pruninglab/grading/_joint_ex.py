@@ -129,8 +129,7 @@ MUTANTS = {
 
 EXERCISES = [
     Exercise("deep_compression_bits",
-             "exact bits of a pruned + weight-shared layer in Deep Compression's relative-index "
-             "format (fillers, codes incl. the filler zero, codebook)",
+             "exact bits of a pruned + shared layer, Deep Compression relative index (fillers, codebook)",
              "f(weights: np.ndarray, index_bits: int, codebook_bits: int) -> int",
              dc_fixed, dc_hidden, judge_dc, points=10,
              notebook="06_joint_pruning_quantization", topic="Deep Compression size"),
