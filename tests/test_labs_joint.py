@@ -91,3 +91,18 @@ def test_live_joint_updates_in_place(capsys):
     r = J.compute_joint(0.9, 3)
     r["bytes"]["dense"] = -1                       # callers cannot corrupt the cache
     assert J.compute_joint(0.9, 3)["bytes"]["dense"] > 0
+
+
+def test_deep_compression_report_runs_learner_function_and_adds_filler_code_bit():
+    from pruninglab.grading._joint_ex import deep_compression_oracle
+    from pruninglab.grading.solutions import solution_source
+    from pruninglab.labs import joint as J
+    ns = {}
+    exec(solution_source("deep_compression_bits"), ns)
+    r = J.deep_compression_report(ns["deep_compression_bits"], 0.9, 4, 5)
+    ws = J.shared_weights(0.9, 4)
+    for n, v in r["layers"].items():
+        assert v["yours_bits"] == deep_compression_oracle(ws[n], 5, 32)
+        assert v["levels"] <= 16
+    # with fillers present, 17 levels need 5-bit codes: the correct count is larger
+    assert r["yours_total_bits"] > r["b_bit_total_bits"]

@@ -167,6 +167,57 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
+# ### Your turn · the exact Deep Compression size of a pruned + shared layer
+#
+# Scan the layer row-major. Every non-zero stores a code and the distance `d` to the previous
+# stored entry in `index_bits` bits (the first counts from position −1; `d ≤ 2^index_bits`); a
+# longer gap needs `ceil(d / 2^index_bits) − 1` **filler** entries holding 0. The codes must tell
+# apart the `k` distinct non-zero shared values **and 0 if a filler exists** — with zeros excluded
+# from k-means at `b` bits that is `2^b + 1` levels, one bit more than `b`:
+#
+# $$\text{bits} = (\text{nnz} + \text{fillers})\,(\lceil\log_2 \text{levels}\rceil + \text{index\_bits}) + k\cdot \text{codebook\_bits}.$$
+
+# %% tags=["answer:deep_compression_bits"]
+import math
+import numpy as np
+
+def deep_compression_bits(weights, index_bits, codebook_bits):
+    ### BEGIN SOLUTION
+    flat = weights.reshape(-1)
+    pos = np.flatnonzero(flat)                                # positions of the non-zeros
+    k = len(np.unique(flat[pos]))                             # shared (non-zero) values
+    span = 2 ** index_bits
+    gaps = np.diff(np.concatenate([[-1], pos]))               # distance to the previous entry
+    fillers = int(np.sum((gaps + span - 1) // span - 1))      # zeros that bridge long gaps
+    levels = k + (1 if fillers > 0 else 0)                    # fillers need a code for 0
+    code_bits = max(1, math.ceil(math.log2(levels))) if levels else 0
+    return int((len(pos) + fillers) * (code_bits + index_bits) + k * codebook_bits)
+    ### END SOLUTION
+
+# %% tags=["check:deep_compression_bits"]
+from pruninglab.grading import check, solution
+check("deep_compression_bits", deep_compression_bits)
+
+# %% tags=["nbval-ignore-output"]
+from pruninglab.labs.learner import ready, predict, reveal
+predict("q-dc-bits", "90 % sparse, 4-bit k-means on the survivors, 5-bit gaps: how many bits per code "
+        "does the fc2 layer need?", choices=["3", "4", "5"])
+
+# %%
+from pruninglab.claims import md
+if ready("deep_compression_bits", deep_compression_bits):
+    dc = J.deep_compression_report(deep_compression_bits, 0.9, 4, 5)
+    for n, v in dc["layers"].items():
+        print(f"{n}: {v['nnz']:,} non-zeros, {v['levels']} shared values -> yours {v['yours_bits']:,} bits; "
+              f"with 4-bit codes (no code for the filler zero) {v['b_bit_codes_bits']:,} bits")
+    lv = dc["layers"]["fc2"]["levels"]
+    reveal("q-dc-bits", math.ceil(math.log2(lv + 1)))
+    display(md("Counted correctly the three layers need {y:,} bits ({yb:,.0f} B), "
+               "{d:+.1%} against the {b}-bit-code count that has no code for the filler zero.",
+               y=dc["yours_total_bits"], yb=dc["yours_total_bits"] / 8, b=dc["bits"],
+               d=dc["yours_total_bits"] / dc["b_bit_total_bits"] - 1))
+
+# %% [markdown]
 # ### Comparison with Han et al. (2016) — honestly
 #
 # Deep Compression reports for LeNet-300-100 on MNIST (their Table 1; prune + k-means + Huffman):
@@ -203,7 +254,7 @@ print(f"90% + 4-bit linear:  val acc {100 * r['val_accuracy']:.2f}%, sizes {r['b
       f"best {r['best_format']} {r['best_bytes']:,} B ({r['compression']:.1f}×)")
 
 # %% tags=["nbval-ignore-output"]
-J.precompute_joint()      # fine-tune each sparsity and cluster each setting once, before the slider
+J.precompute_joint(progress=True)      # fine-tune each sparsity, cluster each setting once (progress bar)
 slider_ui(J.compute_joint, J.live_joint(),
           sparsity=sparsity_slider(0.9, hi=0.95, step=0.05),
           bits=bits_slider(4, 2, 8),

@@ -244,18 +244,50 @@ _PANEL_GRID = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95)
 
 
 def precompute_joint(sparsities=tuple(round(0.05 * i, 2) for i in range(20)), bits=range(2, 9),
-                     methods=("kmeans", "linear"), fine_tune=(True, False)) -> int:
+                     methods=("kmeans", "linear"), fine_tune=(True, False), progress: bool = False) -> int:
     """Fill the caches behind the notebook-06 slider: :func:`compute_joint` for every setting of
     the grid (fine-tuning once per sparsity, k-means once per setting), so that no slider
-    callback trains or clusters. Returns the number of settings cached."""
-    n = 0
-    for ft in fine_tune:
-        for s in sorted(set(sparsities) | set(_PANEL_GRID)):
-            for method in methods:
-                for b in bits:
-                    compute_joint(s, b, method, ft)
-                    n += 1
-    return n
+    callback trains or clusters. Returns the number of settings cached. ``progress``: a
+    ``tqdm.auto`` bar over the settings."""
+    settings = [(s, method, b, ft) for ft in fine_tune for s in sorted(set(sparsities) | set(_PANEL_GRID))
+                for method in methods for b in bits]
+    it = settings
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(settings, desc="precompute (fine-tune per sparsity, quantize per setting)")
+    for s, method, b, ft in it:
+        compute_joint(s, b, method, ft)
+    return len(settings)
+
+
+def shared_weights(sparsity: float = 0.9, bits: int = 4) -> dict:
+    """``{layer: np.ndarray}``: the weight matrices of the reference MLP pruned to ``sparsity``
+    (global magnitude), fine-tuned with the mask, then k-means-shared at ``bits`` bits on the
+    survivors (zeros kept exactly) -- the input of the ``deep_compression_bits`` exercise."""
+    s = check_sparsity(sparsity)
+    b = check_bits(bits, "bits", lo=1, hi=16)
+    base, _ = _pruned(round(s, 6), True)
+    return {n: quantize_survivors(getattr(base, n).weight.detach(), b, "kmeans").numpy().astype(np.float64)
+            for n in _LAYERS}
+
+
+def deep_compression_report(size_fn, sparsity: float = 0.9, bits: int = 4, index_bits: int = 5) -> dict:
+    """The learner's ``size_fn`` (signature of ``deep_compression_bits``) on every layer of
+    :func:`shared_weights`, next to the library's relative-index count that assumes ``bits``-bit
+    codes for all ``2^bits`` centroids (no code left for the filler zero)."""
+    from ..hardware import storage_bits
+    ws = shared_weights(sparsity, bits)
+    out = {"sparsity": sparsity, "bits": bits, "index_bits": index_bits, "layers": {}}
+    for n, w in ws.items():
+        nz = w[w != 0]
+        out["layers"][n] = {
+            "yours_bits": int(size_fn(w, index_bits, 32)),
+            "b_bit_codes_bits": int(storage_bits(torch.from_numpy(w), None, bits, "relative",
+                                                 index_bits=index_bits)) + 32 * int(np.unique(nz).size),
+            "levels": int(np.unique(nz).size), "nnz": int(nz.size)}
+    out["yours_total_bits"] = sum(v["yours_bits"] for v in out["layers"].values())
+    out["b_bit_total_bits"] = sum(v["b_bit_codes_bits"] for v in out["layers"].values())
+    return out
 
 
 def _joint_text(r: dict) -> str:

@@ -19,7 +19,10 @@ References
   Neural Networks*, NeurIPS — magnitude pruning + retraining with the pruned weights held at zero.
 * M. Zhu, S. Gupta (2017), *To prune, or not to prune*, arXiv:1710.01878 — the AGP schedule
   ``s_t = s_f + (s_i - s_f) (1 - (t - t0) / (n Δt))^3``.
-* J. Frankle, M. Carbin (2019), *The Lottery Ticket Hypothesis*, ICLR — rewind survivors to init.
+* J. Frankle, M. Carbin (2019), *The Lottery Ticket Hypothesis*, ICLR — reset survivors to the
+  initialisation θ0 (rewinding to an early iteration θ_k is Frankle, Dziugaite, Roy & Carbin,
+  2019 *Stabilizing the Lottery Ticket Hypothesis* / ICML 2020 *Linear Mode Connectivity and the
+  Lottery Ticket Hypothesis*).
 * Sensitivity analysis per layer: Han et al. (2015, Fig. 6); Y. He et al. (2018) *AMC*, ECCV and
   T.-J. Yang et al. (2018) *NetAdapt*, ECCV automate the per-layer choice.
 """
@@ -48,6 +51,7 @@ __all__ = [
     "prune_retrain_sweep", "compute_prune_retrain", "render_prune_retrain", "live_prune_retrain",
     "compare_gradual_oneshot", "lottery_ticket",
     "SCAN_SPARSITIES", "compute_allocation", "render_allocation", "live_allocation",
+    "TorchGrad", "regrowth_experiment", "gradual_vs_oneshot", "compare_allocations",
 ]
 
 
@@ -252,15 +256,15 @@ def compute_prune_retrain(sparsity: float, sweep: dict) -> dict:
     i = int(np.argmin(np.abs(sweep["sparsity"] - s)))
     pick = {k: (v[i].item() if isinstance(v, np.ndarray) else v) for k, v in sweep.items()}
     pick["requested"] = s
-    pick["dense_test"] = float(sweep["test_pruned"][np.argmin(sweep["sparsity"])])
+    pick["dense_val"] = float(sweep["val_pruned"][np.argmin(sweep["sparsity"])])
     pick["curves"] = sweep
     return pick
 
 
 def _prune_retrain_text(r: dict) -> str:
-    return (f"sparsity {r['sparsity']:.2f} (nearest cached point to {r['requested']:.2f}): "
-            f"test acc pruned {r['test_pruned']:.4f} → fine-tuned {r['test_finetuned']:.4f} "
-            f"(dense {r['dense_test']:.4f}); storage {r['dense_bytes'] / 1024:.1f} KiB dense, "
+    return (f"sparsity {r['sparsity']:.2f} (nearest of the {len(r['curves']['sparsity'])} precomputed points to {r['requested']:.2f}, at the vertical line): "
+            f"val acc pruned {r['val_pruned']:.4f} → fine-tuned {r['val_finetuned']:.4f} "
+            f"(dense {r['dense_val']:.4f}); storage {r['dense_bytes'] / 1024:.1f} KiB dense, "
             f"{r['csr_bytes'] / 1024:.1f} KiB CSR")
 
 
@@ -278,7 +282,7 @@ def live_prune_retrain():
         (st["ft"],) = a1.plot([], [], "s-", label="+ fine-tune")
         st["v1"] = a1.axvline(0, color="k", lw=0.8)
         a1.set_xlabel("sparsity")
-        a1.set_ylabel("test accuracy")
+        a1.set_ylabel("val accuracy")
         (st["dense"],) = a2.plot([], [], label="dense fp32")
         (st["csr"],) = a2.plot([], [], label="CSR (fp32 + 16-bit idx)")
         st["v2"] = a2.axvline(0, color="k", lw=0.8)
@@ -291,8 +295,8 @@ def live_prune_retrain():
         c = r["curves"]
         if st["curves"] is not c:            # a new sweep: set the curves (once)
             st["curves"] = c
-            st["pruned"].set_data(c["sparsity"], c["test_pruned"])
-            st["ft"].set_data(c["sparsity"], c["test_finetuned"])
+            st["pruned"].set_data(c["sparsity"], c["val_pruned"])
+            st["ft"].set_data(c["sparsity"], c["val_finetuned"])
             st["ft"].set_label(f"+ {c['epochs']} ep. fine-tune")
             st["dense"].set_data(c["sparsity"], c["dense_bytes"] / 1024)
             st["csr"].set_data(c["sparsity"], c["csr_bytes"] / 1024)
@@ -484,3 +488,148 @@ def live_allocation():
 def render_allocation(r: dict) -> None:
     """Print the summary and draw the per-layer bars (a fresh :func:`live_allocation`)."""
     live_allocation()(r)
+
+
+# --------------------------------------------------------------------------------------------
+# experiments that run the LEARNER's functions (numpy step / gradual pruning / allocation)
+# --------------------------------------------------------------------------------------------
+class TorchGrad:
+    """``grad_fn(weights, t)`` for the learner's numpy functions: loads the list of numpy
+    arrays into ``model``'s weight matrices (``fc1, fc2, fc3`` order; biases are kept fixed), runs minibatch
+    ``t`` (cross-entropy, reshuffled every epoch with ``seed + epoch``) and returns the gradients
+    as numpy arrays. Deterministic."""
+
+    def __init__(self, model: nn.Module, split, batch_size: int = 64, seed: int = 0):
+        from ..data import batches
+        self.model, self.split, self.bs, self.seed = model, split, batch_size, seed
+        # the Linear/Conv weights only (the tensors that are pruned); biases stay as they are
+        self.params = [p for n, p in model.named_parameters() if n.endswith("weight") and p.ndim > 1]
+        self.per_epoch = -(-len(split) // batch_size)
+        self._batches, self._epoch = None, None
+        self._make = lambda e: list(batches(split, batch_size, shuffle=True, seed=seed + e))
+
+    def weights(self) -> list:
+        return [p.detach().numpy().astype(np.float64) for p in self.params]
+
+    def load(self, weights) -> None:
+        with torch.no_grad():
+            for p, w in zip(self.params, weights):
+                p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype))
+
+    def __call__(self, weights, t):
+        e, i = divmod(int(t), self.per_epoch)
+        if self._epoch != e:
+            self._batches, self._epoch = self._make(e), e
+        x, y = self._batches[i]
+        self.load(weights)
+        self.model.zero_grad()
+        nn.functional.cross_entropy(self.model(x), y).backward()
+        return [p.grad.detach().numpy().astype(np.float64) for p in self.params]
+
+
+def _mask_list(model, masks: Mapping[str, torch.Tensor] | None) -> list:
+    out = []
+    for name, p in model.named_parameters():
+        if not (name.endswith("weight") and p.ndim > 1):
+            continue
+        layer = name.rsplit(".", 1)[0]
+        out.append(masks[layer].numpy().astype(bool) if masks is not None and layer in masks
+                   else np.ones(tuple(p.shape), dtype=bool))
+    return out
+
+
+def regrowth_experiment(step_fn, *, sparsity: float = 0.9, warm_epochs: int = 1, epochs: int = 2,
+                        lr: float = 0.05, momentum: float = 0.9, seed: int = 0) -> dict:
+    """Why the mask must be re-applied AFTER every step, with the learner's ``step_fn``
+    (signature of ``masked_sgd_step``) against a step that only zeroes the pruned gradients.
+
+    The reference MLP is trained ``warm_epochs`` with SGD + momentum (dense: the velocity of
+    every weight becomes non-zero), then pruned per layer by magnitude; training continues with
+    the SAME velocity (one optimizer) for ``epochs``. Returns the weight sparsity and val
+    accuracy after each variant."""
+    s = check_sparsity(sparsity)
+    tr, va = load_digits("train"), load_digits("val")
+    out = {"sparsity": s}
+    for name in ("yours", "grad_zeroed_only"):
+        m = load_reference("mlp")
+        g = TorchGrad(m, tr, seed=seed)
+        w, vel = g.weights(), [np.zeros_like(a) for a in g.weights()]
+        ones = _mask_list(m, None)
+        warm = warm_epochs * g.per_epoch
+        for t in range(warm):
+            w, vel = step_fn(w, g(w, t), ones, vel, lr, momentum, 0.0)
+        g.load(w)
+        masks = _layer_masks(m, s)
+        ml = _mask_list(m, masks)
+        w = [np.where(k, a, 0.0) for k, a in zip(ml, w)]
+        for t in range(warm, warm + epochs * g.per_epoch):
+            grads = g(w, t)
+            if name == "yours":
+                w, vel = step_fn(w, grads, ml, vel, lr, momentum, 0.0)
+            else:        # the common mistake: mask the gradient, never re-apply the mask
+                grads = [np.where(k, a, 0.0) for k, a in zip(ml, grads)]
+                vel = [momentum * v + a for v, a in zip(vel, grads)]
+                w = [a - lr * v for a, v in zip(w, vel)]
+        g.load(w)
+        out[name] = {"weight_sparsity": weight_sparsity(m), "val": accuracy(m, va)}
+    return out
+
+
+def gradual_vs_oneshot(gradual_fn, *, final: float = 0.95, epochs: int = 12, prune_epochs: int = 8,
+                       n_updates: int = 16, lr: float = 0.02, momentum: float = 0.9,
+                       seeds: Sequence[int] = (0, 1, 2)) -> dict:
+    """S4-E2 with the learner's ``gradual_fn`` (signature of ``gradual_prune``), both arms with
+    ONE optimizer (SGD + momentum, one velocity for the whole run), step-level mask updates and
+    the same number of steps (``epochs`` of the train split) from the reference MLP:
+
+    * one-shot: ``n_updates = 1, interval = 1`` (all of ``final`` at step 1), then fine-tuning;
+    * gradual: AGP with ``n_updates`` updates spread over the first ``prune_epochs`` epochs.
+
+    Several seeds (minibatch order); validation accuracy (decisions use val; no test here)."""
+    s_f = check_sparsity(final, "final")
+    tr, va = load_digits("train"), load_digits("val")
+    res = {"final": s_f, "epochs": epochs, "seeds": list(seeds), "oneshot": [], "gradual": [],
+           "sparsity": {}}
+    for seed in seeds:
+        for arm in ("oneshot", "gradual"):
+            m = load_reference("mlp")
+            g = TorchGrad(m, tr, seed=seed)
+            total = epochs * g.per_epoch
+            if arm == "oneshot":
+                n, dt = 1, 1
+            else:
+                n, dt = n_updates, max(1, prune_epochs * g.per_epoch // n_updates)
+            w, masks = gradual_fn(g.weights(), g, total, s_f, 0, n, dt, lr, momentum)
+            g.load(w)
+            res[arm].append(accuracy(m, va))
+            res["sparsity"][arm] = weight_sparsity(m)
+    for arm in ("oneshot", "gradual"):
+        a = np.array(res[arm])
+        res[arm + "_mean"], res[arm + "_min"], res[arm + "_max"] = float(a.mean()), float(a.min()), float(a.max())
+    return res
+
+
+def compare_allocations(allocate_fn, scan: Mapping[str, Sequence[float]], target: float,
+                        sparsities: Sequence[float] = SCAN_SPARSITIES) -> dict:
+    """The learner's ``allocate_fn`` (signature of ``allocate_budget``) against the library's
+    :func:`pruninglab.pruning.allocate_sparsity` and uniform pruning on the same val scan: prune
+    the reference MLP with each allocation (no fine-tuning) and measure val accuracy and the
+    fraction of weights removed."""
+    t = check_sparsity(target, "target")
+    va = load_digits("val")
+    ref = load_reference("mlp")
+    layers = list(scan)
+    sizes = np.array([model_weights(ref)[n].numel() for n in layers])
+    grid = np.array([float(x) for x in sparsities])
+    arr = np.array([[float(a) for a in scan[n]] for n in layers])
+    mine = np.asarray(allocate_fn(arr, sizes, grid, t), dtype=float)
+    allocs = {"yours": dict(zip(layers, mine.tolist())),
+              "library": allocate_sparsity(ref, scan, t, sparsities=sparsities, layers=layers),
+              "uniform": {n: t for n in layers}}
+    out = {"target": t}
+    for name, a in allocs.items():
+        m = copy.deepcopy(ref)
+        apply_masks_(m, _layer_masks(m, a, layers=layers))
+        out[name] = {"allocation": {n: float(v) for n, v in a.items()}, "val": accuracy(m, va),
+                     "sparsity": sparsity_of(model_weights(m, layers))}
+    return out

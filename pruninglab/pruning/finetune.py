@@ -1,12 +1,17 @@
 """Mask-enforced fine-tuning and iterative (gradual) pruning.
 
 Fine-tuning a pruned model with an ordinary optimizer *revives* pruned weights: their
-gradient is not zero, and Adam's momentum/second-moment state or weight decay would move
-them even with a zero gradient. Han et al. (2015) keep pruned connections at zero during
-retraining. :func:`fine_tune_` enforces the mask twice per step:
+gradient is not zero. Zeroing the gradient alone is enough only while the optimizer has no
+memory of those weights (a fresh optimizer keeps a masked weight's momentum / Adam moments at
+exactly 0, and weight decay of an exact zero is zero); it fails as soon as optimizer state was
+carried over from earlier steps -- dense training before pruning, or steps taken before a mask
+update during gradual pruning -- because that momentum keeps moving the weight. Han et al. (2015)
+keep pruned connections at zero during retraining. :func:`fine_tune_` enforces the mask twice
+per step:
 
 1. before ``optimizer.step()``: ``grad ← grad ⊙ mask`` (no update direction for pruned weights),
-2. after the step: ``w ← w ⊙ mask`` (undo anything momentum/weight decay did),
+2. after the step: ``w ← w ⊙ mask`` (the rule that is correct in every case: it undoes whatever
+   carried-over momentum did),
 
 so pruned weights stay exactly 0 (tested).
 
