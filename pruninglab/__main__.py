@@ -2,24 +2,35 @@
 
 Commands
 --------
-grade PATH...   execute submitted notebooks and print a score table (see
-                :mod:`pruninglab.grading.cli`); ``--json`` for machine-readable output.
+grade PATH...   grade submitted notebooks in confined processes; table, ``--json``,
+                ``--csv gradebook.csv``, ``--feedback DIR``, ``-j N`` (:mod:`pruninglab.grading.cli`)
+release OUTDIR  write a course release: learner + instructor notebooks and an nbgrader course
+                layout (:mod:`pruninglab.grading.release`)
+
+Adding a command is one entry in :data:`COMMANDS`: ``name: (module, help)``, where the module
+defines ``add_arguments(parser)`` and ``run(args) -> int``.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+
+COMMANDS = {
+    "grade": ("pruninglab.grading.cli", "grade submitted exercise notebooks (confined, gradebook)"),
+    "release": ("pruninglab.grading.release", "write learner/instructor notebooks and an nbgrader course"),
+}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pruninglab",
                                      description="pruninglab command-line tools")
     sub = parser.add_subparsers(dest="command", required=True)
-    from .grading import cli
-    g = sub.add_parser("grade", help="grade submitted exercise notebooks",
-                       description="execute notebooks and print a score table")
-    cli.add_arguments(g)
-    g.set_defaults(func=cli.run)
+    for name, (module, help_text) in COMMANDS.items():
+        mod = importlib.import_module(module)
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        mod.add_arguments(p)
+        p.set_defaults(func=mod.run)
     args = parser.parse_args(argv)
     return args.func(args)
 
