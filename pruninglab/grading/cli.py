@@ -10,7 +10,7 @@ For each submitted notebook (folders expand to ``*.ipynb``):
    named after it), or the notebook metadata ``pruninglab.assignment``;
 3. each exercise's answer code runs in its own confined child process on the fixed, error and
    hidden cases (:mod:`.isolated`); the returned data are judged here. The exercise's score is
-   ``points * passed checks / checks`` (rounded to 0.1); a missing answer cell scores 0 "not
+   ``points * passed checks / checks`` (rounded to 0.1; 0 if no test case passed); a missing answer cell scores 0 "not
    found", a stub 0 "not attempted", a syntax error 0 with the error;
 4. integrity flags from the answer's AST: "uses reference", "suspicious (...)".
 
@@ -50,8 +50,15 @@ def expand_paths(paths) -> list[Path]:
     return out
 
 
+BEHAVIOUR = ("does not modify its inputs", "deterministic", "quiet (no stderr output, no warnings)")
+
+
 def _score(report, points: int) -> float:
+    """``points * passed / checks``; 0 when no test case passed (an answer that only loops,
+    raises or exits earns nothing for "did not modify its inputs" / "quiet")."""
     if report.status != "graded" or not report.checks:
+        return 0.0
+    if not any(c.passed for c in report.checks if c.name not in BEHAVIOUR):
         return 0.0
     return round(points * report.score / report.max_score, 1)
 

@@ -8,8 +8,9 @@
 * ``OUTDIR/nbgrader/`` -- an nbgrader course: ``nbgrader_config.py`` and
   ``source/<assignment>/<assignment>.ipynb`` for each graded notebook (the instructor build:
   solution regions marked with nbgrader's ``### BEGIN/END SOLUTION``, answer cells with
-  ``grade_id`` ``answer_<id>``, check cells with ``points`` from the registry), ready for
-  ``nbgrader generate_assignment`` / ``autograde``. The points that count in our own gradebook
+  ``grade_id`` ``answer_<id>``, check cells with ``points`` from the registry; the check cells
+  end with the partial score, which nbgrader reads as partial credit), ready for
+  ``nbgrader generate_assignment`` / ``autograde`` (tested in ``tests/test_grading_nbgrader.py``). The points that count in our own gradebook
   still come from ``python -m pruninglab grade`` (confined processes); nbgrader's autograde runs
   the notebook in a kernel and is offered for LMS / JupyterHub integration.
 """
@@ -30,6 +31,15 @@ c.ExecutePreprocessor.timeout = 300
 '''
 
 
+# nbgrader's autograde gives a test cell full points unless it raises, or the number it
+# displays last (partial credit). check() never raises, so the nbgrader copy of each check cell
+# prints the same report and ends with the partial score.
+NBGRADER_CHECK = """from pruninglab.grading import grade as _grade
+_report = _grade("{id}", {fn}, seed=0)
+print(_report)
+round({points} * _report.score / _report.max_score, 2) if _report.status == "graded" else 0.0"""
+
+
 def _root() -> Path:
     from ..utils import repo_root
     return repo_root()
@@ -42,7 +52,7 @@ def _stamp(nb: dict, assignment: str) -> dict:
 
 def release(outdir, *, root: Path | None = None) -> dict:
     """Write the release; returns ``{"learner": [...], "instructor": [...], "nbgrader": [...]}``."""
-    from .core import assignments
+    from .core import EXERCISES, assignments
     root = Path(root or _root())
     out = Path(outdir)
     if out.exists() and any(out.iterdir()):
@@ -80,6 +90,10 @@ def release(outdir, *, root: Path | None = None) -> dict:
         for cell in nb.get("cells", []):
             if cell.get("cell_type") == "code":
                 cell["outputs"], cell["execution_count"] = [], None
+                gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id", "")
+                if gid.startswith("check_") and gid[6:] in EXERCISES:
+                    cell["source"] = NBGRADER_CHECK.format(id=gid[6:], fn=EXERCISES[gid[6:]].function_name,
+                                                           points=EXERCISES[gid[6:]].points)
         dst = course / "source" / name / f"{name}.ipynb"
         dst.parent.mkdir(parents=True)
         dst.write_text(json.dumps(_stamp(nb, name), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
