@@ -13,13 +13,14 @@ export PYTHONHASHSEED := 0
 # Running as root (containers, CI) needs --allow-root for Jupyter.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test test-unit test-notebooks test-browser install bench index notebooks clean help
+.PHONY: lab test test-unit test-notebooks test-browser install bench index notebooks clean help nbgrader-venv test-nbgrader
 
 help:
 	@echo "make lab        - install (first time) and open JupyterLab on notebooks/00_start_here.ipynb"
 	@echo "make test       - install (first time), then unit tests + nbval on every notebook + browser test"
 	@echo "make test-unit / test-notebooks / test-browser - the three parts on their own"
 	@echo "make bench      - run the benchmark suite (benchmarks/README.md)"
+	@echo "make test-nbgrader - course release through the real nbgrader CLI (separate venv)"
 
 install: $(STAMP)
 
@@ -53,6 +54,17 @@ notebooks: $(STAMP)
 
 index: $(STAMP)
 	$(BIN)/python tools/make_index.py
+
+# nbgrader in a separate small venv (build/nbgrader-venv) that reuses the project's packages via
+# a .pth file: the shared .venv and its pins stay as they are (see requirements-nbgrader.txt).
+NBG_VENV := build/nbgrader-venv
+nbgrader-venv: $(STAMP) requirements-nbgrader.txt
+	@test -x $(NBG_VENV)/bin/python || $$($(BIN)/python -c "import sys; print(sys.base_prefix)")/bin/python3 -m venv $(NBG_VENV)
+	$(BIN)/python -c "import site; print(site.getsitepackages()[0])" > $$($(NBG_VENV)/bin/python -c "import site; print(site.getsitepackages()[0])")/_project_venv.pth
+	$(NBG_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-nbgrader.txt -c requirements-lock.txt
+
+test-nbgrader: nbgrader-venv
+	$(BIN)/python -m pytest tests/test_grading_nbgrader.py -v $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) test-output

@@ -2,29 +2,37 @@
 
 Commands
 --------
-grade PATH...   execute submitted notebooks and print a score table (see
-                :mod:`pruninglab.grading.cli`); ``--json`` for machine-readable output.
+grade PATH...   grade submitted notebooks in confined processes; table, ``--json``,
+                ``--csv gradebook.csv``, ``--feedback DIR``, ``-j N`` (:mod:`pruninglab.grading.cli`)
+release OUTDIR  write a course release: learner + instructor notebooks and an nbgrader course
+                layout (:mod:`pruninglab.grading.release`)
+quiz            mock interview in the terminal (:mod:`pruninglab.interview.cli`)
+
+Adding a command is one entry in :data:`COMMANDS`: ``name: (module, help)``, where the module
+defines ``add_arguments(parser)`` and ``run(args) -> int``.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+
+COMMANDS = {
+    "grade": ("pruninglab.grading.cli", "grade submitted exercise notebooks (confined, gradebook)"),
+    "release": ("pruninglab.grading.release", "write learner/instructor notebooks and an nbgrader course"),
+    "quiz": ("pruninglab.interview.cli", "interview practice in the terminal (zh/en): answers from stdin"),
+}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pruninglab",
                                      description="pruninglab command-line tools")
     sub = parser.add_subparsers(dest="command", required=True)
-    from .grading import cli
-    g = sub.add_parser("grade", help="grade submitted exercise notebooks",
-                       description="execute notebooks and print a score table")
-    cli.add_arguments(g)
-    g.set_defaults(func=cli.run)
-    from .interview import cli as quiz_cli  # interview practice (issue 12)
-    qz = sub.add_parser("quiz", help="interview practice in the terminal (zh/en)",
-                        description="mock interview: answers from stdin, summary and history")
-    quiz_cli.add_arguments(qz)
-    qz.set_defaults(func=quiz_cli.run)
+    for name, (module, help_text) in COMMANDS.items():
+        mod = importlib.import_module(module)
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        mod.add_arguments(p)
+        p.set_defaults(func=mod.run)
     args = parser.parse_args(argv)
     return args.func(args)
 

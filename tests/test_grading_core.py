@@ -164,26 +164,47 @@ def test_timeout_in_a_worker_thread_uses_the_watchdog():
     assert not t.is_alive() and box["res"].timed_out
 
 
-def test_timeout_restores_previous_alarm_handler():
+@pytest.mark.parametrize("clock, sig, timer", [("wall", "SIGALRM", "ITIMER_REAL"),
+                                                ("cpu", "SIGPROF", "ITIMER_PROF")])
+def test_timeout_restores_previous_alarm_handler(clock, sig, timer):
     import signal
     sentinel = lambda *a: None  # noqa: E731
-    old = signal.signal(signal.SIGALRM, sentinel)
+    old = signal.signal(getattr(signal, sig), sentinel)
     try:
-        res = call(lambda: [None for _ in iter(int, 1)], (), time_limit=0.1)
-        assert res.timed_out and signal.getsignal(signal.SIGALRM) is sentinel
-        assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+        res = call(lambda: [None for _ in iter(int, 1)], (), time_limit=0.1, clock=clock)
+        assert res.timed_out and signal.getsignal(getattr(signal, sig)) is sentinel
+        assert signal.getitimer(getattr(signal, timer))[0] == 0
+        assert ("CPU" in res.error_text) == (clock == "cpu")
     finally:
-        signal.signal(signal.SIGALRM, old)
+        signal.signal(getattr(signal, sig), old)
 
 
-def test_results_env_writes_json_lines(tmp_path, monkeypatch):
+def test_cpu_limit_does_not_count_sleeping():
+    import time
+    res = call(lambda: time.sleep(0.3) or 1, (), time_limit=0.1)
+    assert res.ok and res.value == 1
+
+
+def test_in_kernel_grading_writes_no_result_file(tmp_path, monkeypatch):
+    """Scores that count come from the teacher's CLI only: grade() in a learner kernel writes
+    nothing any grader reads (the old PRUNINGLAB_GRADE_RESULTS channel could be forged)."""
     path = tmp_path / "results.jsonl"
     monkeypatch.setenv("PRUNINGLAB_GRADE_RESULTS", str(path))
-    grade("agp_sparsity", SOLUTIONS["agp_sparsity"][0], seed=1)
-    grade("agp_sparsity", lambda *a: 0.0, seed=1)
-    rows = [json.loads(x) for x in path.read_text().splitlines()]
-    assert [r["passed"] for r in rows] == [True, False]
-    assert rows[0]["score"] == rows[0]["max_score"] and rows[1]["score"] < rows[1]["max_score"]
+    assert grade("agp_sparsity", SOLUTIONS["agp_sparsity"][0], seed=1).passed
+    assert not path.exists()
+
+
+def test_repeated_hints_are_grouped_and_raise_line_shown():
+    def magnitude_prune(w, s):
+        k = w.size * s
+        return w[k]
+    r = grade("magnitude_prune", magnitude_prune, seed=0)
+    text = str(r)
+    assert text.count("hint: read the error message") == 1
+    assert text.count("same as for '1-D, sparsity 0.5' above") >= 5
+    assert "in magnitude_prune: return w[k]" in text
+    det = [c for c in r.checks if c.name == "deterministic"][0]
+    assert "np.random" not in det.hint and "exception" in det.hint
 
 
 def test_html_rendering_lists_checks():

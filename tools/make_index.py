@@ -1,4 +1,5 @@
-"""Generate notebooks/INDEX.md: seed item ID -> notebook -> section, from the cell tags.
+"""Generate notebooks/INDEX.md: seed item ID -> notebook -> section, from the cell tags, and
+the list of graded exercises (id, notebook, topic, points) from ``pruninglab.grading.EXERCISES``.
 
 Each seed item's heading cell carries the tag ``seed:<ID>``; the section is that cell's first
 Markdown heading. ``--check`` exits 1 when INDEX.md is out of date (tests/test_seed_index.py
@@ -49,7 +50,31 @@ def render() -> str:
             link = f"[{nb}]({nb})" if nb != "**MISSING**" else nb
             heading = heading.replace("|", "\\|")
             lines.append(f"| {it.id} | {kinds[it.kind]} | {it.english} | {link} | {heading} |")
+    lines += exercise_lines()
     return "\n".join(lines) + "\n"
+
+
+def _notebook_path(name: str) -> str:
+    hits = sorted(p for p in NB.rglob(f"{name}.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    return hits[0].relative_to(NB).as_posix() if hits else ""
+
+
+def exercise_lines() -> list:
+    """The graded exercises: id, notebook (linked), topic, points (the gradebook maximum)."""
+    from pruninglab.grading import EXERCISES
+    out = ["", "# Graded exercises", "",
+           "Every exercise in `pruninglab.grading.EXERCISES` (the teacher's grader, "
+           "`python -m pruninglab grade`, scores each out of its points).", "",
+           "| exercise | notebook | topic | points |", "|---|---|---|---|"]
+    total = 0
+    for ex in EXERCISES.values():
+        nb = _notebook_path(ex.notebook)
+        link = f"[{ex.notebook}]({nb})" if nb else ex.notebook
+        topic = (ex.topic or ex.description).replace("|", "\\|")
+        out.append(f"| `{ex.id}` | {link} | {topic} | {ex.points} |")
+        total += ex.points
+    out.append(f"| **{len(EXERCISES)} exercises** | | | **{total}** |")
+    return out
 
 
 def main(argv=None) -> int:

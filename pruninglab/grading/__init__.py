@@ -14,7 +14,11 @@ Notebook use::
 * :mod:`pruninglab.grading.quiz` -- interview-practice questions (``grade_quiz``, ``quiz_ui``)
 * :mod:`pruninglab.grading.seed_bugs` -- the seed documents' buggy code, adapted to the
   exercise signatures (the grader must reject each with a specific hint)
-* ``python -m pruninglab grade PATH...`` -- grade submitted notebooks (:mod:`.cli`)
+* ``python -m pruninglab grade PATH...`` -- the teacher's grader (:mod:`.cli`): answer cells
+  read from the notebooks as data, each run in a confined process (:mod:`.isolated`), judged
+  here; gradebook CSV, feedback files, ``-j N``. ``check()``/``grade()`` are the learner's
+  feedback only (they run in the learner's kernel).
+* ``python -m pruninglab release OUTDIR`` -- course release (:mod:`.release`)
 """
 from .core import EXERCISES, check, exercises, grade, implemented
 from .report import Check, Report

@@ -7,7 +7,9 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["fmt", "array_problem", "Problem", "Exercise"]
+__all__ = ["fmt", "array_problem", "Problem", "Exercise", "DEFAULT_PREAMBLE"]
+
+DEFAULT_PREAMBLE = "import math\nimport numpy as np"
 
 
 @dataclass(frozen=True)
@@ -17,7 +19,12 @@ class Exercise:
     ``points``: the maximum score a teacher's gradebook gives it (reflects difficulty, not the
     number of checks); ``entry``: the name of the function the learner defines in the answer
     cell (defaults to ``id``); ``notebook``: where it is taught (e.g. ``"01_pruning_fundamentals"``);
-    ``topic``: a few words for the index."""
+    ``topic``: a few words for the index; ``preamble``: code run before the answer cell by the
+    teacher's grader (default :data:`DEFAULT_PREAMBLE`: the imports every exercise notebook
+    has), e.g. ``"import torch\nfrom torch import nn"``; ``library``: qualified names of the
+    library's own implementation(s) of this exercise (an answer calling one is flagged
+    "uses reference"; a call of any ``pruninglab`` function named like the entry is flagged
+    too)."""
     id: str
     description: str          # one line
     signature: str
@@ -30,6 +37,8 @@ class Exercise:
     entry: str = ""
     notebook: str = "exercises"
     topic: str = ""
+    preamble: str | None = None
+    library: tuple = ()
 
     @property
     def function_name(self) -> str:

@@ -8,8 +8,9 @@ Time limit
 Two mechanisms, chosen automatically:
 
 * **main thread** (a Jupyter kernel runs cells in the main thread; so do pytest and the CLI):
-  ``signal.setitimer(ITIMER_REAL)`` + a ``SIGALRM`` handler that raises :class:`GradingTimeout`
-  inside the learner's code. The previous handler and any pending timer are restored afterwards.
+  ``signal.setitimer(ITIMER_PROF)`` (CPU time of the process, so a busy machine does not fail a
+  correct answer) + a ``SIGPROF`` handler that raises :class:`GradingTimeout` inside the
+  learner's code; ``clock="wall"`` uses ``ITIMER_REAL``/``SIGALRM`` instead. The previous handler and any pending timer are restored afterwards.
 * **other threads** (or platforms without ``SIGALRM``): a watchdog ``threading.Timer`` that
   injects :class:`GradingTimeout` into the calling thread with ``PyThreadState_SetAsyncExc``.
 
@@ -42,6 +43,7 @@ class CallResult:
     value: Any = None
     error: BaseException | None = None      # the exception the learner's code raised
     error_text: str = ""                    # "ValueError: ..." (last traceback line)
+    where: str = ""                         # the learner's line that raised ("line 3: ...")
     timed_out: bool = False
     stdout: str = ""
     stderr: str = ""
@@ -52,24 +54,52 @@ class CallResult:
         return self.error is None and not self.timed_out
 
 
+class _Capped(io.TextIOBase):
+    """A text sink that keeps the first ``limit`` characters (100 MB of prints cost CPU time,
+    not memory) and counts the rest."""
+
+    def __init__(self, limit: int):
+        self.limit, self.parts, self.kept, self.dropped = limit, [], 0, 0
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        s = str(s)
+        room = self.limit - self.kept
+        if room > 0:
+            self.parts.append(s[:room])
+            self.kept += min(room, len(s))
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def getvalue(self) -> str:
+        v = "".join(self.parts)
+        return v + (f"\n... [{self.dropped} more characters dropped]" if self.dropped else "")
+
+
 @contextlib.contextmanager
-def _time_limit(seconds: float):
+def _time_limit(seconds: float, clock: str = "cpu"):
     if seconds is None or seconds <= 0:
         yield
         return
     main = threading.current_thread() is threading.main_thread()
     if main and hasattr(signal, "setitimer"):
+        which, sig = ((signal.ITIMER_PROF, signal.SIGPROF) if clock == "cpu"
+                      else (signal.ITIMER_REAL, signal.SIGALRM))
+        what = "CPU " if clock == "cpu" else ""
+
         def _handler(signum, frame):
-            raise GradingTimeout(f"call exceeded the {seconds:g} s time limit")
-        old_handler = signal.signal(signal.SIGALRM, _handler)
-        old_timer = signal.setitimer(signal.ITIMER_REAL, seconds)
+            raise GradingTimeout(f"call exceeded the {seconds:g} s {what}time limit")
+        old_handler = signal.signal(sig, _handler)
+        old_timer = signal.setitimer(which, seconds)
         try:
             yield
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old_handler)
+            signal.setitimer(which, 0)
+            signal.signal(sig, old_handler)
             if old_timer[0] > 0:  # re-arm a timer somebody else had set (minus our share)
-                signal.setitimer(signal.ITIMER_REAL, max(old_timer[0] - seconds, 1e-3), old_timer[1])
+                signal.setitimer(which, max(old_timer[0] - seconds, 1e-3), old_timer[1])
     else:
         tid = threading.get_ident()
         done = threading.Event()
@@ -88,20 +118,39 @@ def _time_limit(seconds: float):
             watchdog.cancel()
 
 
-def call(fn: Callable, args: tuple, *, time_limit: float = 2.0) -> CallResult:
+def learner_line(tb, skip_files=()) -> str:
+    """``"line N: <code>"`` of the innermost traceback frame outside this package (the
+    learner's line that raised), or ``""``."""
+    import linecache
+    import os
+    here = os.path.dirname(os.path.abspath(__file__))
+    best = ""
+    for frame, lineno in traceback.walk_tb(tb):
+        fname = frame.f_code.co_filename
+        if os.path.dirname(os.path.abspath(fname)) == here or fname in skip_files \
+                or "site-packages" in fname or fname.startswith("<frozen"):
+            continue
+        code = linecache.getline(fname, lineno, frame.f_globals).strip()
+        best = f"line {lineno} in {frame.f_code.co_name}: {code}" if code else \
+            f"line {lineno} in {frame.f_code.co_name}"
+    return best
+
+
+def call(fn: Callable, args: tuple, *, time_limit: float = 2.0, clock: str = "cpu",
+         out_limit: int = 65536) -> CallResult:
     """Run ``fn(*args)`` with a time limit, capturing stdout/stderr and warnings.
 
     Never raises (KeyboardInterrupt excepted): exceptions, ``sys.exit`` and time-outs are
     recorded in the returned :class:`CallResult`.
     """
     res = CallResult()
-    out, err = io.StringIO(), io.StringIO()
+    out, err = _Capped(out_limit), _Capped(out_limit)
     try:
         with warnings.catch_warnings(record=True) as caught, \
                 contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             warnings.simplefilter("always")
             try:
-                with _time_limit(time_limit):
+                with _time_limit(time_limit, clock):
                     res.value = fn(*args)
             finally:
                 res.warnings = [f"{w.category.__name__}: {w.message}" for w in caught]
@@ -110,10 +159,13 @@ def call(fn: Callable, args: tuple, *, time_limit: float = 2.0) -> CallResult:
     except GradingTimeout as e:
         res.timed_out = True
         res.error = e
-        res.error_text = f"timed out after {time_limit:g} s (infinite loop?)"
+        res.error_text = (f"timed out after {time_limit:g} s of {'CPU ' if clock == 'cpu' else ''}"
+                          "time (infinite loop?)")
+        res.where = learner_line(e.__traceback__)
     except BaseException as e:  # noqa: BLE001 - the learner may raise anything, even SystemExit
         res.error = e
         lines = traceback.format_exception_only(type(e), e)
         res.error_text = lines[-1].strip() if lines else type(e).__name__
+        res.where = learner_line(e.__traceback__)
     res.stdout, res.stderr = out.getvalue(), err.getvalue()
     return res

@@ -66,14 +66,25 @@ class Report:
         return f"{self.exercise_id}: {self.score}/{self.max_score} -- {verdict}"
 
     def __str__(self) -> str:
+        """Every check; a hint repeated by several failed checks is printed in full once and
+        then referred to ("same hint as <first case>"); skipped checks are summarized."""
         lines = [self._headline()]
+        first_with: dict = {}
+        skipped = [c for c in self.checks if c.skipped]
         for c in self.checks:
+            if c.skipped and len(skipped) > 2 and c is not skipped[0]:
+                continue
             mark = "skip" if c.skipped else ("ok  " if c.passed else "FAIL")
-            lines.append(f"  [{mark}] {c.name}" + (f" ({c.points} pts)" if c.points != 1 else ""))
+            name = c.name if not (c.skipped and len(skipped) > 2) else \
+                f"{c.name} and {len(skipped) - 1} more case(s)"
+            lines.append(f"  [{mark}] {name}" + (f" ({c.points} pts)" if c.points != 1 else ""))
             if not c.passed and not c.skipped:
                 if c.detail:
                     lines.extend("         " + ln for ln in c.detail.splitlines())
-                if c.hint:
+                if c.hint and c.hint in first_with:
+                    lines.append(f"         hint: same as for '{first_with[c.hint]}' above")
+                elif c.hint:
+                    first_with[c.hint] = c.name
                     lines.extend("         hint: " + ln if i == 0 else "               " + ln
                                  for i, ln in enumerate(c.hint.splitlines()))
         for n in self.notes:

@@ -43,13 +43,18 @@ for exercise_id, description in exercises():
 # shape and dtype; the input is not modified. With ties, any $k$ of the tied entries may be
 # chosen, but **exactly** $k$. Useful: `np.argsort(np.abs(w), axis=None)`, `out.flat[idx] = 0`.
 
-# %%
+# %% tags=["answer:magnitude_prune"]
 def magnitude_prune(weights, sparsity):
     """Zero the round(weights.size * sparsity) entries with the smallest |w|."""
-    # YOUR CODE HERE
-    raise NotImplementedError
+    ### BEGIN SOLUTION
+    k = round(weights.size * sparsity)
+    out = weights.copy()
+    order = np.argsort(np.abs(weights), axis=None, kind="stable")
+    out.flat[order[:k]] = 0
+    return out
+    ### END SOLUTION
 
-# %%
+# %% tags=["check:magnitude_prune"]
 check("magnitude_prune", magnitude_prune)
 
 # %% [markdown]
@@ -88,13 +93,14 @@ else:
 # $|w| = t$ is kept. (Han et al. 2015 choose the threshold per layer as a quality parameter
 # times the layer's standard deviation; that choice is the caller's business.)
 
-# %%
+# %% tags=["answer:threshold_prune"]
 def threshold_prune(weights, threshold):
     """Zero every entry with |w| < threshold."""
-    # YOUR CODE HERE
-    raise NotImplementedError
+    ### BEGIN SOLUTION
+    return np.where(np.abs(weights) >= threshold, weights, 0).astype(weights.dtype)
+    ### END SOLUTION
 
-# %%
+# %% tags=["check:threshold_prune"]
 check("threshold_prune", threshold_prune)
 
 # %% [markdown]
@@ -122,13 +128,18 @@ print(grade("threshold_prune", seed_bugs.s2_c2_l2_norm_pruning, seed=0).summary(
 # Contract: `n_m_prune(weights, n, m) -> np.ndarray`, same shape and dtype; the last dimension
 # is a multiple of $m$. Hint: `weights.reshape(-1, m)` puts each group on a row.
 
-# %%
+# %% tags=["answer:n_m_prune"]
 def n_m_prune(weights, n, m):
     """Keep the n largest |w| in every group of m consecutive weights (last axis)."""
-    # YOUR CODE HERE
-    raise NotImplementedError
+    ### BEGIN SOLUTION
+    groups = weights.reshape(-1, m)
+    order = np.argsort(np.abs(groups), axis=1, kind="stable")
+    out = groups.copy()
+    np.put_along_axis(out, order[:, : m - n], 0, axis=1)
+    return out.reshape(weights.shape)
+    ### END SOLUTION
 
-# %%
+# %% tags=["check:n_m_prune"]
 check("n_m_prune", n_m_prune)
 
 # %%
@@ -154,13 +165,16 @@ else:
 # $(out-k, in)$, $(out-k,)$, $(out_{next}, out-k)$; the kept neurons compute exactly what they
 # computed before.
 
-# %%
+# %% tags=["answer:neuron_prune"]
 def neuron_prune(W, b, W_next, k):
     """Physically remove the k output neurons of W with the smallest L2 row norm."""
-    # YOUR CODE HERE
-    raise NotImplementedError
+    ### BEGIN SOLUTION
+    norms = np.linalg.norm(W, axis=1)
+    keep = np.sort(np.argsort(norms, kind="stable")[k:])
+    return W[keep].copy(), b[keep].copy(), W_next[:, keep].copy()
+    ### END SOLUTION
 
-# %%
+# %% tags=["check:neuron_prune"]
 check("neuron_prune", neuron_prune)
 
 # %% [markdown]

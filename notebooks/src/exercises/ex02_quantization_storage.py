@@ -26,13 +26,22 @@ from pruninglab.grading import experiments, seed_bugs
 # ($2^0 - 1 = 0$): raise `ValueError`. An all-zero tensor gives all-zero codes (and no
 # division-by-zero warning). Pick an integer dtype that can hold $b$-bit codes.
 
-# %%
+# %% tags=["answer:symmetric_quantize"]
 def symmetric_quantize(weights, bits):
     """Integer codes and scale of symmetric per-tensor linear quantization."""
-    # YOUR CODE HERE
-    raise NotImplementedError
+    ### BEGIN SOLUTION
+    if bits < 2:
+        raise ValueError(f"bits must be >= 2 for symmetric quantization, got {bits}")
+    qmax = 2 ** (bits - 1) - 1
+    maxabs = float(np.abs(weights).max())
+    if maxabs == 0:
+        return np.zeros(weights.shape, np.int32), 0.0
+    scale = maxabs / qmax
+    codes = np.clip(np.round(weights / scale), -qmax, qmax).astype(np.int32)
+    return codes, scale
+    ### END SOLUTION
 
-# %%
+# %% tags=["check:symmetric_quantize"]
 check("symmetric_quantize", symmetric_quantize)
 
 # %% [markdown]
@@ -71,13 +80,20 @@ else:
 # update steps, both conventions are accepted: the formula evaluated at `step` (continuous) or
 # held at the last update step.
 
-# %%
+# %% tags=["answer:agp_sparsity"]
 def agp_sparsity(step, initial, final, start, n_steps, interval):
     """Zhu & Gupta (2017) cubic sparsity schedule, clamped before start and after the end."""
-    # YOUR CODE HERE
-    raise NotImplementedError
+    ### BEGIN SOLUTION
+    end = start + n_steps * interval
+    if step <= start:
+        return float(initial)
+    if step >= end:
+        return float(final)
+    progress = (step - start) / (n_steps * interval)
+    return float(final + (initial - final) * (1 - progress) ** 3)
+    ### END SOLUTION
 
-# %%
+# %% tags=["check:agp_sparsity"]
 check("agp_sparsity", agp_sparsity)
 
 # %% [markdown]
@@ -113,13 +129,17 @@ else:
 # tensor with more dimensions is seen as `weights.shape[0]` rows (e.g. a conv weight
 # (out, in, kh, kw) as out rows of in·kh·kw columns). The packed stream is rounded up once.
 
-# %%
+# %% tags=["answer:csr_bytes"]
 def csr_bytes(weights, value_bits, index_bits):
     """Bytes of the CSR representation: values, column indices, rows+1 row pointers."""
-    # YOUR CODE HERE
-    raise NotImplementedError
+    ### BEGIN SOLUTION
+    rows = weights.shape[0] if weights.ndim > 1 else 1
+    nnz = int(np.count_nonzero(weights))
+    bits = nnz * (value_bits + index_bits) + (rows + 1) * index_bits
+    return -(-bits // 8)  # ceil(bits / 8)
+    ### END SOLUTION
 
-# %%
+# %% tags=["check:csr_bytes"]
 check("csr_bytes", csr_bytes)
 
 # %% [markdown]
@@ -131,8 +151,13 @@ check("csr_bytes", csr_bytes)
 # %%
 def magnitude_prune(weights, sparsity):
     """Paste your solution from Exercises 1 here."""
-    # YOUR CODE HERE
-    raise NotImplementedError
+    ### BEGIN SOLUTION
+    k = round(weights.size * sparsity)
+    out = weights.copy()
+    order = np.argsort(np.abs(weights), axis=None, kind="stable")
+    out.flat[order[:k]] = 0
+    return out
+    ### END SOLUTION
 
 # %%
 if implemented("csr_bytes", csr_bytes) and implemented("magnitude_prune", magnitude_prune):
