@@ -38,7 +38,7 @@ def main(work):
             __import__(line)
         except Exception:  # noqa: BLE001
             pass
-    args = [_protocol.decode(c, inp) for c in job["cases"]]
+    args = [_protocol.decode(c, inp, trusted_code=True) for c in job["cases"]]
     reads = sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, stage, inp, "/usr", "/lib",
                     "/lib64", "/dev/null", "/dev/urandom", os.path.dirname(sys.executable)})
     measures = _jail.confine(reads, [os.path.join(work, "cwd"), out])

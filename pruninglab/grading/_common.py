@@ -38,6 +38,7 @@ class Exercise:
     notebook: str = "exercises"
     topic: str = ""
     preamble: str | None = None
+    uses: tuple = ()          # ids of other answers this one calls (their cells are run first)
     library: tuple = ()
 
     @property

@@ -16,6 +16,8 @@ import numpy as np
 
 from ._common import Exercise, Problem, fmt
 
+_TORCH_PREAMBLE = "import math\nimport numpy as np\nimport torch\nfrom torch import nn\nfrom pruninglab.labs.criteria import relu_net"
+
 NOTEBOOK = "03_data_driven_criteria"
 
 
@@ -500,14 +502,14 @@ EXERCISES = [
              "per-unit mean activation and APoZ of the first ReLU via a forward hook over minibatches",
              "f(params: tuple of arrays, batches: list of arrays) -> (mean (C,), apoz (C,))",
              apoz_cases_fixed, apoz_cases_hidden, judge_apoz,
-             points=10, entry="apoz_and_mean", notebook=NOTEBOOK,
+             points=10, entry="apoz_and_mean", preamble=_TORCH_PREAMBLE, notebook=NOTEBOOK,
              topic="APoZ / mean activation with a forward hook"),
     Exercise("taylor_importance",
              "Taylor importance per unit: per-minibatch (Σ g·w)², averaged (Molchanov et al. 2019)",
              "f(params: tuple of arrays, batches: list of arrays, labels: list of int arrays) "
              "-> importance (C,)",
              taylor_cases_fixed, taylor_cases_hidden, judge_taylor,
-             points=15, entry="taylor_importance", notebook=NOTEBOOK,
+             points=15, entry="taylor_importance", preamble=_TORCH_PREAMBLE, notebook=NOTEBOOK,
              topic="first-order Taylor importance over minibatches"),
 ]
 

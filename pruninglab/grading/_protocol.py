@@ -22,7 +22,22 @@ import re
 
 import numpy as np
 
-__all__ = ["encode", "decode", "dump", "load", "Unsupported", "ModuleState", "ProtocolError"]
+__all__ = ["encode", "decode", "dump", "load", "Unsupported", "ModuleState", "ProtocolError",
+           "grader_callable"]
+
+# Grader-side callables that an exercise passes to the learner's function (e.g. a deterministic
+# fine-tune ``step``). They cross the boundary as (class source, state): the CHILD rebuilds them
+# by executing the grader's own class source; the GRADER rebuilds returned ones only from this
+# registry of its own classes (it never executes anything the child sends).
+_CALLABLES: dict = {}
+
+
+def grader_callable(cls):
+    """Class decorator: instances can be passed to learner code in the confined process.
+    The class must define ``__grader_state__() -> dict`` (constructor keyword arguments made of
+    encodable values) and use only ``np`` (numpy) and builtins."""
+    _CALLABLES[cls.__name__] = cls
+    return cls
 
 MAX_DEPTH = 32
 MAX_ITEMS = 100_000
@@ -96,6 +111,13 @@ class _Enc:
                     "items": [self(v, depth + 1) for v in x]}
         if isinstance(x, dict):
             return {"t": "dict", "items": [[self(k, depth + 1), self(v, depth + 1)] for k, v in x.items()]}
+        if hasattr(type(x), "__grader_state__") and callable(x):
+            import inspect
+            src = getattr(type(x), "__grader_source__", None)
+            if src is None:
+                src = inspect.getsource(type(x))
+            return {"t": "callable", "cls": type(x).__name__, "src": src,
+                    "state": self(x.__grader_state__(), depth + 1)}
         mod = type(x).__module__ or ""
         if mod.startswith("torch"):
             import torch
@@ -125,8 +147,9 @@ def encode(value, folder: str, stem: str = "v"):
 
 
 class _Dec:
-    def __init__(self, folder: str):
+    def __init__(self, folder: str, trusted_code: bool = False):
         self.folder, self.items, self.bytes = folder, 0, 0
+        self.trusted_code = trusted_code
 
     def array(self, name):
         if not isinstance(name, str) or not _NAME.match(name) or name.startswith("."):
@@ -199,15 +222,31 @@ class _Dec:
             if not isinstance(state, dict):
                 raise ProtocolError("bad module state")
             return ModuleState(str(d.get("class", "Module"))[:80], state)
+        if t == "callable":
+            name = str(d.get("cls", ""))[:80]
+            state = self(d["state"], depth + 1)
+            if not isinstance(state, dict):
+                raise ProtocolError("bad callable state")
+            if self.trusted_code:            # the child: rebuild from the grader's source
+                ns = {"np": np, "grader_callable": lambda c: c, "__name__": "grader_callable"}
+                exec(compile(str(d["src"]), f"<grader {name}>", "exec"), ns)  # noqa: S102
+                cls = ns[name]
+                cls.__grader_source__ = str(d["src"])
+                return cls(**state)
+            cls = _CALLABLES.get(name)      # the grader: only its own registered classes
+            if cls is None:
+                return Unsupported(name, "callable")
+            return cls(**state)
         if t == "unsupported":
             return Unsupported(str(d.get("type", "?"))[:80], str(d.get("repr", ""))[:200])
         raise ProtocolError(f"unknown value type {t!r}")
 
 
-def decode(d, folder: str):
-    """The value described by ``d`` (arrays read from ``folder``); raises :class:`ProtocolError`."""
+def decode(d, folder: str, *, trusted_code: bool = False):
+    """The value described by ``d`` (arrays read from ``folder``); raises :class:`ProtocolError`.
+    ``trusted_code=True`` only in the confined child decoding the grader's inputs."""
     try:
-        return _Dec(folder)(d)
+        return _Dec(folder, trusted_code)(d)
     except ProtocolError:
         raise
     except (KeyError, TypeError, ValueError, OSError, IndexError) as e:

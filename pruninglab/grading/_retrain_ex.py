@@ -16,6 +16,7 @@ import itertools
 import numpy as np
 
 from ._common import Exercise, Problem, fmt
+from ._protocol import grader_callable
 
 __all__ = ["EXERCISES", "MUTANTS", "QuadraticGrad", "sgd_step_oracle", "allocate_oracle_optimum",
            "gradual_oracle"]
@@ -250,6 +251,7 @@ def allocate_hidden(rng):
 
 # ============================================================================ gradual_prune
 
+@grader_callable
 class QuadraticGrad:
     """``grad_fn(weights, t)`` of L_t(w) = ½ Σ_l c_l ‖w_l − a_l − sin(t)·b_l‖² (deterministic, numpy).
     Comparable with ``==`` so that the grader's "does not modify its inputs" check works."""
@@ -261,8 +263,11 @@ class QuadraticGrad:
     def __call__(self, weights, t):
         return [self.c * (w - a - np.sin(t) * b) for w, a, b in zip(weights, self.targets, self.drift)]
 
+    def __grader_state__(self):
+        return {"targets": self.targets, "drift": self.drift, "c": self.c}
+
     def __eq__(self, other):
-        return (isinstance(other, QuadraticGrad) and self.c == other.c and
+        return (type(other).__name__ == "QuadraticGrad" and self.c == other.c and
                 len(self.targets) == len(other.targets) and
                 all(np.array_equal(a, b) for a, b in zip(self.targets, other.targets)) and
                 all(np.array_equal(a, b) for a, b in zip(self.drift, other.drift)))
@@ -487,6 +492,6 @@ EXERCISES = [
              "mask re-applied after every step)",
              "f(weights, grad_fn, total_steps, final, start, n_updates, interval, lr, momentum) -> "
              "(weights, masks)",
-             gradual_fixed, gradual_hidden, judge_gradual, points=20,
+             gradual_fixed, gradual_hidden, judge_gradual, points=20, uses=("agp_sparsity", "masked_sgd_step"),
              notebook=NB, topic="pruning during training (AGP)"),
 ]

@@ -98,6 +98,10 @@ def grade_submission(path, *, assignment: str | None = None, seed: int = 0, limi
         if err:
             entry.update(status="parse error", reason=err)
             continue
+        # answers this exercise builds on (e.g. gradual_prune calls the learner's agp_sparsity)
+        deps = [sub.answers[u] for u in ex.uses if u in sub.answers and not parse_error(sub.answers[u])]
+        if deps:
+            src = "\n\n".join(deps + [src])
         report, runner = grade_source(ex, src, seed=seed, limits=limits, stage=stage)
         entry["points"] = _score(report, ex.points)
         entry["status"] = report.status
