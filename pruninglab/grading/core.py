@@ -83,7 +83,7 @@ def _collect() -> dict[str, Exercise]:
 
 
 # Per-notebook exercise modules (each defines ``EXERCISES = [Exercise(...), ...]``).
-EXERCISE_MODULES: list[str] = []
+EXERCISE_MODULES: list[str] = ["_llm_ex"]
 
 EXERCISES: dict[str, Exercise] = _collect()
 
