@@ -219,3 +219,18 @@ def live_kv():
                            fontsize=9)
 
     return LivePlot(setup, update, figsize=(6.4, 2.4))
+
+
+# ------------------------------------------------------------------------------ published reference
+# WikiText-2 perplexity of LLaMA-2-7B pruned one-shot (no retraining), 128 C4 calibration
+# sequences; copied from the table "LLaMA-2 results" of the official Wanda repository README
+# (github.com/locuslab/wanda, Sun, Liu, Bair, Kolter 2024). A trend reference, not a target:
+# a 7-billion-parameter word-piece model on WikiText is not a 0.8-million-parameter character
+# model on docstrings.
+PUBLISHED_LLAMA2_7B = {
+    "dense": 5.12,
+    "50%": {"magnitude": 14.89, "sparsegpt": 6.51, "wanda": 6.42},
+    "4:8": {"magnitude": 16.48, "sparsegpt": 8.12, "wanda": 7.97},
+    "2:4": {"magnitude": 54.59, "sparsegpt": 10.17, "wanda": 11.02},
+}
+__all__ += ["PUBLISHED_LLAMA2_7B"]

@@ -56,7 +56,7 @@ def _apply(method, W, X, sparsity, prune_n, prune_m, bits, group_size):
         return sparsegpt_prune(W, hessian(X), sparsity, prune_n, prune_m)
     if method == "gptq":
         return gptq_quantize(W, hessian(X), bits, group_size)
-    return awq_quantize(W, X, bits, group_size)
+    return awq_quantize(W, X[::4], bits, group_size)  # every 4th token: 4x cheaper alpha search
 
 
 @torch.no_grad()

@@ -21,13 +21,14 @@ from .kvcache import GRANULARITIES, kv_quantizer
 from .model import TinyGPT, perplexity
 from .quant import bits_per_weight
 
-__all__ = ["EVAL_TOKENS", "CALIB", "SPARSITIES", "CALIB_SIZES", "GROUP_SIZES", "run_all"]
+__all__ = ["EVAL_TOKENS", "CALIB", "SPARSITIES", "CALIB_SIZES", "GROUP_SIZES", "run_all", "STAGES",
+           "run_stage"]
 
 EVAL_TOKENS = 8192
 CALIB = dict(n_samples=64, seq_len=64)
-SPARSITIES = [round(0.1 * k, 1) for k in range(1, 10)]
-CALIB_SIZES = [1, 2, 4, 8, 16, 32, 64, 128]
-GROUP_SIZES = [16, 32, 64, 128, None]
+SPARSITIES = [0.1, 0.3, 0.5, 0.7, 0.9]
+CALIB_SIZES = [1, 4, 16, 64, 128]
+GROUP_SIZES = [32, 128, None]
 PRUNERS = ("magnitude", "wanda", "sparsegpt")
 
 
@@ -35,78 +36,93 @@ def _r(x):
     return round(float(x), 4)
 
 
+STAGES = ("pruning", "calibration", "quantization")
+
+
 @torch.no_grad()
-def run_all(model: TinyGPT, log=print) -> dict:
-    """All sweeps of notebook 09 (a few minutes on 2 cores)."""
+def run_stage(model: TinyGPT, stage: str, log=print) -> dict:
+    """One independent part of :func:`run_all` (the three can run in parallel processes)."""
     t0 = time.perf_counter()
     val = eval_batches("val", model.cfg.ctx, EVAL_TOKENS)
     ppl = lambda m, **k: _r(perplexity(m, val, **k))  # noqa: E731
     calib = calibration_batch(seed=0, **CALIB)
-    out: dict = {"eval_tokens": EVAL_TOKENS, "calib": dict(CALIB), "dense": ppl(model)}
+    out: dict = {}
 
     def step(msg):
-        log(f"{msg} ({time.perf_counter() - t0:.0f} s)")
+        log(f"{stage}: {msg} ({time.perf_counter() - t0:.0f} s)")
 
-    prune = {m: [ppl(compress_model(model, m, calib, sparsity=s)) for s in SPARSITIES] for m in PRUNERS}
-    out["pruning"] = {"sparsities": SPARSITIES, **prune}
-    step("pruning sweep")
-    out["nm"] = {f"{n}:{m}": {meth: ppl(compress_model(model, meth, calib, prune_n=n, prune_m=m))
-                              for meth in PRUNERS} for n, m in ((2, 4), (4, 8))}
-    step("n:m")
-    out["calib_size"] = {"sizes": CALIB_SIZES}
-    for meth in ("wanda", "sparsegpt"):
-        for pat, kw in (("50%", dict(sparsity=0.5)), ("2:4", dict(prune_n=2, prune_m=4))):
-            out["calib_size"][f"{meth} {pat}"] = [
-                ppl(compress_model(model, meth, calibration_batch(n, CALIB["seq_len"], 0), **kw))
-                for n in CALIB_SIZES]
-    step("calibration size")
-    seeds = {}
-    for meth in ("wanda", "sparsegpt", "gptq"):
-        for pat, kw in (("50%", dict(sparsity=0.5)), ("2:4", dict(prune_n=2, prune_m=4)),
-                        ("3-bit g128", dict(bits=3, group_size=128))):
-            if (meth == "gptq") != pat.startswith("3-bit"):
-                continue
-            seeds[f"{meth} {pat}"] = [ppl(compress_model(model, meth, calibration_batch(seed=s, **CALIB), **kw))
-                                      for s in (0, 1, 2)]
-    out["calib_seeds"] = seeds
-    step("calibration seeds")
-    q = {"bits": [2, 3, 4], "group_sizes": [g or 0 for g in GROUP_SIZES]}
-    for meth in ("rtn", "gptq"):
-        q[meth] = {str(b): [ppl(compress_model(model, meth, calib, bits=b, group_size=g)) for g in GROUP_SIZES]
-                   for b in (2, 3, 4)}
-    cols = {0: model.cfg.d_model}
-    q["bits_per_weight"] = {str(b): [_r(bits_per_weight(b, g or None, 4 * model.cfg.d_model if g is None else None))
-                                     for g in GROUP_SIZES] for b in (2, 3, 4)}
-    out["quant"] = q
-    step("rtn/gptq sweep")
-    out["awq"] = {f"{b}-bit g{g}": {"rtn": q["rtn"][str(b)][GROUP_SIZES.index(g)],
-                                    "gptq": q["gptq"][str(b)][GROUP_SIZES.index(g)],
-                                    "awq": ppl(compress_model(model, "awq", calib, bits=b, group_size=g))}
-                  for b, g in ((3, 32), (3, 128), (4, 128))}
-    step("awq")
-    amax = channel_absmax(model, calib)
-    out["outliers"] = {k: _r(outlier_ratio(v)) for k, v in amax.items()}
-    out["w8a8"] = {f"W8A{a}": {"naive": ppl(w8a8_model(model, a_bits=a)),
-                               "smoothquant": ppl(w8a8_model(model, calib, smooth=True, a_bits=a))}
-                   for a in (8, 6, 4)}
-    step("outliers + smoothquant")
-    out["kv"] = {g: {str(b): ppl(model, kv_quant=kv_quantizer(b, g)) for b in (8, 4, 3, 2)}
-                 for g in GRANULARITIES}
-    fm = {}
-    for fmt in FORMATS:
-        m = compress_model(model, "magnitude", sparsity=0.0)
-        for name, mod in m.named_modules():
-            if isinstance(mod, torch.nn.Linear) and name.startswith("blocks"):
-                mod.weight.copy_(quantize_format(mod.weight, fmt))
-        fm[fmt] = {"ppl": ppl(m), "bits": _r(format_bits(fmt, 3 * model.cfg.d_model * model.cfg.d_model))}
-    fm["int4 g32 (rtn)"] = {"ppl": q["rtn"]["4"][GROUP_SIZES.index(32)], "bits": _r(bits_per_weight(4, 32))}
-    out["formats"] = fm
-    step("kv + formats")
-    test = eval_batches("test", model.cfg.ctx)
-    tp = lambda m: _r(perplexity(m, test))  # noqa: E731
-    out["test"] = {"tokens": int(test[:, 1:].numel()), "dense": tp(model),
-                   **{f"{m} 50%": tp(compress_model(model, m, calib, sparsity=0.5)) for m in PRUNERS},
-                   "rtn 3-bit g128": tp(compress_model(model, "rtn", bits=3, group_size=128)),
-                   "gptq 3-bit g128": tp(compress_model(model, "gptq", calib, bits=3, group_size=128))}
-    step("test split")
+    if stage == "pruning":
+        out.update(eval_tokens=EVAL_TOKENS, calib=dict(CALIB), dense=ppl(model))
+        out["pruning"] = {"sparsities": SPARSITIES, **{m: [ppl(compress_model(model, m, calib, sparsity=s))
+                                                         for s in SPARSITIES] for m in PRUNERS}}
+        step("pruning sweep")
+        out["nm"] = {f"{n}:{m}": {meth: ppl(compress_model(model, meth, calib, prune_n=n, prune_m=m))
+                                  for meth in PRUNERS} for n, m in ((2, 4), (4, 8))}
+        step("n:m")
+        seeds = {}
+        for meth in ("wanda", "sparsegpt"):
+            for pat, kw in (("50%", dict(sparsity=0.5)), ("2:4", dict(prune_n=2, prune_m=4))):
+                base = out["pruning"][meth][SPARSITIES.index(0.5)] if pat == "50%" else out["nm"]["2:4"][meth]
+                seeds[f"{meth} {pat}"] = [base] + [
+                    ppl(compress_model(model, meth, calibration_batch(seed=s, **CALIB), **kw)) for s in (1, 2)]
+        out["calib_seeds"] = seeds
+        step("calibration seeds")
+    elif stage == "calibration":
+        out["calib_size"] = {"sizes": CALIB_SIZES}
+        for meth in ("wanda", "sparsegpt"):
+            for pat, kw in (("50%", dict(sparsity=0.5)), ("2:4", dict(prune_n=2, prune_m=4))):
+                out["calib_size"][f"{meth} {pat}"] = [
+                    ppl(compress_model(model, meth, calibration_batch(n, CALIB["seq_len"], 0), **kw))
+                    for n in CALIB_SIZES]
+        step("calibration size")
+        test = eval_batches("test", model.cfg.ctx)
+        tp = lambda m: _r(perplexity(m, test))  # noqa: E731
+        out["test"] = {"tokens": int(test[:, 1:].numel()), "dense": tp(model),
+                       **{f"{m} 50%": tp(compress_model(model, m, calib, sparsity=0.5)) for m in PRUNERS},
+                       "sparsegpt 2:4": tp(compress_model(model, "sparsegpt", calib, prune_n=2, prune_m=4)),
+                       "rtn 3-bit g128": tp(compress_model(model, "rtn", bits=3, group_size=128)),
+                       "gptq 3-bit g128": tp(compress_model(model, "gptq", calib, bits=3, group_size=128))}
+        step("test split")
+    else:
+        d = model.cfg.d_model
+        q = {"bits": [2, 3, 4], "group_sizes": [g or 0 for g in GROUP_SIZES]}
+        for meth in ("rtn", "gptq"):
+            q[meth] = {str(b): [ppl(compress_model(model, meth, calib, bits=b, group_size=g)) for g in GROUP_SIZES]
+                       for b in (2, 3, 4)}
+        # per channel: one scale + zero per output row; a block has 9d rows over 12d^2 weights
+        q["bits_per_weight"] = {str(b): [_r(bits_per_weight(b, g) if g else b + (16 + b) * 9 / (12 * d))
+                                         for g in GROUP_SIZES] for b in (2, 3, 4)}
+        out["quant"] = q
+        step("rtn/gptq sweep")
+        out["awq"] = {f"{b}-bit g{g}": {"rtn": q["rtn"][str(b)][GROUP_SIZES.index(g)],
+                                        "gptq": q["gptq"][str(b)][GROUP_SIZES.index(g)],
+                                        "awq": ppl(compress_model(model, "awq", calib, bits=b, group_size=g))}
+                      for b, g in ((3, 32), (3, 128), (4, 128))}
+        step("awq")
+        amax = channel_absmax(model, calib)
+        out["outliers"] = {k: _r(outlier_ratio(v)) for k, v in amax.items()}
+        out["w8a8"] = {f"W8A{a}": {"naive": ppl(w8a8_model(model, a_bits=a)),
+                                   "smoothquant": ppl(w8a8_model(model, calib, smooth=True, a_bits=a))}
+                       for a in (8, 6, 4)}
+        step("outliers + smoothquant")
+        out["kv"] = {g: {str(b): ppl(model, kv_quant=kv_quantizer(b, g)) for b in (8, 4, 3, 2)}
+                     for g in GRANULARITIES}
+        fm = {}
+        for fmt in FORMATS:
+            m = compress_model(model, "magnitude", sparsity=0.0)
+            for name, mod in m.named_modules():
+                if isinstance(mod, torch.nn.Linear) and name.startswith("blocks"):
+                    mod.weight.copy_(quantize_format(mod.weight, fmt))
+            fm[fmt] = {"ppl": ppl(m), "bits": _r(format_bits(fmt, 3 * d * d))}
+        fm["int4 g32 (rtn)"] = {"ppl": q["rtn"]["4"][GROUP_SIZES.index(32)], "bits": _r(bits_per_weight(4, 32))}
+        out["formats"] = fm
+        step("kv + formats")
+    return out
+
+
+def run_all(model: TinyGPT, log=print) -> dict:
+    """All sweeps of notebook 09 (a few minutes on 2 cores): the union of the three stages."""
+    out: dict = {}
+    for st in STAGES:
+        out.update(run_stage(model, st, log))
     return out

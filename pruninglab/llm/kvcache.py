@@ -60,7 +60,8 @@ def kv_quantizer(bits: int, granularity: str = "per-token"):
 
 @torch.no_grad()
 def decode(model: TinyGPT, prompt: torch.Tensor, new_tokens: int):
-    """Greedy decoding with a KV cache; returns (tokens, cache)."""
+    """Greedy decoding with a KV cache; returns (tokens, cache). The cache ends up holding
+    ``prompt + new_tokens - 1`` tokens (the last one is never fed back)."""
     if not isinstance(model, TinyGPT):
         raise TypeError(f"model must be a TinyGPT, got {type(model).__name__}")
     new_tokens = check_int(new_tokens, "new_tokens", lo=0)
@@ -71,10 +72,11 @@ def decode(model: TinyGPT, prompt: torch.Tensor, new_tokens: int):
     cache: list = []
     logits = model(prompt, cache=cache)
     out = [prompt]
-    for _ in range(new_tokens):
+    for k in range(new_tokens):
         nxt = logits[:, -1:].argmax(-1)
         out.append(nxt)
-        logits = model(nxt, cache=cache)
+        if k < new_tokens - 1:  # the last token is returned, not fed back
+            logits = model(nxt, cache=cache)
     return torch.cat(out, 1), cache
 
 

@@ -26,6 +26,17 @@ def load_results() -> dict:
     return json.loads(results_path().read_text())
 
 
+def compute_results(model, log=print) -> dict:
+    """The sweeps of :func:`run_all` on one torch thread (as in the notebook), plus metadata."""
+    from ..utils import num_threads
+    with num_threads(1):
+        results = run_all(model, log=log)
+    results["recipe"] = dict(LM_RECIPE)
+    results["config"] = dict(DEFAULT_CONFIG.__dict__)
+    results["params"] = sum(p.numel() for p in model.parameters())
+    return results
+
+
 def main_lm(check: bool = False) -> int:
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     t0 = time.perf_counter()
@@ -36,11 +47,7 @@ def main_lm(check: bool = False) -> int:
     torch.save(sd, tmp)
     model = load_lm(tmp)  # evaluate exactly what ships (fp16-rounded weights)
     log(f"trained in {time.perf_counter() - t0:.0f} s")
-    torch.set_num_threads(LM_RECIPE["threads"])
-    results = run_all(model, log=log)
-    results["recipe"] = dict(LM_RECIPE)
-    results["config"] = dict(DEFAULT_CONFIG.__dict__)
-    results["params"] = sum(p.numel() for p in model.parameters())
+    results = compute_results(model, log)
     print(f"lm: {results['params']:,} parameters, val perplexity {results['dense']:.4f}, "
           f"test {results['test']['dense']:.4f} ({time.perf_counter() - t0:.0f} s)")
     if check:

@@ -14,11 +14,11 @@ from .model import DEFAULT_CONFIG, LMConfig, TinyGPT, perplexity
 
 __all__ = ["LM_RECIPE", "train_lm", "state_for_disk"]
 
-LM_RECIPE = dict(steps=1200, batch_size=32, lr=3e-3, warmup=30, weight_decay=0.05, seed=0,
+LM_RECIPE = dict(steps=400, batch_size=32, lr=3e-3, warmup=30, weight_decay=0.05, seed=0,
                  threads=2)
 
 
-def train_lm(cfg: LMConfig = DEFAULT_CONFIG, *, steps=1200, batch_size=32, lr=3e-3, warmup=30,
+def train_lm(cfg: LMConfig = DEFAULT_CONFIG, *, steps=400, batch_size=32, lr=3e-3, warmup=30,
              weight_decay=0.05, seed=0, threads=2, progress=False, log=None):
     """Train :class:`TinyGPT` on the train split: random windows drawn by ``np.random
     .default_rng(seed)``, torch seeded and ``threads`` fixed, so reruns are bit-identical on one
