@@ -5,7 +5,7 @@ The heavy sweeps are precomputed by ``python -m pruninglab.train_reference --mod
 and draw (pure ``compute_*`` + a :class:`pruninglab.ui.LivePlot` ``live_*``):
 
 * :func:`compute_pruning` — sparsity → validation perplexity of magnitude / Wanda / SparseGPT;
-* :func:`compute_calibration` — number of calibration windows → Wanda / SparseGPT perplexity;
+* :func:`compute_calibration` — number of calibration windows → Wanda / SparseGPT perplexity at 50 %;
 * :func:`compute_groups` — bits × group size → RTN / GPTQ perplexity and true bits per weight;
 * :func:`compute_kv` — context × batch × KV precision × KV heads → KV-cache bytes (formula) of
   the notebook model and of LLaMA-2-7B.
@@ -89,17 +89,17 @@ def live_pruning():
 
 # ------------------------------------------------------------------------------ calibration slider
 
-def compute_calibration(n_samples: int = 64, pattern: str = "50%") -> dict:
+def compute_calibration(n_samples: int = 64) -> dict:
+    """50 % unstructured sparsity with ``n_samples`` calibration windows of 64 characters."""
     r = _results()["calib_size"]
     n_samples = check_choice(check_int(n_samples, "n_samples", lo=1), "n_samples", r["sizes"])
-    pattern = check_choice(pattern, "pattern", ("50%", "2:4"))
+    pattern = "50%"
     k = r["sizes"].index(n_samples)
     return {"n_samples": n_samples, "pattern": pattern, "sizes": r["sizes"],
             "tokens": n_samples * _results()["calib"]["seq_len"],
             "curves": {m: r[f"{m} {pattern}"] for m in ("wanda", "sparsegpt")},
             "ppl": {m: r[f"{m} {pattern}"][k] for m in ("wanda", "sparsegpt")},
-            "magnitude": (_results()["pruning"]["magnitude"][4] if pattern == "50%"
-                          else _results()["nm"]["2:4"]["magnitude"]),
+            "magnitude": _results()["pruning"]["magnitude"][_results()["pruning"]["sparsities"].index(0.5)],
             "dense": _results()["dense"]}
 
 

@@ -22,12 +22,12 @@ from .model import TinyGPT, perplexity
 from .quant import bits_per_weight
 
 __all__ = ["EVAL_TOKENS", "CALIB", "SPARSITIES", "CALIB_SIZES", "GROUP_SIZES", "run_all", "STAGES",
-           "run_stage"]
+           "run_stage", "finish"]
 
 EVAL_TOKENS = 8192
 CALIB = dict(n_samples=64, seq_len=64)
 SPARSITIES = [0.1, 0.3, 0.5, 0.7, 0.9]
-CALIB_SIZES = [1, 4, 16, 64, 128]
+CALIB_SIZES = [1, 4, 16, 64]
 GROUP_SIZES = [32, 128, None]
 PRUNERS = ("magnitude", "wanda", "sparsegpt")
 
@@ -36,16 +36,18 @@ def _r(x):
     return round(float(x), 4)
 
 
-STAGES = ("pruning", "calibration", "quantization")
+STAGES = ("pruning", "calibration", "quantization", "activations", "test")
 
 
 @torch.no_grad()
 def run_stage(model: TinyGPT, stage: str, log=print) -> dict:
-    """One independent part of :func:`run_all` (the three can run in parallel processes)."""
+    """One independent part of :func:`run_all` (they can run in parallel processes; entries that
+    repeat another stage's numbers are filled in by :func:`finish`)."""
     t0 = time.perf_counter()
     val = eval_batches("val", model.cfg.ctx, EVAL_TOKENS)
     ppl = lambda m, **k: _r(perplexity(m, val, **k))  # noqa: E731
     calib = calibration_batch(seed=0, **CALIB)
+    d = model.cfg.d_model
     out: dict = {}
 
     def step(msg):
@@ -59,32 +61,17 @@ def run_stage(model: TinyGPT, stage: str, log=print) -> dict:
         out["nm"] = {f"{n}:{m}": {meth: ppl(compress_model(model, meth, calib, prune_n=n, prune_m=m))
                                   for meth in PRUNERS} for n, m in ((2, 4), (4, 8))}
         step("n:m")
-        seeds = {}
-        for meth in ("wanda", "sparsegpt"):
-            for pat, kw in (("50%", dict(sparsity=0.5)), ("2:4", dict(prune_n=2, prune_m=4))):
-                base = out["pruning"][meth][SPARSITIES.index(0.5)] if pat == "50%" else out["nm"]["2:4"][meth]
-                seeds[f"{meth} {pat}"] = [base] + [
-                    ppl(compress_model(model, meth, calibration_batch(seed=s, **CALIB), **kw)) for s in (1, 2)]
-        out["calib_seeds"] = seeds
-        step("calibration seeds")
     elif stage == "calibration":
-        out["calib_size"] = {"sizes": CALIB_SIZES}
-        for meth in ("wanda", "sparsegpt"):
-            for pat, kw in (("50%", dict(sparsity=0.5)), ("2:4", dict(prune_n=2, prune_m=4))):
-                out["calib_size"][f"{meth} {pat}"] = [
-                    ppl(compress_model(model, meth, calibration_batch(n, CALIB["seq_len"], 0), **kw))
-                    for n in CALIB_SIZES]
+        out["calib_seeds"] = {f"{meth} 50%": [None] + [
+            ppl(compress_model(model, meth, calibration_batch(seed=s, **CALIB), sparsity=0.5)) for s in (1, 2)]
+            for meth in ("wanda", "sparsegpt")}
+        step("calibration seeds")
+        out["calib_size"] = {"sizes": CALIB_SIZES, **{f"{meth} 50%": [
+            None if n == CALIB["n_samples"] else
+            ppl(compress_model(model, meth, calibration_batch(n, CALIB["seq_len"], 0), sparsity=0.5))
+            for n in CALIB_SIZES] for meth in ("wanda", "sparsegpt")}}
         step("calibration size")
-        test = eval_batches("test", model.cfg.ctx)
-        tp = lambda m: _r(perplexity(m, test))  # noqa: E731
-        out["test"] = {"tokens": int(test[:, 1:].numel()), "dense": tp(model),
-                       **{f"{m} 50%": tp(compress_model(model, m, calib, sparsity=0.5)) for m in PRUNERS},
-                       "sparsegpt 2:4": tp(compress_model(model, "sparsegpt", calib, prune_n=2, prune_m=4)),
-                       "rtn 3-bit g128": tp(compress_model(model, "rtn", bits=3, group_size=128)),
-                       "gptq 3-bit g128": tp(compress_model(model, "gptq", calib, bits=3, group_size=128))}
-        step("test split")
-    else:
-        d = model.cfg.d_model
+    elif stage == "quantization":
         q = {"bits": [2, 3, 4], "group_sizes": [g or 0 for g in GROUP_SIZES]}
         for meth in ("rtn", "gptq"):
             q[meth] = {str(b): [ppl(compress_model(model, meth, calib, bits=b, group_size=g)) for g in GROUP_SIZES]
@@ -94,9 +81,8 @@ def run_stage(model: TinyGPT, stage: str, log=print) -> dict:
                                          for g in GROUP_SIZES] for b in (2, 3, 4)}
         out["quant"] = q
         step("rtn/gptq sweep")
-        out["awq"] = {f"{b}-bit g{g}": {"rtn": q["rtn"][str(b)][GROUP_SIZES.index(g)],
-                                        "gptq": q["gptq"][str(b)][GROUP_SIZES.index(g)],
-                                        "awq": ppl(compress_model(model, "awq", calib, bits=b, group_size=g))}
+    elif stage == "activations":
+        out["awq"] = {f"{b}-bit g{g}": {"awq": ppl(compress_model(model, "awq", calib, bits=b, group_size=g))}
                       for b, g in ((3, 32), (3, 128), (4, 128))}
         step("awq")
         amax = channel_absmax(model, calib)
@@ -114,15 +100,39 @@ def run_stage(model: TinyGPT, stage: str, log=print) -> dict:
                 if isinstance(mod, torch.nn.Linear) and name.startswith("blocks"):
                     mod.weight.copy_(quantize_format(mod.weight, fmt))
             fm[fmt] = {"ppl": ppl(m), "bits": _r(format_bits(fmt, 3 * d * d))}
-        fm["int4 g32 (rtn)"] = {"ppl": q["rtn"]["4"][GROUP_SIZES.index(32)], "bits": _r(bits_per_weight(4, 32))}
         out["formats"] = fm
         step("kv + formats")
+    else:
+        test = eval_batches("test", model.cfg.ctx)
+        tp = lambda m: _r(perplexity(m, test))  # noqa: E731
+        out["test"] = {"tokens": int(test[:, 1:].numel()), "dense": tp(model),
+                       **{f"{m} 50%": tp(compress_model(model, m, calib, sparsity=0.5)) for m in PRUNERS},
+                       "rtn 3-bit g128": tp(compress_model(model, "rtn", bits=3, group_size=128)),
+                       "gptq 3-bit g128": tp(compress_model(model, "gptq", calib, bits=3, group_size=128))}
+        step("test split")
+    return out
+
+
+def finish(out: dict) -> dict:
+    """Fill the entries that repeat numbers of another stage (same model, same calibration)."""
+    k = SPARSITIES.index(0.5)
+    for meth in ("wanda", "sparsegpt"):
+        out["calib_seeds"][f"{meth} 50%"][0] = out["pruning"][meth][k]
+        cs = out["calib_size"][f"{meth} 50%"]
+        cs[CALIB_SIZES.index(CALIB["n_samples"])] = out["pruning"][meth][k]
+    q = out["quant"]
+    for key, v in out["awq"].items():
+        b, g = key.split("-bit g")
+        v["rtn"] = q["rtn"][b][GROUP_SIZES.index(int(g))]
+        v["gptq"] = q["gptq"][b][GROUP_SIZES.index(int(g))]
+    out["formats"]["int4 g32 (rtn)"] = {"ppl": q["rtn"]["4"][GROUP_SIZES.index(32)],
+                                        "bits": _r(bits_per_weight(4, 32))}
     return out
 
 
 def run_all(model: TinyGPT, log=print) -> dict:
-    """All sweeps of notebook 09 (a few minutes on 2 cores): the union of the three stages."""
+    """All sweeps of notebook 09 (a few minutes on 2 cores): the stages, merged."""
     out: dict = {}
     for st in STAGES:
         out.update(run_stage(model, st, log))
-    return out
+    return finish(out)
