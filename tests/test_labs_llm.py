@@ -27,7 +27,7 @@ def test_compute_calibration_and_groups_widgets():
     assert ui.result["ppl"]["wanda"] == lab.results()["calib_size"]["wanda 50%"][0]
     with pytest.raises(ValueError, match="n_samples"):
         lab.compute_calibration(3)
-    g = slider_ui(lab.compute_groups, lab.live_groups(), bits=int_slider(3, 2, 4),
+    g = slider_ui(lab.compute_groups, lab.live_groups(), bits=int_slider(3, 3, 4),
                   group_size=dropdown(lab.results()["quant"]["group_sizes"], 128))
     g.children[1].value = 32
     assert g.result["bits_per_weight"] == pytest.approx(3 + 19 / 32, abs=1e-4)
