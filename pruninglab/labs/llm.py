@@ -70,8 +70,7 @@ def live_pruning():
         for m, ys in r["curves"].items():
             ax.plot(r["grid"], ys, "-o", ms=3, color=METHOD_COLORS[m], label=m)
         ax.axhline(r["dense"], color="k", ls="--", lw=1, label=f"dense ({r['dense']:.2f})")
-        ax.set(xlabel="sparsity of the block linear layers", ylabel="val perplexity / char (log)",
-               yscale="log")
+        ax.set(xlabel="sparsity of the block linear layers", ylabel="val perplexity / char")
         ax.legend(fontsize=8, loc="upper left")
         dots = {m: ax.plot([], [], "o", ms=9, mfc="none", color=METHOD_COLORS[m])[0] for m in r["curves"]}
         vline = ax.axvline(0.5, color="0.6", lw=1)
@@ -113,20 +112,22 @@ def live_calibration():
         mag = ax.axhline(1, color=METHOD_COLORS["magnitude"], lw=1, label="magnitude (no data)")
         dense = ax.axhline(1, color="k", ls="--", lw=1, label="dense")
         dots = {m: ax.plot([], [], "o", ms=9, mfc="none", color=METHOD_COLORS[m])[0] for m in lines}
-        ax.set(xlabel="calibration windows (× 64 tokens, log)", ylabel="val perplexity / char", xscale="log")
+        sizes = _results()["calib_size"]["sizes"]
+        ax.set(xlabel="calibration windows (× 64 tokens; log spacing)", ylabel="val perplexity / char",
+               xlim=(-0.5, np.log2(max(sizes)) + 0.5))
+        ax.set_xticks(np.log2(sizes), [str(n) for n in sizes])
         ax.legend(fontsize=8)
         return {"ax": ax, "lines": lines, "mag": mag, "dense": dense, "dots": dots}
 
     def update(st, res):
         for m, ln in st["lines"].items():
-            ln.set_data(res["sizes"], res["curves"][m])
-            st["dots"][m].set_data([res["n_samples"]], [res["ppl"][m]])
+            ln.set_data(np.log2(res["sizes"]), res["curves"][m])
+            st["dots"][m].set_data([np.log2(res["n_samples"])], [res["ppl"][m]])
         st["mag"].set_ydata([res["magnitude"]] * 2)
         st["dense"].set_ydata([res["dense"]] * 2)
         ys = [v for c in res["curves"].values() for v in c] + [res["magnitude"], res["dense"]]
         lo, hi = min(ys), max(ys)
         st["ax"].set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
-        st["ax"].set_xlim(0.8, max(res["sizes"]) * 1.25)
         st["ax"].set_title(f"{res['pattern']}, {res['n_samples']} windows ({res['tokens']} tokens): "
                            + ", ".join(f"{m} {v:.3f}" for m, v in res["ppl"].items()), fontsize=9)
 
@@ -159,7 +160,7 @@ def live_groups():
         dots = {m: ax.plot([], [], "o", ms=9, mfc="none", color=METHOD_COLORS[m])[0] for m in lines}
         dense = ax.axhline(1, color="k", ls="--", lw=1, label="dense fp32")
         ax.set(xlabel="true bits per weight (codes + fp16 scale + zero point per group)",
-               ylabel="val perplexity / char (log)", yscale="log")
+               ylabel="val perplexity / char")
         ax.legend(fontsize=8)
         return {"ax": ax, "lines": lines, "dots": dots, "dense": dense}
 
