@@ -80,10 +80,9 @@ def live_pruning():
         for m, d in st["dots"].items():
             d.set_data([res["sparsity"]], [res["ppl"][m]])
         st["vline"].set_xdata([res["sparsity"]])
-        st["ax"].set_title(f"sparsity {res['sparsity']:.0%}: " + ", ".join(
-            f"{m} {v:.2f}" for m, v in res["ppl"].items()), fontsize=9)
 
-    return LivePlot(setup, update, figsize=(6.4, 3.4))
+    return LivePlot(setup, update, figsize=(6.0, 3.0), text=lambda res: f"sparsity {res['sparsity']:.0%}: " + ", ".join(
+        f"{m} {v:.3f}" for m, v in res["ppl"].items()))
 
 
 # ------------------------------------------------------------------------------ calibration slider
@@ -128,10 +127,10 @@ def live_calibration():
         ys = [v for c in res["curves"].values() for v in c] + [res["magnitude"], res["dense"]]
         lo, hi = min(ys), max(ys)
         st["ax"].set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
-        st["ax"].set_title(f"{res['pattern']}, {res['n_samples']} windows ({res['tokens']} tokens): "
-                           + ", ".join(f"{m} {v:.3f}" for m, v in res["ppl"].items()), fontsize=9)
 
-    return LivePlot(setup, update, figsize=(6.4, 3.4))
+    return LivePlot(setup, update, figsize=(6.0, 3.0), text=lambda res: (
+        f"{res['pattern']}, {res['n_samples']} windows ({res['tokens']} tokens): "
+        + ", ".join(f"{m} {v:.3f}" for m, v in res["ppl"].items())))
 
 
 # ------------------------------------------------------------------------------ group-size slider
@@ -173,11 +172,13 @@ def live_groups():
         st["ax"].set_ylim(min(ys) * 0.97, max(ys) * 1.05)
         x = res["bpw_curve"]
         st["ax"].set_xlim(min(x) - 0.1, max(x) + 0.1)
-        g = "per channel" if res["group_size"] == 0 else f"group {res['group_size']}"
-        st["ax"].set_title(f"{res['bits']} bits, {g}: {res['bits_per_weight']:.3f} bits/weight; "
-                           f"RTN {res['ppl']['rtn']:.3f}, GPTQ {res['ppl']['gptq']:.3f}", fontsize=9)
 
-    return LivePlot(setup, update, figsize=(6.4, 3.4))
+    def text(res):
+        g = "per channel" if res["group_size"] == 0 else f"group {res['group_size']}"
+        return (f"{res['bits']} bits, {g}: {res['bits_per_weight']:.3f} bits/weight; "
+                f"RTN {res['ppl']['rtn']:.3f}, GPTQ {res['ppl']['gptq']:.3f}")
+
+    return LivePlot(setup, update, figsize=(6.0, 3.0), text=text)
 
 
 # ------------------------------------------------------------------------------ KV-cache slider
