@@ -2,9 +2,12 @@
 
     python -m pruninglab.train_reference            # both models
     python -m pruninglab.train_reference --check    # retrain in memory, compare to saved files
+    python -m pruninglab.train_reference --model lm [--check]   # notebook 09's language model
 
 Writes ``data/reference_mlp.pt``, ``data/reference_cnn.pt`` (state_dicts) and
-``data/reference_metrics.json`` (train/val/test accuracy, the recipe used).
+``data/reference_metrics.json`` (train/val/test accuracy, the recipe used). ``--model lm`` trains
+the character-level transformer of notebook 09 (``data/reference_lm.pt``) and writes its
+precomputed sweeps (``data/lm_results.json``); see :mod:`pruninglab.llm.experiments`.
 """
 from __future__ import annotations
 
@@ -39,7 +42,13 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--check", action="store_true", help="retrain and compare with saved weights")
     p.add_argument("models", nargs="*", default=["mlp", "cnn"])
+    p.add_argument("--model", choices=["mlp", "cnn", "lm"], help="train only this model")
     args = p.parse_args(argv)
+    if args.model == "lm":
+        from .llm.reference import main_lm
+        return main_lm(check=args.check)
+    if args.model:
+        args.models = [args.model]
     all_metrics = {}
     status = 0
     for name in args.models:

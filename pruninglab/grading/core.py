@@ -97,7 +97,7 @@ def _collect() -> dict[str, Exercise]:
 
 
 # Per-notebook exercise modules (each defines ``EXERCISES = [Exercise(...), ...]``).
-EXERCISE_MODULES: list[str] = ["_fundamentals_ex", "_quant_ex", "_hardware_ex", "_structured_ex", "_criteria_ex", "_retrain_ex", "_joint_ex"]
+EXERCISE_MODULES: list[str] = ["_fundamentals_ex", "_quant_ex", "_hardware_ex", "_structured_ex", "_criteria_ex", "_retrain_ex", "_joint_ex", "_llm_ex"]
 
 EXERCISES: dict[str, Exercise] = _collect()
 
