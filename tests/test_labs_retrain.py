@@ -82,7 +82,7 @@ def test_prune_retrain_slider(sweep):
     ui.children[0].value = 0.88
     r = ui.result
     assert r["sparsity"] == 0.9 and r["requested"] == pytest.approx(0.88)
-    assert r["test_finetuned"] > r["test_pruned"]           # fine-tuning recovers at 90 %
+    assert r["val_finetuned"] > r["val_pruned"]             # fine-tuning recovers at 90 %
     assert r["csr_bytes"] < r["dense_bytes"]
     assert r["measured_sparsity"] == pytest.approx(0.9, abs=1e-4)   # masks held while fine-tuning
 
@@ -91,7 +91,7 @@ def test_sweep_pruned_accuracy_matches_library_masks(sweep, mlp, digits):
     from pruninglab.pruning import apply_masks_
     from pruninglab.train import accuracy
     apply_masks_(mlp, compute_masks(mlp, 0.9, scope="layer"))
-    assert sweep["test_pruned"][2] == pytest.approx(accuracy(mlp, digits["test"]))
+    assert sweep["val_pruned"][2] == pytest.approx(accuracy(mlp, digits["val"]))
 
 
 def test_allocation_slider(mlp, digits):

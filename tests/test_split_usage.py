@@ -38,6 +38,8 @@ def test_lab_drivers_do_not_load_the_test_split():
     for path in sorted((ROOT / "pruninglab" / "labs").glob("*.py")):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"load_digits\(\s*['\"]test['\"]", text), path
+        # nor by name in a loop such as ``for s in ("train", "val", "test")``
+        assert not re.search(r"\(\s*['\"]train['\"]\s*,\s*['\"]val['\"]\s*,\s*['\"]test['\"]", text), path
 
 
 def test_detector_finds_test_split_uses():

@@ -231,15 +231,15 @@ def prune_retrain_sweep(model_name: str = "mlp", sparsities: Sequence[float] = D
         raise ValueError("sparsities must not be empty")
     check_int(epochs, "epochs", lo=0)
     images = model_name == "cnn"
-    tr, va, te = (load_digits(s, images=images) for s in ("train", "val", "test"))
+    tr, va = (load_digits(s, images=images) for s in ("train", "val"))
     rows = []
     for s in sp:
         m = load_reference(model_name)
         masks = _layer_masks(m, s)
         apply_masks_(m, masks)
-        row = {"sparsity": s, "val_pruned": accuracy(m, va), "test_pruned": accuracy(m, te)}
+        row = {"sparsity": s, "val_pruned": accuracy(m, va)}
         fine_tune_(m, masks, tr, epochs=epochs, lr=lr, seed=seed)
-        row.update({"val_finetuned": accuracy(m, va), "test_finetuned": accuracy(m, te),
+        row.update({"val_finetuned": accuracy(m, va),
                     "measured_sparsity": weight_sparsity(m)})
         row.update(storage_bytes_dense_csr(m))
         rows.append(row)
@@ -339,11 +339,11 @@ def compare_gradual_oneshot(final: float = 0.95, epochs: int = 12, *, prune_roun
     ep = check_int(epochs, "epochs", lo=1)
     n = max(1, (2 * ep) // 3) if prune_rounds is None else check_int(prune_rounds, "prune_rounds",
                                                                      lo=1, hi=ep)
-    tr, va, te = (load_digits(s) for s in ("train", "val", "test"))
+    tr, va = (load_digits(s) for s in ("train", "val"))
     one = load_reference("mlp")
     masks = _layer_masks(one, s_f)
     apply_masks_(one, masks)
-    after_prune = {"val": accuracy(one, va), "test": accuracy(one, te)}
+    after_prune = {"val": accuracy(one, va)}
     h1 = fine_tune_(one, masks, tr, epochs=ep, lr=lr, seed=seed, val=va)
     grad, gmasks, hist = iterative_prune(load_reference("mlp"), s_f, steps=n, split=tr,
                                          epochs_per_step=1, lr=lr, val=va, scope="layer", seed=seed)
@@ -356,9 +356,9 @@ def compare_gradual_oneshot(final: float = 0.95, epochs: int = 12, *, prune_roun
         "oneshot_after_prune": after_prune,
         "oneshot_val_curve": [h["val_accuracy"] for h in h1],
         "gradual_val_curve": curve,
-        "oneshot": {"val": accuracy(one, va), "test": accuracy(one, te),
+        "oneshot": {"val": accuracy(one, va),
                     "sparsity": weight_sparsity(one)},
-        "gradual": {"val": accuracy(grad, va), "test": accuracy(grad, te),
+        "gradual": {"val": accuracy(grad, va),
                     "sparsity": weight_sparsity(grad)},
         "gradual_schedule": [(h["step"], h["sparsity"]) for h in hist],
     }
@@ -376,12 +376,12 @@ def lottery_ticket(sparsity: float = 0.9, epochs: int = 15, *, lr: float = 1e-3,
     """
     s = check_sparsity(sparsity)
     check_int(epochs, "epochs", lo=1)
-    tr, va, te = (load_digits(x) for x in ("train", "val", "test"))
+    tr, va = (load_digits(x) for x in ("train", "val"))
     torch.manual_seed(seed)
     net = build_model("mlp")
     theta0 = copy.deepcopy(net.state_dict())
     train(net, tr, epochs=epochs, lr=lr, seed=seed)
-    dense = {"val": accuracy(net, va), "test": accuracy(net, te)}
+    dense = {"val": accuracy(net, va)}
     masks = _layer_masks(net, s)
     out = {"sparsity": s, "epochs": epochs, "dense": dense}
     for name, init_seed in (("rewind", None), ("random_reinit", seed + 1)):
@@ -392,7 +392,7 @@ def lottery_ticket(sparsity: float = 0.9, epochs: int = 15, *, lr: float = 1e-3,
             torch.manual_seed(init_seed)
             m = build_model("mlp")
         fine_tune_(m, masks, tr, epochs=epochs, lr=lr, seed=seed)
-        out[name] = {"val": accuracy(m, va), "test": accuracy(m, te),
+        out[name] = {"val": accuracy(m, va),
                      "sparsity": weight_sparsity(m)}
     return out
 
@@ -409,7 +409,7 @@ def compute_allocation(target: float, scan: Mapping[str, Sequence[float]],
     """Prune the reference model to global sparsity ``target`` two ways — uniform per-layer and
     the allocation :func:`pruninglab.pruning.allocate_sparsity` derives from ``scan`` (a
     :func:`pruninglab.pruning.sensitivity_scan` result on *val* over the grid ``sparsities``) —
-    and evaluate both on val and test (no fine-tuning; milliseconds, slider-safe). Storage is
+    and evaluate both on val (no fine-tuning; milliseconds, slider-safe). Storage is
     from :func:`storage_bytes_dense_csr`."""
     t = check_sparsity(target, "target")
     check_choice(model_name, "model_name", ("mlp", "cnn"))
@@ -424,7 +424,7 @@ def compute_allocation(target: float, scan: Mapping[str, Sequence[float]],
 def _allocation(t: float, scan_key: tuple, sparsities: tuple, model_name: str) -> dict:
     scan = {k: list(v) for k, v in scan_key}
     images = model_name == "cnn"
-    va, te = load_digits("val", images=images), load_digits("test", images=images)
+    va = load_digits("val", images=images)
     ref = load_reference(model_name)
     layers = list(scan)
     alloc = allocate_sparsity(ref, scan, t, sparsities=sparsities, layers=layers)
@@ -433,7 +433,7 @@ def _allocation(t: float, scan_key: tuple, sparsities: tuple, model_name: str) -
         m = copy.deepcopy(ref)
         apply_masks_(m, _layer_masks(m, spec, layers=layers))
         w = model_weights(m, layers)
-        out[name] = {"val": accuracy(m, va), "test": accuracy(m, te), "sparsity": sparsity_of(w),
+        out[name] = {"val": accuracy(m, va), "sparsity": sparsity_of(w),
                      "per_layer": {n: sparsity_of(v) for n, v in w.items()},
                      **storage_bytes_dense_csr(m)}
     return out
@@ -441,8 +441,8 @@ def _allocation(t: float, scan_key: tuple, sparsities: tuple, model_name: str) -
 
 def _allocation_text(r: dict) -> str:
     u, a = r["uniform"], r["auto"]
-    return (f"global sparsity {r['target']:.2f}: uniform test {u['test']:.4f} (val {u['val']:.4f}) | "
-            f"auto test {a['test']:.4f} (val {a['val']:.4f}); CSR size "
+    return (f"global sparsity {r['target']:.2f}: uniform val {u['val']:.4f} | "
+            f"auto val {a['val']:.4f}; CSR size "
             f"{u['csr_bytes'] / 1024:.1f} vs {a['csr_bytes'] / 1024:.1f} KiB")
 
 
