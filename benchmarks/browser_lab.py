@@ -331,7 +331,7 @@ def move(page, c: dict, nth: int, step: int, quiet_s: float = 0.6, timeout_s: fl
         st = page.evaluate("() => ({n: window.__pl.muts.length})")
         if st["n"] != last_n:
             last_n, last_change = st["n"], time.monotonic()
-        elif time.monotonic() - last_change > (quiet_s if last_n > 0 else max(3.0, quiet_s)):
+        elif time.monotonic() - last_change > (quiet_s if last_n > 0 else max(10.0, quiet_s)):
             break
         time.sleep(0.05)
     res = page.evaluate("() => ({t0: window.__pl.t0, muts: window.__pl.muts.slice()})")

@@ -21,8 +21,9 @@ Tests drive the UI without a browser::
 How a move is handled
 ---------------------
 * Sliders use ``continuous_update=True``: a drag follows the mouse.
-* **Latest value wins.** A value that arrives *from the browser* does not run the callback inside
-  the comm message: it marks the UI dirty and schedules one refresh on the kernel's event loop.
+* **Latest value wins.** For a :class:`LivePlot` shown in place, a value that arrives *from the
+  browser* does not run the callback inside the comm message: it marks the UI dirty and schedules
+  one refresh on the kernel's event loop.
   Values that arrive while a refresh is running (or before the scheduled one started) are not
   rendered one by one — the next refresh reads the controls' *current* values, so intermediate
   positions of a drag are dropped and the last one is always drawn. (ipywidgets' frontend also
@@ -244,7 +245,9 @@ class SliderUI(_base_interactive()):
     def update(self, *args):
         """traitlets observer (and first draw): run now, or — for a browser change inside a
         running kernel — schedule one refresh that will read the latest values."""
-        if args and _from_frontend(args[0]):
+        # deferred only for the in-place LivePlot view: widget updates need no output routing,
+        # while Output captures must run inside the comm message that their parent header names
+        if args and self._live_mode() and self._live_shown and _from_frontend(args[0]):
             loop = _kernel_loop()
             if loop is not None:
                 self._ctx = contextvars.copy_context()
