@@ -90,6 +90,8 @@ def main(argv=None) -> dict:
         for n in names:
             print(f"# {n}", flush=True)
             out["notebooks"].append(measure_notebook(browser, base, token, n, a.moves, a.shots))
+            a.json.parent.mkdir(parents=True, exist_ok=True)
+            a.json.write_text(json.dumps(out, indent=2))  # partial results survive a timeout
     out["machine"]["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     all_ms = [x for nb in out["notebooks"] for r in nb["rows"] for x in r["samples_ms"]]
     if all_ms:

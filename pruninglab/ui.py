@@ -21,9 +21,13 @@ Tests drive the UI without a browser::
 How a move is handled
 ---------------------
 * Sliders use ``continuous_update=True``: a drag follows the mouse.
-* **Latest value wins.** For a :class:`LivePlot` shown in place, a value that arrives *from the
-  browser* does not run the callback inside the comm message: it marks the UI dirty and schedules
-  one refresh on the kernel's event loop.
+* **Latest value wins.** ipywidgets' frontend keeps at most one change of a control in flight: while
+  the kernel is busy with one, later positions of a drag replace each other in a buffer and only
+  the last is sent, so a slow callback never builds a queue. On top of that, ``coalesce=True``
+  (off by default) defers the callback of a :class:`LivePlot` shown in place: a value that arrives
+  *from the browser* does not run the callback inside the comm message, it marks the UI dirty and
+  schedules one refresh on the kernel's event loop (off by default: in a browser run with
+  ipykernel 7.4 the scheduled refreshes stopped after a few moves — not yet understood).
   Values that arrive while a refresh is running (or before the scheduled one started) are not
   rendered one by one — the next refresh reads the controls' *current* values, so intermediate
   positions of a drag are dropped and the last one is always drawn. (ipywidgets' frontend also
@@ -201,8 +205,10 @@ class SliderUI(_base_interactive()):
     """
 
     def __init__(self, compute, render, controls: dict, disabled_when=None, cached=None,
-                 frame_budget_s: float = FRAME_BUDGET_S, in_place: bool | None = None):
+                 frame_budget_s: float = FRAME_BUDGET_S, in_place: bool | None = None,
+                 coalesce: bool = False):
         import ipywidgets as w
+        self.coalesce = bool(coalesce)
         self._compute, self._render = compute, render
         # LivePlot in place (Image widget) inside a kernel; outside one (tests, scripts) there is
         # no browser, so the LivePlot prints its text and displays the PNG as a plain call does
@@ -247,7 +253,7 @@ class SliderUI(_base_interactive()):
         running kernel — schedule one refresh that will read the latest values."""
         # deferred only for the in-place LivePlot view: widget updates need no output routing,
         # while Output captures must run inside the comm message that their parent header names
-        if args and self._live_mode() and self._live_shown and _from_frontend(args[0]):
+        if args and self.coalesce and self._live_mode() and self._live_shown and _from_frontend(args[0]):
             loop = _kernel_loop()
             if loop is not None:
                 self._ctx = contextvars.copy_context()
@@ -371,7 +377,7 @@ def _vbox(*children):
 def slider_ui(compute: Callable[..., dict], render: Callable[[dict], Any] | None = None,
               *, disabled_when: Mapping[str, Callable[[dict], str | None]] | None = None,
               cached: Mapping[str, Sequence[float]] | None = None, in_place: bool | None = None,
-              **controls) -> SliderUI:
+              coalesce: bool = False, **controls) -> SliderUI:
     """A :class:`SliderUI` whose callback is ``render(compute(**values))``.
 
     The widget's ``.result`` is the dict that ``compute`` returned for the current values,
@@ -393,7 +399,7 @@ def slider_ui(compute: Callable[..., dict], render: Callable[[dict], Any] | None
     if cached is not None and not isinstance(cached, Mapping):
         raise TypeError(f"cached must be a dict name -> grid, got {type(cached).__name__}")
     return SliderUI(compute, render, controls, disabled_when=disabled_when, cached=cached,
-                    in_place=in_place)
+                    in_place=in_place, coalesce=coalesce)
 
 
 def show(fig=None) -> None:

@@ -133,7 +133,7 @@ def test_browser_changes_coalesce_latest_value_wins(monkeypatch):
         return _compute(sparsity, bits)
 
     from pruninglab.ui import LivePlot
-    ui = slider_ui(compute, LivePlot(_setup, _update), in_place=True,
+    ui = slider_ui(compute, LivePlot(_setup, _update), in_place=True, coalesce=True,
                    sparsity=sparsity_slider(0.5), bits=bits_slider(8))
     assert calls == [(0.5, 8)]
     s, b = ui.children[0], ui.children[1]
@@ -146,6 +146,10 @@ def test_browser_changes_coalesce_latest_value_wins(monkeypatch):
     assert ui.result["kept"] == 80 and ui.dropped == 3
     s.value = 0.1                              # from Python: synchronous, even in a kernel
     assert calls[-1] == (0.1, 4) and not loop.callbacks
+    default = slider_ui(compute, LivePlot(_setup, _update), in_place=True,
+                        sparsity=sparsity_slider(0.5), bits=bits_slider(8))
+    default.children[0].set_state({"value": 0.4})  # coalesce off (default): runs in the message
+    assert calls[-1] == (0.4, 8) and not loop.callbacks
     plain = slider_ui(compute, None, sparsity=sparsity_slider(0.5), bits=bits_slider(8))
     plain.children[0].set_state({"value": 0.3})   # Output renders: run inside the message
     assert calls[-1] == (0.3, 8) and not loop.callbacks
