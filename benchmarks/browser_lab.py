@@ -254,7 +254,7 @@ _CONTROLS = """
   const cs = [];
   ui.querySelectorAll('.widget-slider, .widget-dropdown').forEach(el => {
     if (!own(el) || el.parentElement.closest('.widget-slider, .widget-dropdown')) return;
-    const label = el.querySelector('.widget-label');
+    const label = el.querySelector('.widget-label, label');
     const select = el.querySelector('select');
     cs.push({ui: i, kind: select ? 'dropdown' : 'slider', label: label ? label.innerText.trim() : '',
              options: select ? [...select.options].map(o => o.value) : null,
