@@ -13,7 +13,7 @@ export PYTHONHASHSEED := 0
 # Running as root (containers, CI) needs --allow-root for Jupyter.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test test-unit test-notebooks test-browser install bench index notebooks clean help nbgrader-venv test-nbgrader
+.PHONY: lab test test-unit test-notebooks test-browser install bench bench-browser fonts index notebooks clean help nbgrader-venv test-nbgrader
 
 help:
 	@echo "make lab        - install (first time) and open JupyterLab on notebooks/00_start_here.ipynb"
@@ -21,6 +21,7 @@ help:
 	@echo "make test-unit / test-notebooks / test-browser - the three parts on their own"
 	@echo "make bench      - run the benchmark suite (benchmarks/README.md)"
 	@echo "make test-nbgrader - course release through the real nbgrader CLI (separate venv)"
+	@echo "make bench-browser - slider latency measured in headless Chromium, every notebook (slow)"
 
 install: $(STAMP)
 
@@ -31,8 +32,23 @@ $(STAMP): requirements.txt requirements-lock.txt pyproject.toml
 	$(BIN)/python -c "import torch, numpy, pruninglab; print('pruninglab env ready: torch', torch.__version__, 'numpy', numpy.__version__)"
 	@touch $(STAMP)
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb $(LAB_ARGS)
+# Project Jupyter config (jupyter/): no news pop-up, no update check. Settings changed in
+# JupyterLab go to build/jupyter (a copy made once), never into jupyter/.
+LAB_ENV := JUPYTER_CONFIG_DIR=$(CURDIR)/jupyter JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/build/jupyter/user-settings \
+	JUPYTERLAB_WORKSPACES_DIR=$(CURDIR)/build/jupyter/workspaces
+
+# Chinese text needs a CJK font (Debian fonts-noto-cjk); installed when root, else a hint.
+fonts:
+	@if command -v fc-list >/dev/null && [ -n "$$(fc-list :lang=zh)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-cjk >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-cjk >/dev/null 2>&1; } || \
+	  echo "note: could not install fonts-noto-cjk: Chinese text may show as boxes"; \
+	else echo "note: no CJK font; Chinese text may show as boxes (sudo apt-get install fonts-noto-cjk)"; fi
+
+lab: $(STAMP) fonts
+	@mkdir -p build/jupyter/user-settings && cp -rn jupyter/lab/user-settings/. build/jupyter/user-settings/
+	$(LAB_ENV) $(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests notebooks instructor $(NBVAL) -n 2 --dist loadscope -ra $(PYTEST_ARGS)
@@ -43,8 +59,11 @@ test-unit: $(STAMP)
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks instructor -n 2 --dist loadscope $(PYTEST_ARGS)
 
-test-browser: $(STAMP)
+test-browser: $(STAMP) fonts
 	$(BIN)/python -m pytest tests -m browser -v $(PYTEST_ARGS)
+
+bench-browser: $(STAMP) fonts
+	$(BIN)/python -m benchmarks.bench_browser_sliders $(BENCH_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all

@@ -5,39 +5,96 @@ unit-tested without a browser:
 
 1. a **pure compute function** ``compute(**params) -> dict`` (no printing, no plotting,
    deterministic); notebooks call it once in a normal cell whose output nbval checks;
-2. a **render function** ``render(result) -> None`` that prints a short summary and draws a
-   matplotlib figure (ending with ``plt.show()``);
-3. :func:`slider_ui` glues them into an ``ipywidgets.interactive``; the cell that displays it
-   is tagged ``nbval-ignore-output``.
+2. a **render function** ``render(result) -> None``; for sliders use a :class:`LivePlot`
+   (a figure built once and updated in place, shown as an ``ipywidgets.Image`` whose bytes are
+   replaced on every move) — any other callable that prints / ``plt.show()``\\ s also works, drawn
+   into an ``Output`` that is cleared and refilled (slower: see ``benchmarks/README.md``);
+3. :func:`slider_ui` glues them into a :class:`SliderUI` (an ``ipywidgets.interactive``); the
+   cell that displays it is tagged ``nbval-ignore-output``.
 
 Tests drive the UI without a browser::
 
     ui = slider_ui(compute, render, sparsity=sparsity_slider())
     ui.children[0].value = 0.9      # the callback runs synchronously
     assert ui.result["sparsity"] == 0.9
+
+How a move is handled
+---------------------
+* Sliders use ``continuous_update=True``: a drag follows the mouse.
+* **Latest value wins.** ipywidgets' frontend keeps at most one change of a control in flight: while
+  the kernel is busy with one, later positions of a drag replace each other in a buffer and only
+  the last is sent, so a slow callback never builds a queue. On top of that, ``coalesce=True``
+  (off by default) defers the callback of a :class:`LivePlot` shown in place: a value that arrives
+  *from the browser* does not run the callback inside the comm message, it marks the UI dirty and
+  schedules one refresh on the kernel's event loop (off by default: in a browser run with
+  ipykernel 7.4 the scheduled refreshes stopped after a few moves — not yet understood).
+  Values that arrive while a refresh is running (or before the scheduled one started) are not
+  rendered one by one — the next refresh reads the controls' *current* values, so intermediate
+  positions of a drag are dropped and the last one is always drawn. (ipywidgets' frontend also
+  buffers a model's changes while one message is in flight.) A value set from Python (a test, a
+  notebook cell) runs the callback synchronously, so ``ui.result`` is current right after the
+  assignment.
+* ``ui.timings`` holds the duration (seconds) of every callback and ``ui.frame_budget_s`` the
+  budget (0.1 s); ``ui.over_budget`` counts callbacks that took longer. A callback never waits
+  for anything: keep ``compute`` to table look-ups / small evaluations (precompute sweeps when
+  the UI is built, cache them with :func:`pruninglab.cache.cached`).
+
+No dead controls
+----------------
+``disabled_when`` maps a control name to ``rule(params) -> str | None``; before every callback
+each rule sees the current parameter dict; a non-empty string disables that control (greyed out,
+value kept and still passed to ``compute``) and is shown as a note above the output, e.g.::
+
+    slider_ui(compute_roofline, live_roofline(), structure=dropdown(STRUCTURES, "dense"),
+              sparsity=sparsity_slider(0.9),
+              disabled_when={"sparsity": lambda p: "dense ignores sparsity: pick a sparse "
+                             "structure" if p["structure"] == "dense" else None})
+
+``ui.disabled_reasons`` is the ``{name: reason}`` dict currently in force (tests can assert it).
+
+Cached sweeps: a slider over precomputed points should not have positions that show nothing new.
+Either use :func:`grid_slider` (a slider whose positions *are* the cached points), or keep a
+continuous slider and pass ``cached={"sparsity": grid}``: whenever the value is off the grid, a
+note says which cached point is shown (``ui.notes`` lists the notes); :func:`nearest_cached` and
+:func:`interpolate` help ``compute`` snap or interpolate consistently with that note, and a
+LivePlot should mark the point it shows.
+
+Before the cells run (an untrusted notebook / no kernel), JupyterLab shows the saved
+``text/plain`` of the output: a :class:`SliderUI` saves "▶ Run the cells above …" there instead
+of ``interactive(children=(FloatSlider(…``.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextvars
+import html
+import io
+import time
+import traceback
+from typing import Any, Callable, Mapping, Sequence
 
-__all__ = ["slider_ui", "sparsity_slider", "bits_slider", "float_slider", "int_slider",
-           "dropdown", "show", "LivePlot"]
+__all__ = ["slider_ui", "SliderUI", "sparsity_slider", "bits_slider", "float_slider", "int_slider",
+           "dropdown", "grid_slider", "nearest_cached", "interpolate", "show", "LivePlot",
+           "FRAME_BUDGET_S"]
+
+#: time one callback may take before it counts as over budget (the browser p95 goal)
+FRAME_BUDGET_S = 0.1
+_WIDTH = "420px"
 
 
 def float_slider(value: float, lo: float, hi: float, step: float, description: str,
                  readout_format: str = ".2f"):
     import ipywidgets as w
     return w.FloatSlider(value=value, min=lo, max=hi, step=step, description=description,
-                         readout_format=readout_format, continuous_update=False,
+                         readout_format=readout_format, continuous_update=True,
                          style={"description_width": "initial"},
-                         layout=w.Layout(width="420px"))
+                         layout=w.Layout(width=_WIDTH))
 
 
 def int_slider(value: int, lo: int, hi: int, step: int = 1, description: str = ""):
     import ipywidgets as w
     return w.IntSlider(value=value, min=lo, max=hi, step=step, description=description,
-                       continuous_update=False, style={"description_width": "initial"},
-                       layout=w.Layout(width="420px"))
+                       continuous_update=True, style={"description_width": "initial"},
+                       layout=w.Layout(width=_WIDTH))
 
 
 def sparsity_slider(value: float = 0.5, hi: float = 0.99, step: float = 0.01,
@@ -57,32 +114,292 @@ def dropdown(options, value=None, description: str = ""):
                       description=description, style={"description_width": "initial"})
 
 
+def grid_slider(grid: Sequence[float], value: float | None = None, description: str = "",
+                fmt: str = ".2f"):
+    """A slider whose positions are exactly the cached points ``grid`` (sorted, unique).
+
+    Every position shows a different precomputed result, so no move is dead. ``value`` (default:
+    the first point) is snapped to the nearest grid point. The widget's ``.value`` is the float.
+    """
+    import ipywidgets as w
+    pts = _check_grid(grid, "grid")
+    v = pts[0] if value is None else nearest_cached(value, pts)[1]
+    return w.SelectionSlider(options=[(format(p, fmt), p) for p in pts], value=v,
+                             description=description, continuous_update=True,
+                             style={"description_width": "initial"}, layout=w.Layout(width=_WIDTH))
+
+
+def _check_grid(grid, name: str) -> list:
+    try:
+        pts = [float(g) for g in grid]
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of numbers, got {type(grid).__name__}") from None
+    except ValueError as e:
+        raise ValueError(f"{name} must hold numbers: {e}") from None
+    if not pts:
+        raise ValueError(f"{name} must not be empty")
+    if any(b <= a for a, b in zip(pts, pts[1:])):
+        raise ValueError(f"{name} must be strictly increasing, got {pts!r}")
+    return pts
+
+
+def nearest_cached(value: float, grid: Sequence[float]) -> tuple[int, float]:
+    """``(index, point)`` of the grid point nearest to ``value`` (ties: the lower point)."""
+    pts = _check_grid(grid, "grid")
+    v = float(value)
+    i = min(range(len(pts)), key=lambda k: (abs(pts[k] - v), k))
+    return i, pts[i]
+
+
+def interpolate(value: float, grid: Sequence[float], values: Sequence[float]) -> float:
+    """Linear interpolation of ``values`` (one per grid point) at ``value``, clamped to the ends."""
+    pts = _check_grid(grid, "grid")
+    ys = [float(y) for y in values]
+    if len(ys) != len(pts):
+        raise ValueError(f"values must have one entry per grid point ({len(pts)}), got {len(ys)}")
+    v = float(value)
+    if v <= pts[0]:
+        return ys[0]
+    if v >= pts[-1]:
+        return ys[-1]
+    for k in range(1, len(pts)):
+        if v <= pts[k]:
+            t = (v - pts[k - 1]) / (pts[k] - pts[k - 1])
+            return ys[k - 1] + t * (ys[k] - ys[k - 1])
+    return ys[-1]  # pragma: no cover
+
+
+def _from_frontend(change) -> bool:
+    """True when a traitlets ``change`` was sent by the browser (ipywidgets applies frontend
+    state inside ``_lock_property``, so the trait name is in ``_property_lock`` while observers
+    run); False for a value set from Python."""
+    owner = change.get("owner") if isinstance(change, Mapping) else getattr(change, "owner", None)
+    name = change.get("name") if isinstance(change, Mapping) else getattr(change, "name", None)
+    lock = getattr(owner, "_property_lock", None)
+    return bool(lock) and name in lock
+
+
+def _kernel_loop():
+    """The running kernel's tornado IOLoop, or None outside a kernel (tests, scripts)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return None
+    ip = get_ipython()
+    kernel = getattr(ip, "kernel", None) if ip is not None else None
+    return getattr(kernel, "io_loop", None)
+
+
+def _base_interactive():
+    import ipywidgets as w
+    return w.interactive
+
+
+class SliderUI(_base_interactive()):
+    """An ``ipywidgets.interactive`` for ``render(compute(**values))`` (made by :func:`slider_ui`).
+
+    ``children`` are the controls (in keyword order, ``ipywidgets.fixed`` values omitted) and, last,
+    the ``Output`` area (``.out``). ``.result`` is the dict ``compute`` returned for the current
+    values, ``.kwargs`` those values; ``.disabled_reasons`` / ``.notes`` what the note line shows;
+    ``.timings`` / ``.over_budget`` / ``.dropped`` count the callbacks (see the module doc).
+    """
+
+    def __init__(self, compute, render, controls: dict, disabled_when=None, cached=None,
+                 frame_budget_s: float = FRAME_BUDGET_S, in_place: bool | None = None,
+                 coalesce: bool = False):
+        import ipywidgets as w
+        self.coalesce = bool(coalesce)
+        self._compute, self._render = compute, render
+        # LivePlot in place (Image widget) inside a kernel; outside one (tests, scripts) there is
+        # no browser, so the LivePlot prints its text and displays the PNG as a plain call does
+        self.in_place = (_kernel_loop() is not None) if in_place is None else bool(in_place)
+        self._rules = dict(disabled_when or {})
+        self._cached = {k: _check_grid(v, f"cached[{k!r}]") for k, v in (cached or {}).items()}
+        self.frame_budget_s = frame_budget_s
+        self.timings: list[float] = []
+        self.over_budget = 0
+        self.dropped = 0           # browser changes that never got their own callback
+        self.disabled_reasons: dict[str, str] = {}
+        self.notes: list[str] = []
+        self.error: str | None = None
+        self._scheduled = False
+        self._ctx = None
+        self._live_shown = False
+        self._notes_html = w.HTML(value="", layout=w.Layout(margin="0 0 0 4px"))
+        unknown = (set(self._rules) | set(self._cached)) - set(controls)
+        if unknown:
+            raise ValueError(f"disabled_when/cached name controls that do not exist: {sorted(unknown)}"
+                             f" (controls: {sorted(controls)})")
+        for name, rule in self._rules.items():
+            if not callable(rule):
+                raise TypeError(f"disabled_when[{name!r}] must be callable, got {type(rule).__name__}")
+
+        def _callback(**values):  # what interactive calls; the real work is in _run
+            return self._call(values)
+
+        _callback.__name__ = getattr(compute, "__name__", "compute")
+        super().__init__(_callback, **controls)
+
+    # -- controls ------------------------------------------------------------------------------
+    @property
+    def controls(self) -> dict:
+        """``{name: widget}`` for every control (fixed values excluded)."""
+        import ipywidgets as w
+        return {wd._kwarg: wd for wd in self.kwargs_widgets if isinstance(wd, w.DOMWidget)}
+
+    # -- event handling ------------------------------------------------------------------------
+    def update(self, *args):
+        """traitlets observer (and first draw): run now, or — for a browser change inside a
+        running kernel — schedule one refresh that will read the latest values."""
+        # deferred only for the in-place LivePlot view: widget updates need no output routing,
+        # while Output captures must run inside the comm message that their parent header names
+        if args and self.coalesce and self._live_mode() and self._live_shown and _from_frontend(args[0]):
+            loop = _kernel_loop()
+            if loop is not None:
+                self._ctx = contextvars.copy_context()
+                if self._scheduled:
+                    self.dropped += 1
+                    return
+                self._scheduled = True
+                loop.add_callback(self._flush)
+                return
+        self._refresh()
+
+    def _flush(self):
+        self._scheduled = False
+        ctx, self._ctx = self._ctx, None
+        if ctx is None:
+            self._refresh()
+        else:
+            ctx.run(self._refresh)
+
+    def _refresh(self):
+        t0 = time.perf_counter()
+        try:
+            super().update()
+        finally:
+            dt = time.perf_counter() - t0
+            self.timings.append(dt)
+            if dt > self.frame_budget_s:
+                self.over_budget += 1
+
+    # -- one callback --------------------------------------------------------------------------
+    def _apply_rules(self, values: dict) -> None:
+        reasons = {}
+        for name, rule in self._rules.items():
+            why = rule(dict(values))
+            if why:
+                reasons[name] = str(why)
+        ctrls = self.controls
+        for name in self._rules:
+            wd = ctrls.get(name)
+            if wd is not None and hasattr(wd, "disabled"):
+                wd.disabled = name in reasons
+                if hasattr(wd, "tooltip"):
+                    wd.tooltip = reasons.get(name)
+        self.disabled_reasons = reasons
+        notes = [f"⊘ {name}: {why}" for name, why in reasons.items()]
+        for name, grid in self._cached.items():
+            v = values.get(name)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                _, p = nearest_cached(v, grid)
+                if abs(p - v) > 1e-9 * max(1.0, abs(p)):
+                    notes.append(f"≈ {name} {v:g}: showing the nearest cached point {p:g}")
+        self.notes = notes
+        self._notes_html.value = ("<div style='color:#8a5a00;font-size:90%'>"
+                                  + "<br>".join(html.escape(n) for n in notes) + "</div>") if notes else ""
+
+    def _call(self, values: dict):
+        """Called by ``interactive.update`` inside ``with self.out``."""
+        from IPython.display import clear_output, display
+        self._apply_rules(values)
+        render = self._render
+        if self._live_mode():
+            try:
+                result = self._compute(**values)
+                render.show_in_place(result)
+            except Exception:
+                self.error = traceback.format_exc()
+                self._live_shown = False
+                clear_output()  # the stale picture goes; interactive shows the traceback
+                raise
+            self.error = None
+            if not self._live_shown:
+                clear_output(wait=True)
+                display(_vbox(self._notes_html, render.view()))
+                self._live_shown = True
+            return result
+        if self._notes_html.value:
+            display(self._notes_html)
+        result = self._compute(**values)
+        if render is not None:
+            render(result)
+        return result
+
+    # interactive.update() clears the Output first (clear_output(wait=True)); for a LivePlot whose
+    # view is already displayed that would remove it, so clearing is switched off while it shows.
+    @property
+    def clear_output(self):
+        return not (self._live_mode() and self._live_shown)
+
+    def _live_mode(self) -> bool:
+        return self.__dict__.get("in_place", False) and isinstance(self._render, LivePlot)
+
+    @clear_output.setter
+    def clear_output(self, value):  # interactive.__init__ assigns it; the property decides
+        pass
+
+    # -- saved text for a notebook that has not run -------------------------------------------
+    def _plain(self) -> str:
+        names = ", ".join(self.controls) or "controls"
+        return (f"▶ Run the cells above (Run → Run All Cells) to use this slider ({names}); "
+                "it needs a running kernel.")
+
+    def _repr_mimebundle_(self, **kwargs):
+        data = super()._repr_mimebundle_(**kwargs)
+        if isinstance(data, tuple):
+            bundle, meta = data
+            bundle = dict(bundle, **{"text/plain": self._plain()})
+            return bundle, meta
+        if isinstance(data, dict):
+            return dict(data, **{"text/plain": self._plain()})
+        return data
+
+    def __repr__(self) -> str:
+        return f"SliderUI({self._plain()})"
+
+
+def _vbox(*children):
+    import ipywidgets as w
+    return w.VBox(list(children))
+
+
 def slider_ui(compute: Callable[..., dict], render: Callable[[dict], Any] | None = None,
-              **controls):
-    """``ipywidgets.interactive`` whose callback is ``render(compute(**values))``.
+              *, disabled_when: Mapping[str, Callable[[dict], str | None]] | None = None,
+              cached: Mapping[str, Sequence[float]] | None = None, in_place: bool | None = None,
+              coalesce: bool = False, **controls) -> SliderUI:
+    """A :class:`SliderUI` whose callback is ``render(compute(**values))``.
 
     The widget's ``.result`` is the dict that ``compute`` returned for the current values,
     so a test can set ``ui.children[i].value`` and inspect ``ui.result``. ``controls`` maps
     each keyword argument of ``compute`` to a widget (or a fixed value via
     ``ipywidgets.fixed``). The last child of the returned widget is the Output area.
+    ``disabled_when`` / ``cached``: see the module docstring (no dead controls). ``in_place``
+    (default: only inside a running kernel) shows a :class:`LivePlot` render as an Image widget
+    updated in place instead of printing + displaying into the Output on every move.
     """
-    import ipywidgets as w
     if not callable(compute):
         raise TypeError(f"compute must be callable, got {type(compute).__name__}")
     if render is not None and not callable(render):
         raise TypeError(f"render must be callable or None, got {type(render).__name__}")
     if not controls:
         raise ValueError("controls must name at least one widget")
-
-    def _callback(**values):
-        result = compute(**values)
-        if render is not None:
-            render(result)
-        return result
-
-    _callback.__name__ = getattr(compute, "__name__", "compute")
-    ui = w.interactive(_callback, **controls)
-    return ui
+    if disabled_when is not None and not isinstance(disabled_when, Mapping):
+        raise TypeError(f"disabled_when must be a dict name -> rule, got {type(disabled_when).__name__}")
+    if cached is not None and not isinstance(cached, Mapping):
+        raise TypeError(f"cached must be a dict name -> grid, got {type(cached).__name__}")
+    return SliderUI(compute, render, controls, disabled_when=disabled_when, cached=cached,
+                    in_place=in_place, coalesce=coalesce)
 
 
 def show(fig=None) -> None:
@@ -107,14 +424,20 @@ class LivePlot:
     * ``update(state, result)`` sets data / heights / texts / limits from a ``compute`` result;
     * ``text(result) -> str`` (optional) is printed above the figure.
 
-    Calling ``live(result)`` prints the text, updates the figure, encodes it to PNG and displays
-    the image (also outside pyplot: the figure is not registered with pyplot, so ``plt.show``
-    and the inline backend never close or re-display it). ``live.png`` holds the last bytes, so
-    tests can check that a move changed the picture.
+    In a :func:`slider_ui`, the figure is shown once as an ``ipywidgets.Image`` (and the text in an
+    ``HTML`` widget) and every move only replaces the image bytes and the text: the browser swaps
+    one ``<img>`` source instead of clearing and re-creating an output area (measured in
+    ``benchmarks/README.md``). Called directly, ``live(result)`` prints the text and displays the
+    PNG (also outside pyplot: the figure is not registered with pyplot, so ``plt.show`` and the
+    inline backend never close or re-display it). ``live.png`` holds the last bytes, so tests can
+    check that a move changed the picture.
 
     >>> live = LivePlot(setup, update, text=lambda r: f"sparsity {r['sparsity']:.0%}")
     >>> slider_ui(compute, live, sparsity=sparsity_slider())      # doctest: +SKIP
     """
+
+    #: PNG zlib level: 1 encodes faster than the default 6 for nearly the same size (flat plots)
+    compress_level = 1
 
     def __init__(self, setup: Callable[[Any], Any], update: Callable[[Any, dict], Any],
                  text: Callable[[dict], str] | None = None, figsize: tuple = (7.0, 3.6),
@@ -132,6 +455,8 @@ class LivePlot:
         self.fig = None
         self.state = None
         self.png: bytes | None = None
+        self.last_text: str | None = None
+        self._view = None
 
     def _ensure(self):
         if self.fig is None:
@@ -143,13 +468,32 @@ class LivePlot:
 
     def draw(self, result: dict) -> bytes:
         """Update the figure for ``result`` and return it encoded as PNG (no display)."""
-        import io
         fig = self._ensure()
         self.update(self.state, result)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png")
+        fig.savefig(buf, format="png", pil_kwargs={"compress_level": self.compress_level})
         self.png = buf.getvalue()
         return self.png
+
+    # -- widget view (used by slider_ui) -------------------------------------------------------
+    def view(self):
+        """The ``VBox(HTML text, Image)`` that :meth:`show_in_place` updates (created once)."""
+        if self._view is None:
+            import ipywidgets as w
+            self._text_w = w.HTML(value="")
+            self._image_w = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto"))
+            self._view = w.VBox([self._text_w, self._image_w])
+        return self._view
+
+    def show_in_place(self, result: dict) -> None:
+        """Redraw for ``result`` and replace the view's text and image bytes (no new output)."""
+        self.view()
+        png = self.draw(result)
+        text = self.text(result) if self.text is not None else ""
+        self.last_text = text
+        self._text_w.value = (f"<pre style='margin:0;white-space:pre-wrap;font-size:var(--jp-code-font-size,13px)'>"
+                              f"{html.escape(text)}</pre>") if text else ""
+        self._image_w.value = png
 
     def __call__(self, result: dict) -> None:
         from IPython.display import Image, display

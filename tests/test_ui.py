@@ -55,7 +55,7 @@ def test_liveplot_builds_once_updates_and_changes_the_png(capsys):
     assert live.fig is fig and live.state["calls"] == 2   # same figure, updated in place
     assert live.png != first                               # the picture changed
     assert live.draw({"sparsity": 0.5}) == first           # and is a pure function of the result
-    assert "s=0.9" in capsys.readouterr().out
+    assert "s=0.9" in capsys.readouterr().out             # outside a kernel: printed
 
 
 def test_liveplot_rejects_bad_arguments():
@@ -68,3 +68,158 @@ def test_liveplot_rejects_bad_arguments():
         LivePlot(_setup, _update, text="x")
     with pytest.raises(ValueError, match="figsize"):
         LivePlot(_setup, _update, figsize=(0, 3))
+
+
+def test_sliders_follow_the_mouse():
+    from pruninglab.ui import float_slider, grid_slider, int_slider
+    assert sparsity_slider().continuous_update and int_slider(1, 0, 3).continuous_update
+    assert float_slider(0.1, 0, 1, 0.1, "x").continuous_update
+    assert grid_slider([0.1, 0.5]).continuous_update
+
+
+def test_liveplot_in_place_replaces_image_bytes_without_new_outputs():
+    from pruninglab.ui import LivePlot
+    live = LivePlot(_setup, _update, text=lambda r: f"s={r['sparsity']} <b>")
+    ui = slider_ui(_compute, live, in_place=True, sparsity=sparsity_slider(0.5), bits=bits_slider(8))
+    view = live.view()
+    img = view.children[1]
+    assert img.value == live.png and bytes(img.value).startswith(b"\x89PNG")
+    assert "s=0.5 &lt;b&gt;" in view.children[0].value          # text shown, HTML-escaped
+    first = img.value
+    ui.children[0].value = 0.9
+    assert live.view() is view and img.value == live.png and img.value != first
+    assert "s=0.9" in view.children[0].value and live.last_text.startswith("s=0.9")
+    assert ui.result["sparsity"] == 0.9 and len(ui.timings) == 2
+
+
+def test_liveplot_in_place_shows_an_error_then_recovers():
+    from pruninglab.ui import LivePlot
+
+    def compute(sparsity):
+        if sparsity > 0.8:
+            raise ValueError("too sparse")
+        return {"sparsity": sparsity}
+
+    live = LivePlot(_setup, _update)
+    ui = slider_ui(compute, live, in_place=True, sparsity=sparsity_slider(0.5))
+    png = live.png
+    ui.children[0].value = 0.9
+    assert "too sparse" in ui.error and ui._live_shown is False
+    ui.children[0].value = 0.2
+    assert ui.error is None and ui._live_shown and live.png != png
+
+
+class _FakeLoop:
+    def __init__(self):
+        self.callbacks = []
+
+    def add_callback(self, f, *a):
+        self.callbacks.append((f, a))
+
+    def run(self):
+        while self.callbacks:
+            f, a = self.callbacks.pop(0)
+            f(*a)
+
+
+def test_browser_changes_coalesce_latest_value_wins(monkeypatch):
+    import pruninglab.ui as ui_mod
+    loop = _FakeLoop()
+    monkeypatch.setattr(ui_mod, "_kernel_loop", lambda: loop)
+    calls = []
+
+    def compute(sparsity, bits):
+        calls.append((sparsity, bits))
+        return _compute(sparsity, bits)
+
+    from pruninglab.ui import LivePlot
+    ui = slider_ui(compute, LivePlot(_setup, _update), in_place=True, coalesce=True,
+                   sparsity=sparsity_slider(0.5), bits=bits_slider(8))
+    assert calls == [(0.5, 8)]
+    s, b = ui.children[0], ui.children[1]
+    for v in (0.6, 0.7, 0.8):                 # a drag: three messages from the browser
+        s.set_state({"value": v})
+    b.set_state({"value": 4})
+    assert calls == [(0.5, 8)] and len(loop.callbacks) == 1   # nothing ran inside the messages
+    loop.run()
+    assert calls == [(0.5, 8), (0.8, 4)]      # one callback, for the latest values only
+    assert ui.result["kept"] == 80 and ui.dropped == 3
+    s.value = 0.1                              # from Python: synchronous, even in a kernel
+    assert calls[-1] == (0.1, 4) and not loop.callbacks
+    default = slider_ui(compute, LivePlot(_setup, _update), in_place=True,
+                        sparsity=sparsity_slider(0.5), bits=bits_slider(8))
+    default.children[0].set_state({"value": 0.4})  # coalesce off (default): runs in the message
+    assert calls[-1] == (0.4, 8) and not loop.callbacks
+    plain = slider_ui(compute, None, sparsity=sparsity_slider(0.5), bits=bits_slider(8))
+    plain.children[0].set_state({"value": 0.3})   # Output renders: run inside the message
+    assert calls[-1] == (0.3, 8) and not loop.callbacks
+
+
+def test_disabled_when_greys_out_a_dead_control_and_says_why():
+    def compute(structure, sparsity):
+        return {"structure": structure, "sparsity": sparsity if structure != "dense" else 0.0}
+
+    from pruninglab.ui import dropdown
+    ui = slider_ui(compute, None, structure=dropdown(["dense", "unstructured"]),
+                   sparsity=sparsity_slider(0.9),
+                   disabled_when={"sparsity": lambda p: "dense ignores sparsity"
+                                  if p["structure"] == "dense" else None})
+    st, sp = ui.children[0], ui.children[1]
+    assert sp.disabled and ui.disabled_reasons == {"sparsity": "dense ignores sparsity"}
+    assert any("dense ignores sparsity" in n for n in ui.notes)
+    assert "dense ignores sparsity" in sp.tooltip
+    st.value = "unstructured"
+    assert not sp.disabled and ui.disabled_reasons == {} and ui.notes == []
+    assert ui.result["sparsity"] == 0.9
+
+
+def test_disabled_when_and_cached_reject_bad_arguments():
+    with pytest.raises(ValueError, match="do not exist"):
+        slider_ui(_compute, None, sparsity=sparsity_slider(), bits=bits_slider(),
+                  disabled_when={"nope": lambda p: None})
+    with pytest.raises(TypeError, match="disabled_when"):
+        slider_ui(_compute, None, sparsity=sparsity_slider(), bits=bits_slider(),
+                  disabled_when={"bits": "x"})
+    with pytest.raises(TypeError, match="disabled_when"):
+        slider_ui(_compute, None, sparsity=sparsity_slider(), bits=bits_slider(), disabled_when=[1])
+    with pytest.raises(ValueError, match="increasing"):
+        slider_ui(_compute, None, sparsity=sparsity_slider(), bits=bits_slider(),
+                  cached={"sparsity": [0.5, 0.1]})
+
+
+def test_cached_note_names_the_point_shown():
+    ui = slider_ui(_compute, None, sparsity=sparsity_slider(0.5), bits=bits_slider(8),
+                   cached={"sparsity": [0.0, 0.5, 0.9]})
+    assert ui.notes == []                                   # on the grid: nothing to say
+    ui.children[0].value = 0.62
+    assert ui.notes == ["≈ sparsity 0.62: showing the nearest cached point 0.5"]
+    ui.children[0].value = 0.9
+    assert ui.notes == []
+
+
+def test_grid_nearest_and_interpolate():
+    from pruninglab.ui import grid_slider, interpolate, nearest_cached
+    g = grid_slider([0.0, 0.25, 0.5], value=0.3, description="s")
+    assert g.value == 0.25 and [o[1] for o in g.options] == [0.0, 0.25, 0.5]
+    assert nearest_cached(0.3, [0.0, 0.25, 0.5]) == (1, 0.25)
+    assert nearest_cached(0.375, [0.0, 0.25, 0.5]) == (1, 0.25)      # tie: the lower point
+    assert nearest_cached(-4, [0.0, 0.25, 0.5]) == (0, 0.0)
+    assert interpolate(0.375, [0.0, 0.25, 0.5], [0.0, 10.0, 30.0]) == pytest.approx(20.0)
+    assert interpolate(9, [0.0, 0.5], [1.0, 2.0]) == 2.0 and interpolate(-1, [0.0, 0.5], [1.0, 2.0]) == 1.0
+    with pytest.raises(ValueError, match="values"):
+        interpolate(0.1, [0.0, 0.5], [1.0])
+    with pytest.raises(ValueError, match="empty"):
+        nearest_cached(0.1, [])
+    with pytest.raises(TypeError, match="grid"):
+        grid_slider(3)
+
+
+def test_saved_text_tells_the_learner_to_run_the_cells():
+    ui = slider_ui(_compute, None, sparsity=sparsity_slider(0.5), bits=bits_slider(8))
+    bundle = ui._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in data
+    plain = data["text/plain"]
+    assert plain.startswith("▶ Run the cells above") and "sparsity, bits" in plain
+    assert "interactive(" not in plain and "FloatSlider" not in plain
+    assert "Run the cells above" in repr(ui)

@@ -1,0 +1,111 @@
+"""Browser-measured slider latency: every slider and dropdown of every notebook, in JupyterLab.
+
+Headless Debian Chromium (1400×900) drives JupyterLab (see ``benchmarks/browser_lab.py``) on a
+copy of ``notebooks/``: Run All, then each control of each interactive is moved ``--moves`` times
+(slider: one arrow key; dropdown: another option). Timed in the page: from the input event to the
+last DOM mutation of that interactive's output (text or image, ``MutationObserver``), i.e. what the
+learner sees — not only the Python callback (``bench_sliders.py``).
+
+    python -m benchmarks.bench_browser_sliders [--notebooks 00_start_here ...] [--moves 3]
+    make bench-browser
+
+Writes ``benchmarks/results/browser_sliders.json``. Goal (issue 15): p95 < 100 ms, median < 60 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _p95(xs):
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))]
+
+
+def measure_notebook(browser, base, token, name: str, moves: int, shots: Path | None = None) -> dict:
+    from benchmarks import browser_lab as bl
+    page = bl.open_notebook(browser, base, token, name)
+    try:
+        t0 = time.monotonic()
+        bl.run_all(page, timeout_s=600)
+        run_s = time.monotonic() - t0
+        if shots:
+            page.screenshot(path=str(shots / f"{Path(name).stem}_after_run_all.png"))
+        rows = []
+        for c, nth in bl.indexed_controls(page):
+            ms, changed, dead, disabled = [], 0, 0, False
+            for k in range(moves):
+                r = bl.move(page, c, nth, step=k)
+                disabled = disabled or r["disabled"]
+                if r["disabled"]:
+                    break
+                if r["latency_ms"] is not None and (r["text_changed"] or r["img_changed"]):
+                    ms.append(r["latency_ms"])
+                    changed += 1
+                else:
+                    dead += 1
+            rows.append({"notebook": Path(name).stem, "ui": c["ui"], "control": c["label"] or c["kind"],
+                         "kind": c["kind"], "moves": len(ms) + dead, "changed": changed, "unchanged": dead,
+                         "disabled": disabled,
+                         "median_ms": statistics.median(ms) if ms else None,
+                         "p95_ms": _p95(ms) if ms else None, "max_ms": max(ms) if ms else None,
+                         "samples_ms": [round(x, 1) for x in ms]})
+            print(f"  {Path(name).stem} ui#{c['ui']} {rows[-1]['control']!r:24s} "
+                  f"median {rows[-1]['median_ms'] or float('nan'):7.1f}  p95 {rows[-1]['p95_ms'] or float('nan'):7.1f}"
+                  f"  changed {changed}/{len(ms) + dead}{'  (disabled)' if disabled else ''}", flush=True)
+        if shots:
+            page.screenshot(path=str(shots / f"{Path(name).stem}_after_moves.png"))
+        return {"notebook": Path(name).stem, "run_all_s": run_s, "errors": bl.errors(page), "rows": rows}
+    finally:
+        page.close()
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--notebooks", nargs="*", default=None, help="stems, e.g. 00_start_here")
+    p.add_argument("--moves", type=int, default=3)
+    p.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "browser_sliders.json")
+    p.add_argument("--shots", type=Path, default=ROOT / "test-output" / "browser-bench")
+    a = p.parse_args(argv)
+    from benchmarks import browser_lab as bl
+    names = sorted(q.name for q in (ROOT / "notebooks").glob("*.ipynb"))
+    if a.notebooks:
+        names = [n for n in names if Path(n).stem in a.notebooks]
+    a.shots.mkdir(parents=True, exist_ok=True)
+    bl.ensure_cjk_font()
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    out = {"machine": {"cpus": os.cpu_count(), "loadavg_start": load, "python": platform.python_version()},
+           "moves_per_control": a.moves, "notebooks": []}
+    with tempfile.TemporaryDirectory(prefix="pl-bench-lab-") as work, \
+            bl.lab_server(Path(work)) as (base, token), bl.chromium() as browser:
+        for n in names:
+            print(f"# {n}", flush=True)
+            out["notebooks"].append(measure_notebook(browser, base, token, n, a.moves, a.shots))
+            a.json.parent.mkdir(parents=True, exist_ok=True)
+            a.json.write_text(json.dumps(out, indent=2))  # partial results survive a timeout
+    out["machine"]["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    all_ms = [x for nb in out["notebooks"] for r in nb["rows"] for x in r["samples_ms"]]
+    if all_ms:
+        out["overall"] = {"moves": len(all_ms), "median_ms": statistics.median(all_ms), "p95_ms": _p95(all_ms),
+                          "max_ms": max(all_ms), "goal_median_ms": 60, "goal_p95_ms": 100}
+        o = out["overall"]
+        print(f"overall: {o['moves']} moves, median {o['median_ms']:.1f} ms (goal < 60), "
+              f"p95 {o['p95_ms']:.1f} ms (goal < 100), max {o['max_ms']:.1f} ms")
+    a.json.parent.mkdir(parents=True, exist_ok=True)
+    a.json.write_text(json.dumps(out, indent=2))
+    print(f"wrote {a.json}")
+    return out
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
