@@ -50,7 +50,7 @@ lab: $(STAMP) fonts
 	@mkdir -p build/jupyter/user-settings && cp -rn jupyter/lab/user-settings/. build/jupyter/user-settings/
 	$(LAB_ENV) $(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb $(LAB_ARGS)
 
-test: $(STAMP)
+test: $(STAMP) nbgrader-venv fonts
 	$(BIN)/python -m pytest tests notebooks instructor $(NBVAL) -n 2 --dist loadscope -ra $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
