@@ -1,7 +1,7 @@
 """Real-browser check that the Chinese answer cards render (issue 12).
 
-Opens ``notebooks/interview/answer_cards.ipynb`` in JupyterLab (headless Chromium, helpers and
-fixtures from :mod:`test_browser`), runs it, and screenshots the S0-Q1 card in Chinese to
+Opens ``notebooks/interview/answer_cards.ipynb`` in JupyterLab (headless Chromium, fixtures from
+:mod:`test_browser`, helpers from ``benchmarks/browser_lab.py``), runs it, and screenshots the S0-Q1 card in Chinese to
 ``test-output/browser/interview_card_S0-Q1_zh.png``; also renders the printable page
 ``docs/interview_cards.html`` from a file URL. CJK glyphs need a CJK font: Debian's
 ``fonts-noto-cjk`` is installed with apt-get when running as root and missing.
@@ -17,7 +17,21 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import OUT, ROOT, _errors, _open, _run_all, browser, lab  # noqa: E402,F401
+from test_browser import OUT, ROOT, browser, lab  # noqa: E402,F401  (fixtures)
+
+from benchmarks import browser_lab as bl  # noqa: E402
+
+
+def _open(browser, base, token, name):
+    return bl.open_notebook(browser, base, token, name)
+
+
+def _run_all(page, timeout_s=240):
+    bl.run_all(page, timeout_s=timeout_s)
+
+
+def _errors(page):
+    return bl.errors(page)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
