@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Exercise, Problem, fmt
+from ._common import Exercise, Problem, array_problem, fmt
 from ._protocol import grader_callable
 
 NOTEBOOK = "01_pruning_fundamentals"
@@ -40,18 +40,11 @@ def _as_mask(out, w, what="the mask"):
             hint += ("; your rows have different lengths: appending only the kept weights (seed "
                      "S1-C5) loses the positions -- a mask keeps one entry per weight")
         raise Problem(f"{what} is a {type(out).__name__}, expected a numpy.ndarray", hint)
-    if not isinstance(out, np.ndarray):
-        hint = "return a numpy array (numpy in -> numpy out)"
-        if type(out).__module__.startswith("torch"):
-            hint += "; convert with .numpy() or use numpy functions throughout"
-        raise Problem(f"{what} is a {type(out).__name__}, expected a numpy.ndarray", hint)
-    if out.shape != w.shape:
-        if out.size < w.size:
-            hint = ("entries were removed (np.delete / np.compress / w[mask], seeds S2-C1 and "
-                    "S0-C2) instead of marked: a mask has one 0/1 entry per weight, in place")
-        else:
-            hint = "keep the weights' shape (do not reshape, flatten or add axes)"
-        raise Problem(f"{what} has shape {out.shape}, expected {w.shape}", hint)
+    # not an array / wrong shape: the shared check, with the mask-specific removal hint
+    array_problem(out, w, what, check_dtype=False,
+                  removal_hint="entries were removed (np.delete / np.compress / w[mask], seeds S2-C1 "
+                               "and S0-C2) instead of marked: a mask has one 0/1 entry per weight, "
+                               "in place")
     if out.dtype == bool:
         return out
     if not np.issubdtype(out.dtype, np.number):
