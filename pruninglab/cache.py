@@ -81,14 +81,55 @@ def cached(name: str, version: int, compute, **params):
         return compute(**params)
     import torch
     path = d / f"{name}-{_key(name, version, params)}.pt"
-    if path.is_file():
-        try:
-            return _decode(torch.load(path, weights_only=True))
-        except Exception:  # noqa: BLE001 - corrupt entry: recompute
-            pass
-    value = compute(**params)
+    value = _load(path)
+    if value is not _MISS:
+        return value
     d.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    torch.save(_encode(value), tmp)
-    os.replace(tmp, path)
+    # One computation per key even when two kernels (e.g. the learner and the instructor build of
+    # a notebook under pytest-xdist) ask at once: the second waits on the lock, then loads.
+    with _locked(path.with_suffix(".lock")):
+        value = _load(path)
+        if value is not _MISS:
+            return value
+        value = compute(**params)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        torch.save(_encode(value), tmp)
+        os.replace(tmp, path)
     return value
+
+
+_MISS = object()
+
+
+def _load(path: Path):
+    if not path.is_file():
+        return _MISS
+    import torch
+    try:
+        return _decode(torch.load(path, weights_only=True))
+    except Exception:  # noqa: BLE001 - corrupt entry: recompute
+        return _MISS
+
+
+class _locked:
+    """Exclusive advisory lock on ``path`` (no-op where ``fcntl`` is missing, e.g. Windows)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fh = None
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - non-POSIX
+            return self
+        self.fh = open(self.path, "a+")
+        fcntl.flock(self.fh, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        if self.fh is not None:
+            import fcntl
+            fcntl.flock(self.fh, fcntl.LOCK_UN)
+            self.fh.close()
+        return False

@@ -41,3 +41,34 @@ def test_cached_bad_arguments():
         cached("a", "1", lambda: 1)
     with pytest.raises(TypeError, match="compute"):
         cached("a", 1, 5)
+
+
+def _slow_compute(log):
+    import os
+    import time
+    with open(log, "a") as fh:
+        fh.write(f"{os.getpid()}\n")
+    time.sleep(0.5)
+    return 42
+
+
+def _worker(cache, log, out):
+    import os
+    os.environ["PRUNINGLAB_CACHE"] = cache
+    from pruninglab.cache import cached as c
+    out.put(c("concurrent", 1, _slow_compute, log=log))
+
+
+def test_two_processes_asking_at_once_compute_once(tmp_path):
+    import multiprocessing as mp
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    log = str(tmp_path / "calls.log")
+    procs = [ctx.Process(target=_worker, args=(str(tmp_path / "c"), log, out)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(60)
+    assert results == [42, 42]
+    assert len(open(log).read().split()) == 1      # the second process waited and loaded
