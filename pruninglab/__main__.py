@@ -25,14 +25,19 @@ COMMANDS = {
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="python -m pruninglab",
                                      description="pruninglab command-line tools")
     sub = parser.add_subparsers(dest="command", required=True)
+    # only the chosen command's module is imported (the grader's registry, the interview bank
+    # and their numpy/torch imports are not paid by the other commands)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, (module, help_text) in COMMANDS.items():
-        mod = importlib.import_module(module)
         p = sub.add_parser(name, help=help_text, description=help_text)
-        mod.add_arguments(p)
-        p.set_defaults(func=mod.run)
+        if name == chosen:
+            mod = importlib.import_module(module)
+            mod.add_arguments(p)
+            p.set_defaults(func=mod.run)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -1,7 +1,9 @@
 """The teacher's workflow on the command line: grade a class (nbgrader layout) into a gradebook
-and feedback files, in parallel; exit codes; the course release."""
+and feedback files, in parallel; exit codes; the course release.
+
+One real ``python -m pruninglab grade`` process grades the class (the end-to-end path); the exit
+codes and the release call the same entry point (``pruninglab.__main__.main``) in this process."""
 import csv
-import inspect
 import json
 import subprocess
 import sys
@@ -9,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from solutions import reference as R  # noqa: E402
+from pruninglab.__main__ import main as cli_main
+from pruninglab.grading import EXERCISES
+from pruninglab.grading.solutions import solution_source
 
-from pruninglab.grading import EXERCISES  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 LEARNER = ROOT / "notebooks" / "exercises"
 
@@ -39,14 +41,14 @@ def course(tmp_path_factory):
     sub = base / "submitted"
     ex1 = ["magnitude_prune", "threshold_prune", "n_m_prune", "neuron_prune"]
     _write(sub / "alice" / "ex01_pruning" / "ex01_pruning.ipynb", "ex01_pruning",
-           {e: inspect.getsource(getattr(R, e)) for e in ex1})
+           {e: solution_source(e) for e in ex1})
     _write(sub / "bob" / "ex01_pruning" / "ex01_pruning.ipynb", "ex01_pruning",
            {"magnitude_prune": "def magnitude_prune(weights, sparsity):\n    return weights[weights != 0]\n",
             "threshold_prune": "from pruninglab.pruning.masks import threshold_mask\n"
                                "def threshold_prune(weights, threshold):\n"
                                "    return weights * threshold_mask(weights, threshold)\n"})
     _write(sub / "carol" / "ex02_quantization_storage" / "ex02_quantization_storage.ipynb",
-           "ex02_quantization_storage", {"csr_bytes": "import math\n" + inspect.getsource(R.csr_bytes)})
+           "ex02_quantization_storage", {"csr_bytes": "import math\n" + solution_source("csr_bytes")})
     p = _run("grade", str(sub), "-j", "2", "--seed", "3", "--time-limit", "1", "--csv",
              str(base / "gradebook.csv"), "--feedback", str(base / "feedback"))
     return base, p
@@ -76,22 +78,32 @@ def test_feedback_files_carry_the_hints(course):
     assert "np.delete" in text or "removed" in text
 
 
-def test_exit_codes(tmp_path):
+def _main(capsys, *args):
+    rc = cli_main(list(args))
+    return rc, capsys.readouterr()
+
+
+def test_exit_codes(tmp_path, capsys):
     bad = tmp_path / "broken_ex01_pruning.ipynb"
     bad.write_text("{ not json", encoding="utf-8")
-    p = _run("grade", "--json", str(bad), str(tmp_path / "missing_ex01_pruning.ipynb"))
-    assert p.returncode == 2
-    rows = json.loads(p.stdout)
+    rc, out = _main(capsys, "grade", "--json", str(bad), str(tmp_path / "missing_ex01_pruning.ipynb"))
+    assert rc == 2
+    rows = json.loads(out.out)
     assert [r["status"][:14] for r in rows] == ["not a notebook", "no such file"]
-    assert _run("grade", str(tmp_path / "empty_dir_does_not_exist")).returncode == 2
-    assert _run("grade", "--assignment", "nope", str(bad)).returncode == 2
-    assert _run().returncode == 2   # no subcommand: argparse usage error
+    assert "error:" in out.err and "not a notebook" in out.err
+    assert _main(capsys, "grade", str(tmp_path / "empty_dir_does_not_exist"))[0] == 2
+    rc, out = _main(capsys, "grade", "--assignment", "nope", str(bad))
+    assert rc == 2 and "unknown assignment 'nope'" in out.err
+    assert _main(capsys, "grade", "-j", "0", str(bad))[0] == 2
+    with pytest.raises(SystemExit) as e:   # no subcommand: argparse usage error
+        cli_main([])
+    assert e.value.code == 2
 
 
-def test_release(tmp_path):
+def test_release(tmp_path, capsys):
     out = tmp_path / "rel"
-    p = _run("release", str(out))
-    assert p.returncode == 0, p.stderr
+    rc, printed = _main(capsys, "release", str(out))
+    assert rc == 0, printed.err
     ln = out / "learner" / "exercises" / "ex01_pruning.ipynb"
     ins = out / "instructor" / "exercises" / "ex01_pruning.ipynb"
     src = out / "nbgrader" / "source" / "ex01_pruning" / "ex01_pruning.ipynb"
@@ -101,4 +113,5 @@ def test_release(tmp_path):
     assert {"answer_magnitude_prune", "check_magnitude_prune"} <= {m.get("grade_id") for m in meta}
     assert nb["metadata"]["pruninglab"]["assignment"] == "ex01_pruning"
     assert (out / "nbgrader" / "nbgrader_config.py").exists()
-    assert _run("release", str(out)).returncode == 2            # refuses to overwrite
+    rc, printed = _main(capsys, "release", str(out))            # refuses to overwrite
+    assert rc == 2 and "exists and is not empty" in printed.err

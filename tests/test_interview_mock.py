@@ -128,7 +128,18 @@ def _quiz(args, stdin, tmp_path):
                           capture_output=True, env=env, timeout=120, cwd=tmp_path)
 
 
-def test_terminal_quiz_via_stdin_stdout(tmp_path):
+def _quiz_here(args, stdin, tmp_path, monkeypatch, capsys):
+    """The same entry point (``python -m pruninglab`` -> ``main``) in this process."""
+    import io
+
+    from pruninglab.__main__ import main
+    monkeypatch.setenv("PRUNINGLAB_HISTORY", str(tmp_path / "cli.jsonl"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    rc = main(["quiz", *args])
+    return subprocess.CompletedProcess(args, rc, capsys.readouterr().out, "")
+
+
+def test_terminal_quiz_via_stdin_stdout(tmp_path, monkeypatch, capsys):
     iv = MockInterview(6, "en", seed=11)             # the CLI draws the same items for the same seed
     lines = []
     for it in iv.items:
@@ -138,12 +149,15 @@ def test_terminal_quiz_via_stdin_stdout(tmp_path):
             lines.append(repr(it.answer))
         else:
             lines.append(",".join(str(k + 1) for k in range(len(it.rubric))))
+    # a real terminal process once (stdin/stdout pipes, history file from the environment) ...
     r = _quiz(["--n", "6", "--lang", "en", "--seed", "11"], "\n".join(lines) + "\n", tmp_path)
     assert r.returncode == 0, r.stderr
     assert "[1/6]" in r.stdout and "score 6.00/6" in r.stdout and "no weak topics" in r.stdout
     assert len(load_history(tmp_path / "cli.jsonl")) == 1
-    r = _quiz(["--n", "4", "--lang", "zh", "--seed", "1", "--no-history"], "\n\n\n\n", tmp_path)
+    # ... the other sessions through the same entry point in this process
+    r = _quiz_here(["--n", "4", "--lang", "zh", "--seed", "1", "--no-history"], "\n\n\n\n", tmp_path,
+                   monkeypatch, capsys)
     assert r.returncode == 0 and "得分 0.00/4" in r.stdout and "薄弱主题" in r.stdout
     assert len(load_history(tmp_path / "cli.jsonl")) == 1
-    r = _quiz(["--n", "3", "--lang", "en", "--no-history"], "", tmp_path)   # EOF at once
+    r = _quiz_here(["--n", "3", "--lang", "en", "--no-history"], "", tmp_path, monkeypatch, capsys)   # EOF at once
     assert r.returncode == 0 and "end of input" in r.stdout

@@ -1,6 +1,7 @@
 """The grading child: runs ONE exercise's answer code on given inputs, in a sandbox.
 
-Started by :mod:`pruninglab.grading.isolated` as ``python -I -B <stage>/_child.py WORK`` with
+Forked by the fork server (:mod:`_zygote`, which has numpy and the preamble's modules imported
+already) or, without one, started as ``python -I -B <stage>/_child.py WORK``; either way with
 rlimits already set (CPU, address space, file size, no core files, few open files, no new
 processes), a scrubbed environment and ``WORK/cwd`` (empty) as working directory. It
 
@@ -19,17 +20,25 @@ import signal
 import sys
 
 
-def main(work):
-    import json
+def setup():
+    """sys.path for the staged modules; returns the stage folder. Idempotent (the fork server
+    calls it once, then every forked child calls :func:`main`)."""
     stage = os.path.dirname(os.path.abspath(__file__))
-    sys.path.insert(0, stage)  # -I drops the script's folder from sys.path
+    if stage not in sys.path:
+        sys.path.insert(0, stage)  # -I drops the script's folder from sys.path
     # the staged copy of pruninglab, not an editable install of the repository
     sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in type(f).__module__.lower()
                         and "editable" not in getattr(f, "__name__", "").lower()]
+    import numpy as np  # noqa: F401 - before confinement (reads its shared libraries)
+    return stage
+
+
+def main(work):
+    import json
+    stage = setup()
     inp, out = os.path.join(work, "in"), os.path.join(work, "out")
     with open(os.path.join(inp, "job.json"), encoding="utf-8") as f:
         job = json.load(f)
-    import numpy as np  # noqa: F401 - before confinement (reads its shared libraries)
     import _protocol
     import _sandbox
     import _jail

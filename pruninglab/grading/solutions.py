@@ -17,15 +17,23 @@ __all__ = ["solution", "solution_source"]
 _HEADER = re.compile(r"^# %%.*tags=(\[.*?\])")
 
 
-def solution_source(exercise_id: str) -> str | None:
-    """The answer cell's code (with solution) for ``exercise_id``, or None if no source has it."""
+def solution_source(exercise_id: str, notebook: str | None = None) -> str | None:
+    """The answer cell's code (with solution) for ``exercise_id``, or None if no source has it.
+
+    An exercise may be answered in more than one notebook (``agp_sparsity``: Exercises 2 and
+    notebook 04); the source of ``notebook`` (a file stem, e.g. ``"04_prune_retrain_automated"``)
+    is used when given, else the exercise's own notebook (``Exercise.notebook``), else the
+    first source in path order."""
     from ..utils import repo_root
     from .core import _get
-    _get(exercise_id)
+    ex = _get(exercise_id)
     src = repo_root() / "notebooks" / "src"
     if not src.is_dir():
         return None
+    found = {}
     for path in sorted(src.rglob("*.py")):
+        if notebook is not None and path.stem != notebook:
+            continue
         lines = path.read_text(encoding="utf-8").split("\n")
         for i, line in enumerate(lines):
             m = _HEADER.match(line)
@@ -41,8 +49,11 @@ def solution_source(exercise_id: str) -> str | None:
                     if nxt.startswith("# %%"):
                         break
                     body.append(nxt)
-                return "\n".join(body).strip("\n")
-    return None
+                found.setdefault(path.stem, "\n".join(body).strip("\n"))
+                break
+    if not found:
+        return None
+    return found.get(ex.notebook, next(iter(found.values())))
 
 
 def solution(exercise_id: str, *, force: bool = False) -> None:
