@@ -36,7 +36,8 @@ HOSTILE = [
 
 def make_submissions(folder: Path, n: int) -> list[Path]:
     from solutions import common_bugs as B
-    from solutions import reference as R
+
+    from pruninglab.grading.solutions import solution_source
     learner = json.loads((ROOT / "notebooks" / "exercises" / "ex01_pruning.ipynb").read_text(encoding="utf-8"))
     bugs = [(name, fn) for name, fn in vars(B).items() if callable(fn) and name.startswith(("mp_", "tp_", "nm_", "np_"))]
     paths = []
@@ -49,14 +50,14 @@ def make_submissions(folder: Path, n: int) -> list[Path]:
                     continue
                 e = t[7:]
                 if kind == "correct":
-                    c["source"] = inspect.getsource(getattr(R, e))
+                    c["source"] = solution_source(e)
                 elif kind == "buggy" and bugs and e == "magnitude_prune":
                     name, fn = bugs[i % len(bugs)]
                     src = inspect.getsource(fn).replace(f"def {name}(", "def magnitude_prune(")
-                    ref = inspect.getsource(R.magnitude_prune).replace("def magnitude_prune(", "def _ref_mp(")
+                    ref = solution_source("magnitude_prune").replace("def magnitude_prune(", "def _ref_mp(")
                     c["source"] = ref + "\nclass R:\n    magnitude_prune = staticmethod(_ref_mp)\n\n" + src
                 elif kind == "buggy":
-                    c["source"] = inspect.getsource(getattr(R, e)) if i % 2 else c["source"]
+                    c["source"] = solution_source(e) if i % 2 else c["source"]
                 elif kind == "hostile":
                     c["source"] = HOSTILE[(i + IDS.index(e)) % len(HOSTILE)].format(f=e)
         p = folder / f"student{i:03d}_ex01_pruning.ipynb"

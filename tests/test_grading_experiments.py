@@ -1,13 +1,17 @@
 import sys
+from types import SimpleNamespace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from solutions import reference as R  # noqa: E402
+from solutions import reference  # noqa: E402
 
 from pruninglab.grading import experiments as E  # noqa: E402
+
+R = SimpleNamespace(**{e: reference(e) for e in ("magnitude_prune", "csr_bytes", "symmetric_quantize",
+                                                 "neuron_prune")})
 
 
 def test_prune_sweep_counts_and_accuracy():

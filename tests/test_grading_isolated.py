@@ -1,7 +1,6 @@
 """The teacher's grader never trusts the submission: hostile answers end with the score an honest
 grader gives, and the tool keeps running. Answers run in confined child processes
 (pruninglab.grading.isolated); scores are judged in this process."""
-import inspect
 import json
 import os
 import subprocess
@@ -11,17 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from pruninglab.grading import EXERCISES
+from pruninglab.grading.cli import grade_submission
+from pruninglab.grading.isolated import Limits, Stage, grade_source
+from pruninglab.grading.solutions import solution_source
+from pruninglab.grading.submission import integrity_flags
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from solutions import reference as R  # noqa: E402
-
-from pruninglab.grading import EXERCISES  # noqa: E402
-from pruninglab.grading.cli import grade_submission  # noqa: E402
-from pruninglab.grading.isolated import Limits, Stage, grade_source  # noqa: E402
-from pruninglab.grading.submission import integrity_flags  # noqa: E402
-
 MP = EXERCISES["magnitude_prune"]
-REF_MP = inspect.getsource(R.magnitude_prune)
+REF_MP = solution_source("magnitude_prune")      # the reference answer cell of the notebook source
 LEARNER_NB = ROOT / "notebooks" / "exercises" / "ex01_pruning.ipynb"
 FAST = Limits(time_limit=0.5)
 
@@ -150,8 +147,10 @@ def test_forged_result_files_are_judged_as_data(stage):
 
 
 def test_100_mb_of_printed_output(stage):
+    noisy = REF_MP.replace("    return out", "    print('z' * 10**6)\n    return out")
+    assert noisy != REF_MP
     src = ("import os\nprint('x' * 10**8)\ntry:\n    os.write(1, b'y' * 10**8)\nexcept OSError:\n    pass\n"
-           + REF_MP.replace("    return out", "    print('z' * 10**6)\n    return out"))
+           + noisy)
     rep, _, wall = _grade(src, stage, limits=Limits(time_limit=2.0))
     assert _full(rep), str(rep)
     assert wall < 60
@@ -171,13 +170,86 @@ def test_cpu_hog_beside_the_grader_does_not_fail_a_correct_answer(stage):
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(3)]
     try:
         for eid in ("magnitude_prune", "neuron_prune", "csr_bytes"):
-            src = "import math\n" + inspect.getsource(getattr(R, eid))
+            src = "import math\n" + solution_source(eid)
             rep, _, _ = _grade(src, stage, ex=EXERCISES[eid], limits=Limits(time_limit=0.5))
             assert _full(rep), str(rep)
     finally:
         for h in hogs:
             h.kill()
             h.wait()
+
+
+# ------------------------------------------------------------------ the fork server
+
+def _landlock_abi(runner):
+    for m in runner.measures:
+        if m.startswith("landlock (ABI "):
+            return int(m.split("ABI ")[1].rstrip(")"))
+    return 0
+
+
+def test_forked_and_spawned_children_grade_alike():
+    """Without the fork server (a fresh interpreter per exercise) the same rlimits and jail
+    apply and the scores are the same, case by case."""
+    bad = "def magnitude_prune(w, s):\n    return w * 1.0\n"
+    stages = (Stage(), Stage(zygote=False))
+    try:
+        out = []
+        for st in stages:
+            (ref, runner), (wrong, _) = [grade_source(MP, src, seed=4, limits=FAST, stage=st)
+                                         for src in (REF_MP, bad)]
+            assert _full(ref) and 0 < wrong.score < wrong.max_score
+            assert bool(st._zygotes) == st.use_zygote
+            out.append(([(c.name, c.passed) for r in (ref, wrong) for c in r.checks], runner.measures))
+        assert out[0] == out[1] and stages[0].use_zygote
+    finally:
+        for st in stages:
+            st.close()
+
+
+def test_children_get_a_clean_environment_and_an_empty_cwd(monkeypatch):
+    """The fork server is started with the scrubbed environment: nothing of the grader's
+    environment (tokens, PRUNINGLAB_*) reaches the answer, its cwd is empty, and its parent is
+    not the grader."""
+    monkeypatch.setenv("PRUNINGLAB_SECRET_TOKEN", "s3cret")
+    monkeypatch.setenv("GITHUB_TOKEN", "s3cret")
+    probe = (f"import os\nBAD = [k for k, v in os.environ.items() if 's3cret' in v or 'TOKEN' in k]\n"
+             f"BAD += os.listdir('.')\nBAD += ['grader'] if os.getppid() == {os.getpid()} else []\n"
+             + REF_MP.replace("    return out", "    assert not BAD, BAD\n    return out"))
+    with Stage() as st:
+        rep, runner, _ = _grade(probe, st)
+        assert _full(rep), str(rep)
+        leaky = probe.replace("'TOKEN' in k]", "'TOKEN' in k] + ['x']")
+        assert _cases(_grade(leaky, st)[0]) == 0          # the probe can fail
+
+
+def test_sleeping_answer_is_killed_by_the_wall_clock_and_the_server_goes_on(stage):
+    lim = Limits(time_limit=0.05, startup_s=1.0, wall_factor=1.0, wall_extra_s=1.0)
+    src = "import time\ndef magnitude_prune(w, s):\n    time.sleep(600)\n"
+    rep, runner, wall = _grade(src, stage, limits=lim)
+    assert _cases(rep) == 0 and wall < 60
+    assert "wall-clock" in runner.death and "wall-clock" in str(rep)
+    assert _full(_grade(REF_MP, stage)[0])
+
+
+def test_an_answer_cannot_kill_the_fork_server(stage):
+    rep, runner, _ = _grade(REF_MP, stage)
+    if _landlock_abi(runner) < 6:
+        pytest.skip("Landlock ABI < 6: signals to the fork server are not scoped on this kernel")
+    z = next(iter(stage._zygotes.values()))
+    src = ("import os, signal\nfor sig in (9, 15):\n    try:\n        os.kill(os.getppid(), sig)\n"
+           "    except OSError:\n        pass\n" + REF_MP)
+    assert _full(_grade(src, stage)[0])
+    assert z.alive and z.proc.poll() is None and next(iter(stage._zygotes.values())) is z
+
+
+def test_closing_the_stage_stops_its_fork_servers():
+    st = Stage()
+    grade_source(MP, REF_MP, seed=0, limits=FAST, stage=st)
+    procs = [z.proc for z in st._zygotes.values()]
+    assert procs and all(p.poll() is None for p in procs)
+    st.close()
+    assert all(p.poll() is not None for p in procs) and not os.path.exists(st.dir)
 
 
 # ------------------------------------------------------------------ whole notebooks
@@ -202,7 +274,7 @@ def _submission(tmp_path, name, answers=None, drop=lambda c: False, extra=()):
 
 
 def _ref(eid):
-    return inspect.getsource(getattr(R, eid))
+    return solution_source(eid)
 
 
 def test_the_three_attacks_of_issue_11(tmp_path, stage):

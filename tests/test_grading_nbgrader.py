@@ -2,7 +2,6 @@
 installed by ``make nbgrader-venv`` into build/nbgrader-venv so that the project's own pins stay
 untouched): generate_assignment strips the solutions, autograde scores a correct submission with
 full marks and the untouched stub with 0. Skipped when that venv is absent."""
-import inspect
 import json
 import os
 import subprocess
@@ -11,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from pruninglab.grading.solutions import solution_source
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / "build" / "nbgrader-venv" / "bin"
-sys.path.insert(0, str(ROOT / "tests"))
-from solutions import reference as R  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not (VENV / "nbgrader").exists(),
                                 reason="run `make nbgrader-venv` first (separate venv with nbgrader)")]
@@ -46,7 +45,8 @@ def test_generate_and_autograde(tmp_path):
             for c in nb["cells"]:
                 gid = c["metadata"].get("nbgrader", {}).get("grade_id", "")
                 if gid.startswith("answer_"):
-                    c["source"] = inspect.getsource(getattr(R, gid[7:]))
+                    c["source"] = "\n".join(ln for ln in solution_source(gid[7:]).split("\n")
+                                             if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
         dst = course / "submitted" / student / "ex01_pruning" / "ex01_pruning.ipynb"
         dst.parent.mkdir(parents=True)
         dst.write_text(json.dumps(nb), encoding="utf-8")

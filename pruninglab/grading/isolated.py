@@ -52,12 +52,14 @@ _CHILD_FILES = ("_child.py", "_protocol.py", "_sandbox.py", "_jail.py", "_zygote
 class Limits:
     """Per-exercise limits: ``time_limit`` CPU seconds per call, ``memory_mb`` address space,
     ``output_mb`` per file written (stdout/stderr/results), ``startup_s`` CPU seconds for the
-    interpreter start and the answer's top-level code."""
+    interpreter start and the answer's top-level code. The wall-clock limit (only for code
+    that sleeps or blocks) is ``(startup_s + time_limit * (cases + 2)) * wall_factor +
+    wall_extra_s``."""
 
     def __init__(self, time_limit: float = 2.0, memory_mb: int = 4096, output_mb: int = 64,
-                 startup_s: float = 8.0, wall_factor: float = 4.0):
+                 startup_s: float = 8.0, wall_factor: float = 4.0, wall_extra_s: float = 30.0):
         self.time_limit, self.memory_mb, self.output_mb = time_limit, memory_mb, output_mb
-        self.startup_s, self.wall_factor = startup_s, wall_factor
+        self.startup_s, self.wall_factor, self.wall_extra_s = startup_s, wall_factor, wall_extra_s
 
 
 class Stage:
@@ -336,7 +338,7 @@ class SandboxRunner:
                         "stop_if_not_implemented": True}, os.path.join(inp, "job.json"))
         with open(os.path.join(inp, "answer.py"), "w", encoding="utf-8") as f:
             f.write(self.source)
-        wall = (lim.startup_s + lim.time_limit * (len(cases) + 2)) * lim.wall_factor + 30
+        wall = (lim.startup_s + lim.time_limit * (len(cases) + 2)) * lim.wall_factor + lim.wall_extra_s
         t0 = time.perf_counter()
         rc = self._fork(work, len(cases), preload, wall)
         if rc is _SPAWN:
