@@ -12,15 +12,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from solutions import reference  # noqa: E402
 from solutions.common_bugs import COMMON_BUGS  # noqa: E402
 
-from pruninglab.grading import check, exercises, grade, implemented  # noqa: E402
+from pruninglab.grading import EXERCISES, check, exercises, grade, implemented  # noqa: E402
 from pruninglab.grading.seed_bugs import SEED_BUGS  # noqa: E402
 from pruninglab.grading._sandbox import call  # noqa: E402
 
 REQUIRED = {"magnitude_prune", "threshold_prune", "neuron_prune", "n_m_prune",
             "symmetric_quantize", "agp_sparsity", "csr_bytes"}
-# the reference answer cells of the notebook sources; agp_sparsity is also answered in
-# notebook 04 with the held variant (updates only every `interval` steps), also accepted
-SOLUTIONS = {e: [reference(e)] for e in sorted(REQUIRED)}
+# the reference answer cells of the Exercises notebook sources; agp_sparsity is also answered
+# in notebook 04 with the held variant (updates only every `interval` steps), also accepted
+SOLUTIONS = {e: [reference(e, notebook=EXERCISES[e].notebook)] for e in sorted(REQUIRED)}
 SOLUTIONS["agp_sparsity"].append(reference("agp_sparsity", notebook="04_prune_retrain_automated"))
 
 

@@ -20,17 +20,15 @@ _HEADER = re.compile(r"^# %%.*tags=(\[.*?\])")
 def solution_source(exercise_id: str, notebook: str | None = None) -> str | None:
     """The answer cell's code (with solution) for ``exercise_id``, or None if no source has it.
 
-    An exercise may be answered in more than one notebook (``agp_sparsity``: Exercises 2 and
-    notebook 04); the source of ``notebook`` (a file stem, e.g. ``"04_prune_retrain_automated"``)
-    is used when given, else the exercise's own notebook (``Exercise.notebook``), else the
-    first source in path order."""
+    An exercise may be answered in more than one notebook (``agp_sparsity``: notebook 04 and
+    Exercises 2): the first source in path order is used, or the one of ``notebook`` (a source
+    file stem, e.g. ``"ex02_quantization_storage"``) when given."""
     from ..utils import repo_root
     from .core import _get
-    ex = _get(exercise_id)
+    _get(exercise_id)
     src = repo_root() / "notebooks" / "src"
     if not src.is_dir():
         return None
-    found = {}
     for path in sorted(src.rglob("*.py")):
         if notebook is not None and path.stem != notebook:
             continue
@@ -49,11 +47,8 @@ def solution_source(exercise_id: str, notebook: str | None = None) -> str | None
                     if nxt.startswith("# %%"):
                         break
                     body.append(nxt)
-                found.setdefault(path.stem, "\n".join(body).strip("\n"))
-                break
-    if not found:
-        return None
-    return found.get(ex.notebook, next(iter(found.values())))
+                return "\n".join(body).strip("\n")
+    return None
 
 
 def solution(exercise_id: str, *, force: bool = False) -> None:
