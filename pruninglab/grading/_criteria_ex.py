@@ -503,14 +503,16 @@ EXERCISES = [
              "f(params: tuple of arrays, batches: list of arrays) -> (mean (C,), apoz (C,))",
              apoz_cases_fixed, apoz_cases_hidden, judge_apoz,
              points=10, entry="apoz_and_mean", preamble=_TORCH_PREAMBLE, notebook=NOTEBOOK,
-             topic="APoZ / mean activation with a forward hook"),
+             topic="APoZ / mean activation with a forward hook",
+             library=("pruninglab.pruning.criteria.activation_stats",)),
     Exercise("taylor_importance",
              "Taylor importance per unit: per-minibatch (Σ g·w)², averaged (Molchanov et al. 2019)",
              "f(params: tuple of arrays, batches: list of arrays, labels: list of int arrays) "
              "-> importance (C,)",
              taylor_cases_fixed, taylor_cases_hidden, judge_taylor,
              points=15, entry="taylor_importance", preamble=_TORCH_PREAMBLE, notebook=NOTEBOOK,
-             topic="first-order Taylor importance over minibatches"),
+             topic="first-order Taylor importance over minibatches",
+             library=("pruninglab.pruning.criteria.taylor_scores",)),
 ]
 
 __all__ = ["EXERCISES", "MUTANTS", "judge_apoz", "judge_taylor"]

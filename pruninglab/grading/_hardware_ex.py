@@ -313,19 +313,23 @@ EXERCISES = [
              "(value, index and pointer widths given)",
              "f(weights, fmt: str, value_bits, index_bits, pointer_bits) -> int",
              format_fixed, format_hidden, judge_format, format_errors, points=6,
-             notebook=NOTEBOOK, topic="storage bytes of a format"),
+             notebook=NOTEBOOK, topic="storage bytes of a format",
+             library=("pruninglab.hardware.storage.storage_bytes", "pruninglab.hardware.storage.storage_bits")),
     Exercise("fc_roofline", "arithmetic intensity and roofline bound of a fully connected layer",
              "f(in_features, out_features, batch, bits, peak_flops, bandwidth) -> "
              "(intensity, attainable, 'memory'|'compute')", roofline_fixed, roofline_hidden,
-             judge_roofline, points=6, notebook=NOTEBOOK, topic="arithmetic intensity / roofline"),
+             judge_roofline, points=6, notebook=NOTEBOOK, topic="arithmetic intensity / roofline",
+             library=("pruninglab.hardware.roofline.layer_roofline", "pruninglab.hardware.roofline.attainable")),
     Exercise("fc_energy", "energy of a fully connected layer from the Horowitz 2014 table",
              "f(in_features, out_features, batch, bits, weight_pj_per_bit, act_pj_per_bit) -> "
              "(compute_pj, weight_pj, act_pj)", energy_fixed, energy_hidden, judge_energy,
-             points=6, notebook=NOTEBOOK, topic="layer energy (Horowitz)"),
+             points=6, notebook=NOTEBOOK, topic="layer energy (Horowitz)",
+             library=("pruninglab.hardware.energy.model_energy",)),
     Exercise("netadapt_step", "one greedy NetAdapt step on a latency lookup table",
              "f(config: dict, lut: dict, target: float, acc_table: dict) -> (dict, str | None)",
              netadapt_fixed, netadapt_hidden, judge_netadapt, points=10, notebook=NOTEBOOK,
-             topic="NetAdapt step (Yang et al. 2018)"),
+             topic="NetAdapt step (Yang et al. 2018)",
+             library=("pruninglab.hardware.latency_aware.netadapt_prune",)),
 ]
 
 

@@ -132,5 +132,8 @@ EXERCISES = [
              "exact bits of a pruned + shared layer, Deep Compression relative index (fillers, codebook)",
              "f(weights: np.ndarray, index_bits: int, codebook_bits: int) -> int",
              dc_fixed, dc_hidden, judge_dc, points=10,
-             notebook="06_joint_pruning_quantization", topic="Deep Compression size"),
+             notebook="06_joint_pruning_quantization", topic="Deep Compression size",
+             library=("pruninglab.quantization.size.pruned_quantized_size",
+                      "pruninglab.quantization.size.pruned_quantized_breakdown",
+                      "pruninglab.quantization.size.relative_index_fillers")),
 ]

@@ -534,28 +534,34 @@ EXERCISES = [
              "affine quantization: codes in [0, 2^b-1], scale over a range that includes 0, "
              "integer zero-point", "f(r: np.ndarray, bits: int) -> (codes, scale: float, "
              "zero_point: int)", affine_fixed, affine_hidden, judge_affine, affine_errors,
-             points=8, notebook=NOTEBOOK, topic="affine quantize with zero-point"),
+             points=8, notebook=NOTEBOOK, topic="affine quantize with zero-point",
+             library=("pruninglab.quantization.linear.quantize", "pruninglab.quantization.linear.qparams")),
     Exercise("per_channel_quantize", "symmetric codes with one scale per output channel (axis 0)",
              "f(w: np.ndarray, bits: int) -> (codes, scales: np.ndarray of shape (C,))",
              per_channel_fixed, per_channel_hidden, judge_per_channel, points=6,
-             notebook=NOTEBOOK, topic="per-channel scales"),
+             notebook=NOTEBOOK, topic="per-channel scales",
+             library=("pruninglab.quantization.linear.quantize", "pruninglab.quantization.linear.qparams")),
     Exercise("integer_requant_linear",
              "integer-only linear layer: int8 x int8 -> int32 (+bias) -> M0·2^(-31-shift) "
              "requantization -> int8", "f(x_q, w_q, bias_q, M: float, z_y: int) -> "
              "(y_q: int8 array, m0: int, shift: int)", requant_fixed, requant_hidden,
              judge_requant, points=15, notebook=NOTEBOOK,
-             topic="integer-only linear layer (Jacob et al. 2018)"),
+             topic="integer-only linear layer (Jacob et al. 2018)",
+             library=("pruninglab.quantization.model.integer_linear", "pruninglab.quantization.model.quantize_multiplier")),
     Exercise("fake_quant_ste",
              "fake quantization forward value and straight-through-estimator gradient",
              "f(w, bits: int, alpha: float, grad_out) -> (w_hat, grad_w)", fake_quant_fixed,
              fake_quant_hidden, judge_fake_quant, points=8, notebook=NOTEBOOK,
-             topic="fake-quant + STE"),
+             topic="fake-quant + STE",
+             library=("pruninglab.quantization.fake_quant.fake_quantize", "pruninglab.quantization.linear.quantize_dequantize")),
     Exercise("kmeans_codebook", "k-means weight sharing with linear initialisation (Han et al. 2016)",
              "f(w, bits: int, iters: int) -> (centroids (2^b,), labels (w.shape))", kmeans_fixed,
-             kmeans_hidden, judge_kmeans, points=10, notebook=NOTEBOOK, topic="k-means codebook"),
+             kmeans_hidden, judge_kmeans, points=10, notebook=NOTEBOOK, topic="k-means codebook",
+             library=("pruninglab.quantization.kmeans.kmeans_quantize",)),
     Exercise("codebook_step", "centroid fine-tuning: gradients summed per cluster",
              "f(centroids, labels, grad, lr) -> new centroids", codebook_fixed, codebook_hidden,
-             judge_codebook, points=5, notebook=NOTEBOOK, topic="codebook fine-tuning step"),
+             judge_codebook, points=5, notebook=NOTEBOOK, topic="codebook fine-tuning step",
+             library=("pruninglab.quantization.kmeans.finetune_codebook_",)),
 ]
 
 

@@ -479,19 +479,23 @@ EXERCISES = [
              "f(weights, grads, masks, velocity, lr, momentum, weight_decay) -> (new_weights, "
              "new_velocity)  (lists of np.ndarray, one per layer)",
              masked_step_fixed, masked_step_hidden, judge_masked_step, points=10,
-             notebook=NB, topic="mask-enforced training step"),
+             notebook=NB, topic="mask-enforced training step",
+             library=("pruninglab.pruning.finetune.fine_tune_",)),
     Exercise("allocate_budget",
              "per-layer sparsities (from the scan's grid) meeting a global weight budget with a "
              "small predicted accuracy drop",
              "f(scan: (L, G) val accuracy, sizes: (L,) weights per layer, grid: (G,), target) -> "
              "(L,) sparsities",
              allocate_fixed, allocate_hidden, judge_allocate, points=15,
-             notebook=NB, topic="sensitivity-driven allocation"),
+             notebook=NB, topic="sensitivity-driven allocation",
+             library=("pruninglab.pruning.sensitivity.allocate_sparsity",)),
     Exercise("gradual_prune",
              "S4-E2: gradual magnitude pruning during training (AGP masks at t0+kΔt, one velocity, "
              "mask re-applied after every step)",
              "f(weights, grad_fn, total_steps, final, start, n_updates, interval, lr, momentum) -> "
              "(weights, masks)",
              gradual_fixed, gradual_hidden, judge_gradual, points=20, uses=("agp_sparsity", "masked_sgd_step"),
-             notebook=NB, topic="pruning during training (AGP)"),
+             notebook=NB, topic="pruning during training (AGP)",
+             library=("pruninglab.pruning.finetune.iterative_prune", "pruninglab.pruning.schedules.agp_sparsity",
+                      "pruninglab.pruning.schedules.agp_schedule")),
 ]

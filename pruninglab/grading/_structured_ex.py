@@ -340,14 +340,16 @@ EXERCISES = [
              "remove the k smallest-L2 neurons: rows of W, entries of b, the next layer's columns",
              "f(W, b, W_next, k) -> (W2, b2, W_next2)",
              shrink_cases_fixed, P.neuron_cases_hidden, judge_shrink_neurons,
-             points=10, entry="shrink_neurons", notebook=NOTEBOOK, topic="neuron pruning (Linear)"),
+             points=10, entry="shrink_neurons", notebook=NOTEBOOK, topic="neuron pruning (Linear)",
+             library=("pruninglab.pruning.structured.prune_neurons_numpy", "pruninglab.pruning.structured.shrink_model")),
     Exercise("prune_conv_filters",
              "remove the k smallest-L1 conv filters, their BatchNorm entries and next conv inputs",
              "f(conv_w, gamma, beta, mean, var, next_w, k) -> (conv_w2, gamma2, beta2, mean2, "
              "var2, next_w2)",
              conv_cases_fixed, conv_cases_hidden, judge_conv,
              points=15, entry="prune_conv_filters", notebook=NOTEBOOK,
-             topic="filter pruning with BatchNorm (Conv2d)"),
+             topic="filter pruning with BatchNorm (Conv2d)",
+             library=("pruninglab.pruning.structured.shrink_model",)),
 ]
 
 __all__ = ["EXERCISES", "MUTANTS", "judge_conv", "fmt"]

@@ -79,6 +79,7 @@ _CORE = [
     Exercise("csr_bytes", "bytes of a CSR matrix: values, column indices, rows+1 row pointers",
              "f(weights: np.ndarray, value_bits: int, index_bits: int) -> int",
              Q.csr_cases_fixed, Q.csr_cases_hidden, Q.judge_csr,
+             library=("pruninglab.hardware.storage.storage_bytes", "pruninglab.hardware.storage.storage_bits"),
              notebook="ex02_quantization_storage"),
 ]
 
