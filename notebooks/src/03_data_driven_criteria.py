@@ -200,13 +200,18 @@ print("scale 0.1:", activation_pruning(demo, 0.1)['weights'])
 one = Split("train", train_split.x[:1], train_split.y[:1])
 apoz_one = activation_stats(mlp, one, layers=["fc1"])["fc1"]["apoz"]
 apoz_all = activation_stats(mlp, train_split, layers=["fc1"])["fc1"]["apoz"]
+acc7 = {}
 for label, apoz in (("zero on 1 image     ", apoz_one), ("zero on all 1078    ", apoz_all)):
     k = int((apoz == 1).sum())
     pruned = shrink_model(mlp, {"fc1": k / 256}, criterion={"fc1": 1.0 - apoz})
-    print(f"{label}: {k:3d} fc1 neurons -> removed, val accuracy {accuracy(pruned, val_split):.4f}, "
-          f"train accuracy {accuracy(pruned, train_split):.4f}")
+    acc7[label.strip()] = (k, accuracy(pruned, val_split), accuracy(pruned, train_split))
+    print(f"{label}: {k:3d} fc1 neurons -> removed, val accuracy {acc7[label.strip()][1]:.4f}, "
+          f"train accuracy {acc7[label.strip()][2]:.4f}")
 print(f"dense                                   val accuracy {accuracy(mlp, val_split):.4f}, "
       f"train accuracy {accuracy(mlp, train_split):.4f}")
+claim(acc7["zero on 1 image"][1] < accuracy(mlp, val_split) and acc7["zero on 1 image"][2] < accuracy(mlp, train_split)
+      and acc7["zero on all 1078"][2] == accuracy(mlp, train_split),
+      "the one-image decision costs accuracy; removing the always-zero units costs nothing on train")
 
 # %% [markdown]
 # **Defect 8 — removing a neuron is not "dropping some of its weights".** Neuron `j` of layer `l` owns
@@ -247,8 +252,8 @@ print("W2 columns kept:", W2p)
 # gradient of the mean cross-entropy over the split — a one-gradient *simplification* of the
 # first-order Taylor criteria (Molchanov et al. 2019 square each minibatch's contribution and
 # average, `variant="molchanov2019"`; Molchanov et al. 2017 use the activation-based |a·∂L/∂a|,
-# `variant="molchanov2017"`; you write the 2019 one below). The comparisons in this notebook labelled
-# "taylor" use the simplification. For a linear unit
+# `variant="molchanov2017"`; you write the 2019 one below). The comparisons below include all three,
+# each labelled: `taylor` (the simplification), `taylor2019`, `taylor2017`. For a linear unit
 # this sum equals `|Σ_n (∂L/∂z_nj) z_nj|`: the first-order estimate of the loss change when its
 # pre-activation `z_j` is set to 0.
 #
@@ -279,6 +284,7 @@ print("mean  :", st["mean"])
 print("APoZ  :", st["apoz"])
 print("Taylor:", tay)
 print("Taylor matches the hand formula:", torch.allclose(tay, expected_taylor, atol=1e-6))
+claim(torch.allclose(tay, expected_taylor, atol=1e-6), "Taylor_0 = tanh(1)/4, Taylor_2 = (1 - 6 sigma(-2))/4")
 print("L1 of incoming weights:", structure_scores(tiny[0].weight.detach(), 1, 0))
 
 # %% [markdown]
@@ -651,6 +657,9 @@ for name, layer in zip(("fc1", "fc2", "fc3"), kmodel.layers):
     print(f"{name}: {zero_units:3d} of {layer.kernel.shape[1]} units zeroed")
 print("val accuracy after :", f"{accuracy(kmodel, val_split):.4f}", "| params", count_params(kmodel),
       "| return value:", result)
+zeroed_units = [int((l.kernel.detach().abs().sum(0) == 0).sum()) for l in kmodel.layers]
+claim(zeroed_units[0] > 128 and zeroed_units[2] == 10 and count_params(kmodel) == count_params(mlp),
+      "threshold 0.5 zeroes most of fc1 and every class of the output layer; nothing gets smaller")
 
 # %% [markdown]
 # That cell shows five more defects:
@@ -686,6 +695,8 @@ train(back, train_split, epochs=1, lr=1e-3, seed=0)
 for n in ("fc1", "fc3"):
     print(f"zero weights in {n} before / after one epoch: {before[n]} / {int((getattr(back, n).weight == 0).sum())}")
 print(f"val accuracy before / after one epoch: {acc_before:.4f} / {accuracy(back, val_split):.4f}")
+claim(int((back.fc3.weight == 0).sum()) < before["fc3"] and int((back.fc1.weight == 0).sum()) == before["fc1"],
+      "the zeroed classifier weights regrow; the zeroed hidden units stay at zero")
 
 # %% [markdown]
 # **Defect 12 — pruning an untrained model.** The example builds a fresh `Sequential` and prunes it
@@ -708,7 +719,8 @@ print(f"val accuracy before / after one epoch: {acc_before:.4f} / {accuracy(back
 # `CriteriaExplorer` computes every criterion's scores once; `compute_criteria` prunes and measures.
 
 # %%
-mlp_explorer = C.CriteriaExplorer(mlp, train_split, val_split, (64,))
+# scores of every criterion on train (cached on disk: both builds of this notebook share them)
+mlp_explorer = C.CriteriaExplorer(mlp, train_split, val_split, (64,), scores=C.reference_scores("mlp"))
 r = C.compute_criteria(0.5, "mean", "all", explorer=mlp_explorer)
 print("removed:", r["removed"])
 print(f"val accuracy {r['accuracy']:.4f} (dense {r['dense']['accuracy']:.4f}), no fine-tuning")
@@ -716,6 +728,8 @@ for k in ("params", "macs", "bytes"):
     print(f"{k:7s}: {r[k]:7d} / {r['dense'][k]:7d}  ({r['rel'][k]:.3f} of dense)")
 print(f"energy per sample (Horowitz 2014 table, fp32, weights from DRAM): "
       f"{r['energy_pj'] / 1e6:.2f} / {r['dense']['energy_pj'] / 1e6:.2f} µJ")
+claim(r["removed"] == {"fc1": 128, "fc2": 64} and all(0.3 < r["rel"][k] < 0.37 for k in ("params", "macs", "bytes")),
+      "a dense 64 -> 128 -> 64 -> 10 MLP: parameters, MACs and bytes fall by ~3x")
 
 # %% [markdown]
 # The model is now a dense MLP of 64 → 128 → 64 → 10: parameters, MACs and bytes fall by ~3× on
@@ -743,11 +757,10 @@ with torch.no_grad():
 #
 # ## Comparing criteria on the reference models
 #
-# Where data-driven criteria clearly help: **dead units.** On the training split 17 of 256 `fc1`
-# units and 23 of 128 `fc2` units of the reference MLP never fire (APoZ = 1), and their Taylor score
-# is exactly 0 (no gradient flows through a unit that is always off). Removing exactly those is free
-# on the training data by construction. On this model L1 happens to pick the same units (overlap
-# count below) — not something to rely on in general; random choice does not:
+# Where data-driven criteria clearly help: **dead units.** Some `fc1` and `fc2` units of the reference
+# MLP never fire on the training split (APoZ = 1; counted below), and their Taylor score is exactly 0
+# (no gradient flows through a unit that is always off). Removing exactly those is free on the
+# training data by construction. How many of them L1 and random would pick too:
 
 # %%
 sc = mlp_explorer.scores
@@ -759,30 +772,43 @@ ratios = {n: dead[n] / (256 if n == "fc1" else 128) for n in dead}
 for n in dead:
     l1_lowest = torch.argsort(sc["l1"][n], stable=True)[:dead[n]]
     print(f"{n}: dead units among the {dead[n]} lowest-L1 units: {int(dead_mask[n][l1_lowest].sum())}")
-for crit in ("apoz", "taylor", "l1", "random"):
+overlap = {}
+for n in dead:
+    l1_lowest = torch.argsort(sc["l1"][n], stable=True)[:dead[n]]
+    overlap[n] = int(dead_mask[n][l1_lowest].sum())
+acc_dead = {}
+for crit in ("apoz", "taylor", "taylor2019", "taylor2017", "l1", "random"):
     p = shrink_model(mlp, ratios, criterion=sc[crit])
-    print(f"remove {sum(dead.values())} units by {crit:6s}: val accuracy {accuracy(p, val_split):.4f}, "
+    acc_dead[crit] = accuracy(p, val_split)
+    print(f"remove {sum(dead.values())} units by {crit:10s}: val accuracy {acc_dead[crit]:.4f}, "
           f"params {count_params(p)}")
-print(f"dense:                       val accuracy {accuracy(mlp, val_split):.4f}, params {count_params(mlp)}")
+print(f"dense:                           val accuracy {accuracy(mlp, val_split):.4f}, params {count_params(mlp)}")
+md("{d1} of 256 `fc1` units and {d2} of 128 `fc2` units never fire on train; all of them have Taylor "
+   "score exactly 0: {t0}. On this model the lowest-L1 units are mostly the same ({o1} of {d1} in "
+   "`fc1`, {o2} of {d2} in `fc2`) — not something to rely on in general; random choice keeps "
+   "{ra:.4f} against {ap:.4f} for APoZ.", d1=dead["fc1"], d2=dead["fc2"],
+   t0=all(int((sc["taylor"][n][m] == 0).sum()) == dead[n] for n, m in dead_mask.items()),
+   o1=overlap["fc1"], o2=overlap["fc2"], ra=acc_dead["random"], ap=acc_dead["apoz"])
 
 # %% [markdown]
 # **The sweep.** For each criterion and ratio (the same fraction of units removed in every hidden
 # layer: `fc1`, `fc2` for the MLP; `conv1`–`conv3` filters for the CNN), shrink the model, measure
-# validation accuracy, fine-tune 2 epochs (Adam, lr 1e-3) on train, measure again. Random is averaged
-# over 3 seeds (grey band: min–max after fine-tuning).
+# validation accuracy, fine-tune (Adam, lr 1e-3; MLP 2 epochs, CNN 1) on train, measure again. The
+# three Taylor variants are labelled: `taylor` = one full-split gradient `|Σ g·w|` (simplified),
+# `taylor2019` = Molchanov et al. 2019 (per-minibatch `(Σ g·w)²` averaged, minibatches of 64),
+# `taylor2017` = Molchanov et al. 2017 (`mean |a·∂L/∂a|`). Random is averaged over 3 seeds (grey
+# band: min–max after fine-tuning). Both sweeps are cached on disk (the other build loads them).
 
 # %% tags=["nbval-ignore-output"]
 ratios_grid = (0.25, 0.5, 0.75, 0.9)
-cmp_mlp = C.compare_criteria(mlp, mlp_explorer.scores, train_split, val_split, ratios=ratios_grid,
-                             input_shape=(64,), epochs=2, progress=True)
+cmp_mlp = C.cached_compare("mlp", ratios_grid, epochs=2, progress=True)   # cached on disk
 
 # %%
 C.render_comparison(cmp_mlp, "MLP")
 
 # %% tags=["nbval-ignore-output"]
-cnn_explorer = C.CriteriaExplorer(cnn, train_img, val_img, (1, 8, 8))
-cmp_cnn = C.compare_criteria(cnn, cnn_explorer.scores, train_img, val_img, ratios=ratios_grid,
-                             input_shape=(1, 8, 8), epochs=2, progress=True)
+cnn_explorer = C.CriteriaExplorer(cnn, train_img, val_img, (1, 8, 8), scores=C.reference_scores("cnn"))
+cmp_cnn = C.cached_compare("cnn", ratios_grid, epochs=1, progress=True)
 
 # %%
 C.render_comparison(cmp_cnn, "CNN")
@@ -825,6 +851,7 @@ claim(all(ac["taylor"][i] >= max(ac[c][i] for c in ac) for i in (2, 3)),
 for n in ("conv1", "conv2", "conv3"):
     a = 1.0 - cnn_explorer.scores["apoz"][n]
     print(f"{n}: APoZ range {float(a.min()):.3f} – {float(a.max()):.3f} over {len(a)} channels")
+    claim(0.35 <= float(a.min()) and float(a.max()) <= 0.65, f"every {n} channel's APoZ is close to 0.5")
 
 # %% [markdown]
 # **How similar are the criteria?** Spearman rank correlation (Pearson correlation of the ranks;
@@ -900,6 +927,14 @@ print(f"test accuracy: dense MLP {accuracy(mlp, test_split):.4f} | dead units re
 # %%
 C.render_criteria(C.compute_criteria(0.3, "taylor", "fc1", explorer=mlp_explorer))
 
+# %% [markdown]
+# Predict before you move the slider: remove **half** of `fc2` (no fine-tuning) — which criterion
+# keeps the most validation accuracy?
+
+# %% tags=["nbval-ignore-output"]
+predict("03-slider-mlp", "Removing 50 % of fc2, no fine-tuning: which criterion keeps the highest "
+        "validation accuracy?", choices=list(C.CRITERIA))
+
 # %% tags=["nbval-ignore-output"]
 ui = slider_ui(lambda ratio, criterion, layer: C.compute_criteria(ratio, criterion, layer, explorer=mlp_explorer),
                C.live_criteria(),
@@ -909,7 +944,20 @@ ui = slider_ui(lambda ratio, criterion, layer: C.compute_criteria(ratio, criteri
 ui
 
 # %%
+fc2_half = {c: C.compute_criteria(0.5, c, "fc2", explorer=mlp_explorer)["accuracy"] for c in C.CRITERIA}
+print("50 % of fc2 removed:", " | ".join(f"{c} {a:.4f}" for c, a in fc2_half.items()))
+reveal("03-slider-mlp", max(fc2_half, key=fc2_half.get))
+
+# %%
 C.render_criteria(C.compute_criteria(0.5, "l1", "conv2", explorer=cnn_explorer))
+
+# %% [markdown]
+# And for the CNN: removing 50 % of `conv2`'s filters — what fraction of the dense model's MACs is
+# left (the network has conv1, conv2, conv3 and fc)?
+
+# %% tags=["nbval-ignore-output"]
+predict("03-slider-cnn", "50 % of conv2's filters removed: fraction of the dense MACs left?",
+        choices=["about 0.25", "about 0.5", "about 0.75", "about 0.9"])
 
 # %% tags=["nbval-ignore-output"]
 ui_cnn = slider_ui(lambda ratio, criterion, layer: C.compute_criteria(ratio, criterion, layer, explorer=cnn_explorer),
@@ -918,6 +966,9 @@ ui_cnn = slider_ui(lambda ratio, criterion, layer: C.compute_criteria(ratio, cri
                    criterion=dropdown(C.CRITERIA, "l1", "criterion"),
                    layer=dropdown(["conv1", "conv2", "conv3", "all"], "conv2", "layer"))
 ui_cnn
+
+# %%
+reveal("03-slider-cnn", round(C.compute_criteria(0.5, "l1", "conv2", explorer=cnn_explorer)["rel"]["macs"], 3))
 
 # %% [markdown]
 # Removing filters of `conv2` removes MACs in *two* layers (conv2's outputs and conv3's inputs): a
