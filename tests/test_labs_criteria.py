@@ -48,7 +48,8 @@ def test_rank_correlations_matrix(mlp, digits):
     sc = C.criterion_scores(mlp, digits["train"])
     r = C.rank_correlations(sc, "fc1")
     m = r["matrix"]
-    assert m.shape == (5, 5) and np.allclose(np.diag(m), 1.0) and np.allclose(m, m.T)
+    k = len(C.CRITERIA)
+    assert m.shape == (k, k) and np.allclose(np.diag(m), 1.0) and np.allclose(m, m.T)
     i, j = r["criteria"].index("apoz"), r["criteria"].index("mean")
     assert m[i, j] > 0.5                      # both measure how much a unit fires
     assert abs(m[r["criteria"].index("random"), i]) < 0.3
@@ -200,3 +201,39 @@ def test_render_criteria_prints_summary(explorer, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "l1, ratio 0.50 on fc1: removed fc1 128"
     assert out[1].startswith("val accuracy ") and "| params 26122 / 50826 |" in out[1]
+
+
+def test_taylor_variants_are_criteria_and_labelled(mlp, digits):
+    from pruninglab.pruning import taylor_scores
+    sc = C.criterion_scores(mlp, digits["train"], layers=["fc1"])
+    t19 = taylor_scores(mlp, digits["train"], layers=["fc1"], batch_size=C.TAYLOR2019_BATCH,
+                        variant="molchanov2019")["fc1"]
+    t17 = taylor_scores(mlp, digits["train"], layers=["fc1"], variant="molchanov2017")["fc1"]
+    assert torch.equal(sc["taylor2019"]["fc1"], t19.float()) and torch.equal(sc["taylor2017"]["fc1"], t17.float())
+    assert not torch.allclose(sc["taylor2019"]["fc1"], sc["taylor"]["fc1"])
+    assert set(C.LABELS) == set(C.CRITERIA)
+    assert "2019" in C.LABELS["taylor2019"] and "2017" in C.LABELS["taylor2017"]
+    assert "simplified" in C.LABELS["taylor"]
+
+
+def test_cached_compare_and_scores_match_direct(tmp_path, monkeypatch, digits):
+    from pruninglab.models import load_reference
+    monkeypatch.setenv("PRUNINGLAB_CACHE", str(tmp_path))
+    sc = C.reference_scores("mlp")
+    mlp = load_reference("mlp")
+    direct_sc = C.criterion_scores(mlp, digits["train"])
+    assert all(torch.equal(sc[c][n], direct_sc[c][n]) for c in C.CRITERIA for n in sc[c])
+    a = C.cached_compare("mlp", (0.5,), epochs=0, random_seeds=(0,))
+    b = C.cached_compare("mlp", (0.5,), epochs=0, random_seeds=(0,))         # from disk
+    d = C.compare_criteria(mlp, direct_sc, digits["train"], digits["val"], ratios=(0.5,),
+                           input_shape=(64,), epochs=0, random_seeds=(0,))
+    assert len(list(tmp_path.glob("compare_criteria-*.pt"))) == 1
+    for c in C.CRITERIA:
+        assert a["before"][c][0] == b["before"][c][0] == d["before"][c][0]
+    assert a["criteria"] == d["criteria"] and a["params"].tolist() == d["params"].tolist()
+    ex = C.CriteriaExplorer(mlp, digits["train"], digits["val"], (64,), scores=sc)
+    assert ex.scores is sc
+    with pytest.raises(TypeError, match="scores"):
+        C.CriteriaExplorer(mlp, digits["train"], digits["val"], (64,), scores={"l1": {}})
+    with pytest.raises(ValueError, match="model_name"):
+        C.reference_scores("resnet")

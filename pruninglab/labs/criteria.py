@@ -255,17 +255,17 @@ def rank_correlations(scores: Mapping[str, Mapping[str, torch.Tensor]], layer: s
 def render_correlations(results: Sequence[dict]) -> None:
     """Heat maps of :func:`rank_correlations` results, side by side."""
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(results), figsize=(3.6 * len(results), 3.3))
+    fig, axes = plt.subplots(1, len(results), figsize=(4.4 * len(results), 4.0), dpi=120)
     axes = np.atleast_1d(axes)
     for ax, r in zip(axes, results):
         m, c = r["matrix"], r["criteria"]
         ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
-        ax.set_xticks(range(len(c)), c, rotation=45)
-        ax.set_yticks(range(len(c)), c)
+        ax.set_xticks(range(len(c)), c, rotation=60, ha="right", fontsize=7)
+        ax.set_yticks(range(len(c)), c, fontsize=7)
         ax.grid(False)
         for i in range(len(c)):
             for j in range(len(c)):
-                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8)
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=6)
         ax.set_title(f"Spearman ρ, {r['layer']}")
     fig.tight_layout()
     plt.show()
@@ -386,7 +386,7 @@ def taylor_vs_removal(model: nn.Module, split: Split, layer: str) -> dict:
 
 def render_taylor_check(result: dict) -> None:
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.0, 3.4))
+    fig, ax = plt.subplots(figsize=(5.0, 3.4), dpi=120)
     ax.scatter(result["taylor"], result["delta_loss"], s=10)
     lim = max(result["taylor"].max(), np.abs(result["delta_loss"]).max())
     ax.plot([0, lim], [0, lim], "k:", lw=1, label="ΔL = Taylor")
