@@ -147,6 +147,8 @@ print("same list object returned?", out[2] is m[2])
 print("returned num_layers:", out[0], "| weight entries left:", len(out[2]), "| activations left:", len(out[3]))
 # Defect 3: num_neurons is decreased by 1 per removed *layer* (wrong unit)
 print("returned num_neurons:", out[1], "(was 5)")
+claim(out[2] is m[2] and out[0] == 3 and len(out[2]) == 2 and out[1] == 4,
+      "the caller's list is returned (mutated), 3 layers with 2 weight entries, num_neurons 5 -> 4")
 
 # %%
 # Defect 4: ratio x layers is truncated with int(): any ratio < 1/3 is a silent no-op on 3 layers
@@ -224,6 +226,7 @@ print("L1 scores:", np.abs(W).sum(axis=1), "-> keep", keep)
 print("shapes:", W.shape, "->", W2.shape, "|", b.shape, "->", b2.shape, "|", W_next.shape, "->", Wn2.shape)
 print("W_next columns kept:\n", Wn2)
 print("inputs unchanged:", W.shape == (4, 3) and W_next.shape == (2, 4))
+claim(list(keep) == [0, 2], "row L1 norms 6, 0.3, 15, 1.5: with k = 2 neurons 1 and 3 go")
 
 # %% [markdown]
 # Check the claim that the pruned layer pair is a *smaller version of the same network*: for any input,
@@ -597,8 +600,10 @@ with torch.no_grad():
     lin[2].weight.copy_(torch.arange(18.).reshape(3, 6))
     lin[2].bias.zero_()
 print("L1:", structure_scores(lin[0].weight, p=1), "\nL2:", structure_scores(lin[0].weight, p=2))
-for crit in ("l1", "l2"):
-    print(crit, "keeps", structured_keep(lin, {"0": 0.5}, criterion=crit)["0"].tolist())
+kept_by = {crit: structured_keep(lin, {"0": 0.5}, criterion=crit)["0"].tolist() for crit in ("l1", "l2")}
+for crit, kept in kept_by.items():
+    print(crit, "keeps", kept)
+claim(kept_by == {"l1": [2, 4, 5], "l2": [0, 2, 4]}, "L1 keeps [2, 4, 5], L2 keeps [0, 2, 4]")
 small = shrink_model(lin, {"0": 0.5}, criterion="l1")
 print(small)
 print("next layer's weight = original columns [2, 4, 5]:",

@@ -122,6 +122,8 @@ print("activations in / out shape    :", network['activations'].shape, "->",
       np.array(pruned_network['activations']).shape)
 print("output types                  :", type(pruned_network['weights']).__name__, "of",
       type(pruned_network['weights'][0]).__name__)
+claim(np.all(network['activations'].mean(axis=1) > 0.1) and [len(r) for r in pruned_network['weights']] == [3, 3, 3],
+      "every row mean is above 0.1: nothing is pruned")
 
 # %% [markdown]
 # **Defect 1 — silent no-op / output that grows.** Shown above: with the document's example no
@@ -209,6 +211,8 @@ for label, apoz in (("zero on 1 image     ", apoz_one), ("zero on all 1078    ",
           f"train accuracy {acc7[label.strip()][2]:.4f}")
 print(f"dense                                   val accuracy {accuracy(mlp, val_split):.4f}, "
       f"train accuracy {accuracy(mlp, train_split):.4f}")
+claim(acc7["zero on all 1078"][0] < acc7["zero on 1 image"][0] < 128,
+      "on one image a minority of the 256 fc1 units is 0, far more than are 0 on every image")
 claim(acc7["zero on 1 image"][1] < accuracy(mlp, val_split) and acc7["zero on 1 image"][2] < accuracy(mlp, train_split)
       and acc7["zero on all 1078"][2] == accuracy(mlp, train_split),
       "the one-image decision costs accuracy; removing the always-zero units costs nothing on train")
@@ -598,6 +602,7 @@ for order in (torch.arange(128), torch.randperm(128, generator=torch.Generator()
     out = doc_model.layers[0].output
     activation = K.mean(K.square(out), axis=1)                      # the document's axis: (128,) samples
     print("per-sample values > 0.5 (document's threshold):", int((activation > 0.5).sum()))
+    claim(int((activation > 0.5).sum()) == 0, "with threshold 0.5 every bias-mask entry is 0 on this batch")
     prune_indices = K.cast(K.greater(activation, activation.median()), K.floatx())
     masks.append(K.reshape(prune_indices, doc_model.layers[0].bias.shape))
 print("bias mask built from the batch:", tuple(masks[0].shape), "| ones:", int(masks[0].sum()))
@@ -728,6 +733,7 @@ for k in ("params", "macs", "bytes"):
     print(f"{k:7s}: {r[k]:7d} / {r['dense'][k]:7d}  ({r['rel'][k]:.3f} of dense)")
 print(f"energy per sample (Horowitz 2014 table, fp32, weights from DRAM): "
       f"{r['energy_pj'] / 1e6:.2f} / {r['dense']['energy_pj'] / 1e6:.2f} µJ")
+claim(r["accuracy"] < r["dense"]["accuracy"] - 0.2, "accuracy before fine-tuning drops a lot at 50 %")
 claim(r["removed"] == {"fc1": 128, "fc2": 64} and all(0.3 < r["rel"][k] < 0.37 for k in ("params", "macs", "bytes")),
       "a dense 64 -> 128 -> 64 -> 10 MLP: parameters, MACs and bytes fall by ~3x")
 
