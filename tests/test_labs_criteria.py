@@ -221,11 +221,11 @@ def test_cached_compare_and_scores_match_direct(tmp_path, monkeypatch, digits):
     monkeypatch.setenv("PRUNINGLAB_CACHE", str(tmp_path))
     sc = C.reference_scores("mlp")
     mlp = load_reference("mlp")
-    direct_sc = C.criterion_scores(mlp, digits["train"])
-    assert all(torch.equal(sc[c][n], direct_sc[c][n]) for c in C.CRITERIA for n in sc[c])
+    direct_sc = C.criterion_scores(mlp, digits["train"], layers=["fc1"])
+    assert all(torch.equal(sc[c]["fc1"], direct_sc[c]["fc1"]) for c in C.CRITERIA)
     a = C.cached_compare("mlp", (0.5,), epochs=0, random_seeds=(0,))
     b = C.cached_compare("mlp", (0.5,), epochs=0, random_seeds=(0,))         # from disk
-    d = C.compare_criteria(mlp, direct_sc, digits["train"], digits["val"], ratios=(0.5,),
+    d = C.compare_criteria(mlp, sc, digits["train"], digits["val"], ratios=(0.5,),
                            input_shape=(64,), epochs=0, random_seeds=(0,))
     assert len(list(tmp_path.glob("compare_criteria-*.pt"))) == 1
     for c in C.CRITERIA:
@@ -237,3 +237,24 @@ def test_cached_compare_and_scores_match_direct(tmp_path, monkeypatch, digits):
         C.CriteriaExplorer(mlp, digits["train"], digits["val"], (64,), scores={"l1": {}})
     with pytest.raises(ValueError, match="model_name"):
         C.reference_scores("resnet")
+
+
+def test_cached_taylor_vs_removal_caches_the_direct_result(tmp_path, monkeypatch):
+    """The cache returns exactly what taylor_vs_removal computed, computes once, and passes the
+    reference model and the named split (the measurement itself: test_taylor_vs_removal_tiny)."""
+    monkeypatch.setenv("PRUNINGLAB_CACHE", str(tmp_path))
+    calls = []
+
+    def fake(model, split, layer):
+        calls.append((type(model).__name__, split.name, len(split), layer))
+        return {"layer": layer, "taylor": np.arange(3.0), "delta_loss": np.array([-1.0, 0.0, 2.0]),
+                "spearman": 0.5, "n_lower": 1, "n_higher": 1}
+
+    monkeypatch.setattr(C, "taylor_vs_removal", fake)
+    a = C.cached_taylor_vs_removal("mlp", "val", "fc2")
+    b = C.cached_taylor_vs_removal("mlp", "val", "fc2")         # from disk
+    assert calls == [("DigitsMLP", "val", 359, "fc2")]
+    for r in (a, b):
+        assert np.array_equal(r["delta_loss"], [-1.0, 0.0, 2.0]) and (r["n_lower"], r["n_higher"]) == (1, 1)
+    with pytest.raises(ValueError, match="split_name"):
+        C.cached_taylor_vs_removal("mlp", "test", "fc2")

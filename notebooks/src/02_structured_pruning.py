@@ -883,7 +883,7 @@ claim(at(mlp_sweep, "unstructured", "val_pruned", 0.75) < at(mlp_sweep, "l1", "v
 # The zero-masked model has exactly the dense MACs of the original (it multiplies the zeros); only the
 # shrunk model does less work. What the *mechanism* guarantees: the same dense MACs and bytes for dense
 # and zero-masked, about a quarter of the inner convs' MACs for the shrunk model. The measurement
-# below is **on this machine** only (batch of 256 images; `interleaved_latency`: warm-up, then 15
+# below is **on this machine** only (batch of 256 images; `interleaved_latency`: warm-up, then 7
 # rounds in which the three variants are timed in a rotating order, denormal floats flushed to zero
 # with `torch.set_flush_denormal`, median and min–max reported; not validated). Shared machines are
 # noisy: a difference between dense and zero-masked inside their min–max ranges is a tie.
@@ -891,7 +891,7 @@ claim(at(mlp_sweep, "unstructured", "val_pruned", 0.75) < at(mlp_sweep, "l1", "v
 # %% tags=["nbval-ignore-output"]
 xb = val_cnn.x[:256]
 variants = {"dense": cnn, "zero-masked 50%": cnn_zero, "shrunk 50%": cnn_small}
-lat = interleaved_latency(variants, xb, rounds=15, warmup=3)
+lat = interleaved_latency(variants, xb, rounds=7, warmup=2)
 print("denormals flushed to zero:", lat["flush_denormal"])
 for name, m in variants.items():
     t = lat[name]

@@ -919,8 +919,9 @@ predict("03-signed-dl", "Removing a single fc2 unit of the trained MLP: can it L
                                                              "most"])
 
 # %%
-chk_train = C.taylor_vs_removal(mlp, train_split, "fc2")
-chk_val = C.taylor_vs_removal(mlp, val_split, "fc2")
+# 2 x 128 models, each evaluated: cached on disk (the other build of this notebook loads it)
+chk_train = C.cached_taylor_vs_removal("mlp", "train", "fc2")
+chk_val = C.cached_taylor_vs_removal("mlp", "val", "fc2")
 for name, chk in (("train", chk_train), ("val", chk_val)):
     print(f"{name}: removal lowers the loss for {chk['n_lower']} units, raises it for {chk['n_higher']}, "
           f"no measurable change for {128 - chk['n_lower'] - chk['n_higher']}")

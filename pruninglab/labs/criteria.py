@@ -47,7 +47,7 @@ __all__ = ["CRITERIA", "criterion_scores", "spearman", "rank_correlations", "com
            "render_comparison", "render_correlations", "taylor_vs_removal", "render_taylor_check",
            "CriteriaExplorer", "compute_criteria", "live_criteria", "render_criteria",
            "tiny_relu_network", "relu_net", "tiny_relu_params", "numpy_params",
-           "minibatches", "LABELS", "reference_scores", "cached_compare"]
+           "minibatches", "LABELS", "reference_scores", "cached_compare", "cached_taylor_vs_removal"]
 
 CRITERIA = ("apoz", "mean", "taylor", "taylor2019", "taylor2017", "l1", "random")
 #: what each criterion key means (legends and tables)
@@ -593,3 +593,22 @@ def cached_compare(model_name: str, ratios: Sequence[float], *, epochs: int = 2,
     res["criteria"] = list(res["criteria"])
     res["layers"] = list(res["layers"])
     return res
+
+
+def _removal_compute(model_name, split_name, layer):
+    from ..data import load_digits
+    from ..models import load_reference
+    return taylor_vs_removal(load_reference(model_name),
+                             load_digits(split_name, images=model_name == "cnn"), layer)
+
+
+def cached_taylor_vs_removal(model_name: str, split_name: str, layer: str) -> dict:
+    """:func:`taylor_vs_removal` of a reference model on the ``"train"`` / ``"val"`` split,
+    cached on disk (one model per unit: both builds of notebook 03 share the result)."""
+    from ..cache import cached
+    check_choice(model_name, "model_name", ("mlp", "cnn"))
+    check_choice(split_name, "split_name", ("train", "val"))
+    if not isinstance(layer, str):
+        raise TypeError(f"layer must be a str, got {type(layer).__name__}")
+    return dict(cached("taylor_vs_removal", 1, _removal_compute, model_name=model_name,
+                       split_name=split_name, layer=layer))
