@@ -734,7 +734,7 @@ mlp_sweep = cached_sweep("mlp", (0.0, 0.5, 0.75), epochs=2, seeds=(0, 1, 2), pro
 def sweep_table(sw):
     n = len(sw["seeds"])
     print(f"validation accuracy; fine-tuned: mean [min-max] over {n} seeds (random: pruned too)")
-    print(f"{'method':13s}{'ratio':>6s}{'val pruned':>20s}{'fine-tuned':>23s}{'params':>8s}"
+    print(f"{'method':13s}{'ratio':>6s}{'val pruned':>24s}{'fine-tuned':>24s}{'params':>8s}"
           f"{'nonzero W':>10s}{'dense MACs':>11s}{'bytes':>8s}")
     for meth in sw["methods"]:
         t = sw[meth]
@@ -742,7 +742,7 @@ def sweep_table(sw):
             pr = f"{t['val_pruned'][i]:.4f} [{t['val_pruned_min'][i]:.3f}-{t['val_pruned_max'][i]:.3f}]" \
                 if meth == "random" else f"{t['val_pruned'][i]:.4f}"
             ft = f"{t['val_finetuned'][i]:.4f} [{t['val_finetuned_min'][i]:.3f}-{t['val_finetuned_max'][i]:.3f}]"
-            print(f"{meth:13s}{r:6.3f}{pr:>20s}{ft:>23s}"
+            print(f"{meth:13s}{r:6.3f}{pr:>24s}{ft:>24s}"
                   f"{t['params'][i]:8d}{t['nonzero_weights'][i]:10d}{t['macs'][i]:11d}{t['bytes'][i]:8d}")
 
 sweep_table(mlp_sweep)
