@@ -44,8 +44,16 @@ def test_spearman_exact_values_and_ties():
     assert math.isnan(C.spearman(np.ones(3), np.arange(3.0)))
 
 
-def test_rank_correlations_matrix(mlp, digits):
-    sc = C.criterion_scores(mlp, digits["train"])
+@pytest.fixture(scope="module")
+def mlp_scores():
+    """criterion_scores of the reference MLP on train, computed once for this module."""
+    from pruninglab.data import load_digits
+    from pruninglab.models import load_reference
+    return C.criterion_scores(load_reference("mlp"), load_digits("train"))
+
+
+def test_rank_correlations_matrix(mlp_scores):
+    sc = mlp_scores
     r = C.rank_correlations(sc, "fc1")
     m = r["matrix"]
     k = len(C.CRITERIA)
@@ -75,10 +83,11 @@ def test_bad_inputs_name_the_argument(mlp, digits):
 
 
 @pytest.fixture(scope="module")
-def explorer():
+def explorer(mlp_scores):
     from pruninglab.data import load_digits
     from pruninglab.models import load_reference
-    return C.CriteriaExplorer(load_reference("mlp"), load_digits("train"), load_digits("val"), (64,))
+    return C.CriteriaExplorer(load_reference("mlp"), load_digits("train"), load_digits("val"), (64,),
+                              scores=mlp_scores)
 
 
 def test_compute_criteria_exact_costs(explorer):
@@ -118,8 +127,8 @@ def test_compute_criteria_bad_inputs(explorer):
         C.compute_criteria(0.5, "l1", "fc1", explorer=None)
 
 
-def test_compare_criteria_small_sweep(mlp, digits):
-    sc = C.criterion_scores(mlp, digits["train"])
+def test_compare_criteria_small_sweep(mlp, digits, mlp_scores):
+    sc = mlp_scores
     before = {k: v.clone() for k, v in mlp.state_dict().items()}
     res = C.compare_criteria(mlp, sc, digits["train"], digits["val"], ratios=[0.0, 0.5],
                              input_shape=(64,), epochs=0, random_seeds=(0,), progress=True)
@@ -203,9 +212,9 @@ def test_render_criteria_prints_summary(explorer, capsys):
     assert out[1].startswith("val accuracy ") and "| params 26122 / 50826 |" in out[1]
 
 
-def test_taylor_variants_are_criteria_and_labelled(mlp, digits):
+def test_taylor_variants_are_criteria_and_labelled(mlp, digits, mlp_scores):
     from pruninglab.pruning import taylor_scores
-    sc = C.criterion_scores(mlp, digits["train"], layers=["fc1"])
+    sc = mlp_scores
     t19 = taylor_scores(mlp, digits["train"], layers=["fc1"], batch_size=C.TAYLOR2019_BATCH,
                         variant="molchanov2019")["fc1"]
     t17 = taylor_scores(mlp, digits["train"], layers=["fc1"], variant="molchanov2017")["fc1"]
@@ -216,13 +225,12 @@ def test_taylor_variants_are_criteria_and_labelled(mlp, digits):
     assert "simplified" in C.LABELS["taylor"]
 
 
-def test_cached_compare_and_scores_match_direct(tmp_path, monkeypatch, digits):
+def test_cached_compare_and_scores_match_direct(tmp_path, monkeypatch, digits, mlp_scores):
     from pruninglab.models import load_reference
     monkeypatch.setenv("PRUNINGLAB_CACHE", str(tmp_path))
     sc = C.reference_scores("mlp")
     mlp = load_reference("mlp")
-    direct_sc = C.criterion_scores(mlp, digits["train"], layers=["fc1"])
-    assert all(torch.equal(sc[c]["fc1"], direct_sc[c]["fc1"]) for c in C.CRITERIA)
+    assert all(torch.equal(sc[c][n], mlp_scores[c][n]) for c in C.CRITERIA for n in sc[c])
     a = C.cached_compare("mlp", (0.5,), epochs=0, random_seeds=(0,))
     b = C.cached_compare("mlp", (0.5,), epochs=0, random_seeds=(0,))         # from disk
     d = C.compare_criteria(mlp, sc, digits["train"], digits["val"], ratios=(0.5,),
