@@ -44,11 +44,20 @@ def test_spearman_exact_values_and_ties():
     assert math.isnan(C.spearman(np.ones(3), np.arange(3.0)))
 
 
-def test_rank_correlations_matrix(mlp, digits):
-    sc = C.criterion_scores(mlp, digits["train"])
+@pytest.fixture(scope="module")
+def mlp_scores():
+    """criterion_scores of the reference MLP on train, computed once for this module."""
+    from pruninglab.data import load_digits
+    from pruninglab.models import load_reference
+    return C.criterion_scores(load_reference("mlp"), load_digits("train"))
+
+
+def test_rank_correlations_matrix(mlp_scores):
+    sc = mlp_scores
     r = C.rank_correlations(sc, "fc1")
     m = r["matrix"]
-    assert m.shape == (5, 5) and np.allclose(np.diag(m), 1.0) and np.allclose(m, m.T)
+    k = len(C.CRITERIA)
+    assert m.shape == (k, k) and np.allclose(np.diag(m), 1.0) and np.allclose(m, m.T)
     i, j = r["criteria"].index("apoz"), r["criteria"].index("mean")
     assert m[i, j] > 0.5                      # both measure how much a unit fires
     assert abs(m[r["criteria"].index("random"), i]) < 0.3
@@ -74,10 +83,11 @@ def test_bad_inputs_name_the_argument(mlp, digits):
 
 
 @pytest.fixture(scope="module")
-def explorer():
+def explorer(mlp_scores):
     from pruninglab.data import load_digits
     from pruninglab.models import load_reference
-    return C.CriteriaExplorer(load_reference("mlp"), load_digits("train"), load_digits("val"), (64,))
+    return C.CriteriaExplorer(load_reference("mlp"), load_digits("train"), load_digits("val"), (64,),
+                              scores=mlp_scores)
 
 
 def test_compute_criteria_exact_costs(explorer):
@@ -117,8 +127,8 @@ def test_compute_criteria_bad_inputs(explorer):
         C.compute_criteria(0.5, "l1", "fc1", explorer=None)
 
 
-def test_compare_criteria_small_sweep(mlp, digits):
-    sc = C.criterion_scores(mlp, digits["train"])
+def test_compare_criteria_small_sweep(mlp, digits, mlp_scores):
+    sc = mlp_scores
     before = {k: v.clone() for k, v in mlp.state_dict().items()}
     res = C.compare_criteria(mlp, sc, digits["train"], digits["val"], ratios=[0.0, 0.5],
                              input_shape=(64,), epochs=0, random_seeds=(0,), progress=True)
@@ -200,3 +210,59 @@ def test_render_criteria_prints_summary(explorer, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "l1, ratio 0.50 on fc1: removed fc1 128"
     assert out[1].startswith("val accuracy ") and "| params 26122 / 50826 |" in out[1]
+
+
+def test_taylor_variants_are_criteria_and_labelled(mlp, digits, mlp_scores):
+    from pruninglab.pruning import taylor_scores
+    sc = mlp_scores
+    t19 = taylor_scores(mlp, digits["train"], layers=["fc1"], batch_size=C.TAYLOR2019_BATCH,
+                        variant="molchanov2019")["fc1"]
+    t17 = taylor_scores(mlp, digits["train"], layers=["fc1"], variant="molchanov2017")["fc1"]
+    assert torch.equal(sc["taylor2019"]["fc1"], t19.float()) and torch.equal(sc["taylor2017"]["fc1"], t17.float())
+    assert not torch.allclose(sc["taylor2019"]["fc1"], sc["taylor"]["fc1"])
+    assert set(C.LABELS) == set(C.CRITERIA)
+    assert "2019" in C.LABELS["taylor2019"] and "2017" in C.LABELS["taylor2017"]
+    assert "simplified" in C.LABELS["taylor"]
+
+
+def test_cached_compare_and_scores_match_direct(tmp_path, monkeypatch, digits, mlp_scores):
+    from pruninglab.models import load_reference
+    monkeypatch.setenv("PRUNINGLAB_CACHE", str(tmp_path))
+    sc = C.reference_scores("mlp")
+    mlp = load_reference("mlp")
+    assert all(torch.equal(sc[c][n], mlp_scores[c][n]) for c in C.CRITERIA for n in sc[c])
+    a = C.cached_compare("mlp", (0.5,), epochs=0, random_seeds=(0,))
+    b = C.cached_compare("mlp", (0.5,), epochs=0, random_seeds=(0,))         # from disk
+    d = C.compare_criteria(mlp, sc, digits["train"], digits["val"], ratios=(0.5,),
+                           input_shape=(64,), epochs=0, random_seeds=(0,))
+    assert len(list(tmp_path.glob("compare_criteria-*.pt"))) == 1
+    for c in C.CRITERIA:
+        assert a["before"][c][0] == b["before"][c][0] == d["before"][c][0]
+    assert a["criteria"] == d["criteria"] and a["params"].tolist() == d["params"].tolist()
+    ex = C.CriteriaExplorer(mlp, digits["train"], digits["val"], (64,), scores=sc)
+    assert ex.scores is sc
+    with pytest.raises(TypeError, match="scores"):
+        C.CriteriaExplorer(mlp, digits["train"], digits["val"], (64,), scores={"l1": {}})
+    with pytest.raises(ValueError, match="model_name"):
+        C.reference_scores("resnet")
+
+
+def test_cached_taylor_vs_removal_caches_the_direct_result(tmp_path, monkeypatch):
+    """The cache returns exactly what taylor_vs_removal computed, computes once, and passes the
+    reference model and the named split (the measurement itself: test_taylor_vs_removal_tiny)."""
+    monkeypatch.setenv("PRUNINGLAB_CACHE", str(tmp_path))
+    calls = []
+
+    def fake(model, split, layer):
+        calls.append((type(model).__name__, split.name, len(split), layer))
+        return {"layer": layer, "taylor": np.arange(3.0), "delta_loss": np.array([-1.0, 0.0, 2.0]),
+                "spearman": 0.5, "n_lower": 1, "n_higher": 1}
+
+    monkeypatch.setattr(C, "taylor_vs_removal", fake)
+    a = C.cached_taylor_vs_removal("mlp", "val", "fc2")
+    b = C.cached_taylor_vs_removal("mlp", "val", "fc2")         # from disk
+    assert calls == [("DigitsMLP", "val", 359, "fc2")]
+    for r in (a, b):
+        assert np.array_equal(r["delta_loss"], [-1.0, 0.0, 2.0]) and (r["n_lower"], r["n_higher"]) == (1, 1)
+    with pytest.raises(ValueError, match="split_name"):
+        C.cached_taylor_vs_removal("mlp", "test", "fc2")

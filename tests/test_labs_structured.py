@@ -228,3 +228,46 @@ def test_live_structured_has_separate_unit_axes(sweep):
     labels = [ax.get_ylabel() for ax in lp.fig.axes]
     assert any("kMACs" in l for l in labels) and any("kB" in l for l in labels)
     assert not any("kMACs" in l and "kB" in l for l in labels)
+
+
+def test_seeds_give_spread_and_verdicts():
+    sw = S.structured_sweep("mlp", ratios=(0.0, 0.5), methods=("l1", "random"), epochs=1,
+                            seeds=(0, 1), live=False)
+    assert sw["seeds"] == (0, 1) and "_live" not in sw
+    for meth in ("l1", "random"):
+        t = sw[meth]
+        assert t["val_finetuned_runs"].shape == (2, 2)
+        assert np.allclose(t["val_finetuned"], t["val_finetuned_runs"].mean(axis=1))
+        assert np.array_equal(t["val_finetuned_min"], t["val_finetuned_runs"].min(axis=1))
+        assert np.array_equal(t["val_finetuned_max"], t["val_finetuned_runs"].max(axis=1))
+        # ratio 0: nothing removed, nothing fine-tuned
+        assert np.all(t["val_finetuned_runs"][0] == sw["dense_val"])
+    # L1's selection does not depend on the seed, random's does
+    assert np.ptp(sw["l1"]["val_pruned_runs"][1]) == 0
+    assert np.ptp(sw["random"]["val_pruned_runs"][1]) > 0
+    # seed 0 alone reproduces the first run of the 3-seed sweep
+    one = S.structured_sweep("mlp", ratios=(0.5,), methods=("l1",), epochs=1, live=False)
+    assert one["l1"]["val_finetuned"][0] == sw["l1"]["val_finetuned_runs"][1, 0]
+    assert S.spread_verdict([0.9, 0.91], [0.8, 0.85]) == "higher"
+    assert S.spread_verdict([0.7], [0.8, 0.85]) == "lower"
+    assert S.spread_verdict([0.8, 0.9], [0.85, 0.95]) == "tie"
+    assert S.spread_verdict([0.85], [0.85]) == "tie"
+    with pytest.raises(ValueError, match="runs"):
+        S.spread_verdict([], [1.0])
+    with pytest.raises(TypeError, match="seeds"):
+        S.structured_sweep("mlp", ratios=(0.5,), seeds=3)
+    with pytest.raises(ValueError, match="seeds"):
+        S.structured_sweep("mlp", ratios=(0.5,), seeds=())
+
+
+def test_cached_sweep_keeps_the_slider_grid(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRUNINGLAB_CACHE", str(tmp_path))
+    a = S.cached_sweep("mlp", (0.0, 0.5), epochs=0, seeds=(0, 1))
+    b = S.cached_sweep("mlp", (0.0, 0.5), epochs=0, seeds=(0, 1))      # from disk
+    assert set(b["_live"]) == {(r, c) for r in (0.0, 0.5) for c in S.CRITERIA}
+    direct = S._compute_structured(0.5, "random", b)
+    cached = S.compute_structured(0.5, "random", b)
+    assert cached["val_pruned"] == direct["val_pruned"] and cached["macs"] == direct["macs"]
+    assert cached["unstructured"]["val_finetuned"] == direct["unstructured"]["val_finetuned"]
+    assert cached["n_seeds"] == 2 and "min–max over 2 seeds" in S._structured_text(cached)
+    assert a["random"]["val_pruned_runs"].tolist() == b["random"]["val_pruned_runs"].tolist()

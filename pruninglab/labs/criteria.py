@@ -12,8 +12,13 @@ Criteria (every score: **larger = more important**, so the smallest are removed)
 * ``"apoz"``   — ``1 − APoZ``: fraction of samples (× positions) where the post-ReLU output is
   non-zero (H. Hu et al., 2016, *Network Trimming*, arXiv:1607.03250);
 * ``"mean"``   — mean post-ReLU activation (the simplest statistic of the same hook);
-* ``"taylor"`` — first-order Taylor ``|Σ_{i∈j} w_i ∂L/∂w_i|`` (P. Molchanov et al., 2017 ICLR;
-  2019 CVPR);
+* ``"taylor"`` — first-order Taylor, the one-gradient *simplification* ``|Σ_{i∈j} w_i ∂L/∂w_i|``
+  with the gradient of the mean loss over the whole split (``taylor_scores(variant="full")``);
+* ``"taylor2019"`` — Molchanov et al. (2019, CVPR): per-minibatch contributions
+  ``t_m = Σ_{i∈j} g_i w_i (+ g_b b_j)`` squared and averaged over minibatches of 64
+  (``variant="molchanov2019"``);
+* ``"taylor2017"`` — Molchanov et al. (2017, ICLR): activation-based ``mean_n |a_nj · ∂L_n/∂a_nj|``
+  (``variant="molchanov2017"``);
 * ``"l1"``     — L1 norm of the neuron's / filter's incoming weights (H. Li et al., 2017,
   *Pruning Filters for Efficient ConvNets*, ICLR) — data-free;
 * ``"random"`` — seeded uniform scores: the control every criterion must beat.
@@ -42,9 +47,17 @@ __all__ = ["CRITERIA", "criterion_scores", "spearman", "rank_correlations", "com
            "render_comparison", "render_correlations", "taylor_vs_removal", "render_taylor_check",
            "CriteriaExplorer", "compute_criteria", "live_criteria", "render_criteria",
            "tiny_relu_network", "relu_net", "tiny_relu_params", "numpy_params",
-           "minibatches"]
+           "minibatches", "LABELS", "reference_scores", "cached_compare", "cached_taylor_vs_removal"]
 
-CRITERIA = ("apoz", "mean", "taylor", "l1", "random")
+CRITERIA = ("apoz", "mean", "taylor", "taylor2019", "taylor2017", "l1", "random")
+#: what each criterion key means (legends and tables)
+LABELS = {"apoz": "1 − APoZ (Hu 2016)", "mean": "mean activation",
+          "taylor": "Taylor |Σg·w|, one gradient (simplified)",
+          "taylor2019": "Taylor 2019: mean (Σg·w)² per minibatch",
+          "taylor2017": "Taylor 2017: mean |a·∂L/∂a|",
+          "l1": "L1 norm (Li 2017)", "random": "random (mean of seeds)"}
+#: minibatch size of the "taylor2019" criterion (as in the notebook's exercise)
+TAYLOR2019_BATCH = 64
 
 
 def tiny_relu_network():
@@ -179,11 +192,15 @@ def criterion_scores(model: nn.Module, split: Split, *, layers: Iterable[str] | 
     names = _layers(model, layers)
     st = activation_stats(model, split, layers=names)
     tay = taylor_scores(model, split, layers=names)
+    t19 = taylor_scores(model, split, layers=names, batch_size=TAYLOR2019_BATCH, variant="molchanov2019")
+    t17 = taylor_scores(model, split, layers=names, variant="molchanov2017")
     mods = dict(model.named_modules())
     return {
         "apoz": {n: 1.0 - st[n]["apoz"] for n in names},
         "mean": {n: st[n]["mean"] for n in names},
         "taylor": {n: tay[n].detach().float() for n in names},
+        "taylor2019": {n: t19[n].detach().float() for n in names},
+        "taylor2017": {n: t17[n].detach().float() for n in names},
         "l1": {n: structure_scores(mods[n].weight.detach(), 1, 0).float() for n in names},
         "random": random_scores(model, names, seed),
     }
@@ -238,17 +255,17 @@ def rank_correlations(scores: Mapping[str, Mapping[str, torch.Tensor]], layer: s
 def render_correlations(results: Sequence[dict]) -> None:
     """Heat maps of :func:`rank_correlations` results, side by side."""
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(results), figsize=(3.6 * len(results), 3.3))
+    fig, axes = plt.subplots(1, len(results), figsize=(4.4 * len(results), 4.0), dpi=120)
     axes = np.atleast_1d(axes)
     for ax, r in zip(axes, results):
         m, c = r["matrix"], r["criteria"]
         ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
-        ax.set_xticks(range(len(c)), c, rotation=45)
-        ax.set_yticks(range(len(c)), c)
+        ax.set_xticks(range(len(c)), c, rotation=60, ha="right", fontsize=7)
+        ax.set_yticks(range(len(c)), c, fontsize=7)
         ax.grid(False)
         for i in range(len(c)):
             for j in range(len(c)):
-                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8)
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=6)
         ax.set_title(f"Spearman ρ, {r['layer']}")
     fig.tight_layout()
     plt.show()
@@ -316,18 +333,22 @@ def render_comparison(result: dict, title: str = "") -> None:
     for i, r in enumerate(rs):
         cells = " ".join(f"{result['before'][c][i]:.3f}→{result['after'][c][i]:.3f}" for c in crit)
         print(f"{r:5.2f} {result['params'][i]:7d} {result['macs'][i]:7d} | {cells}")
-    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.4), sharey=True)
+    print("criteria: " + "; ".join(f"{c} = {LABELS.get(c, c)}" for c in crit))
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 3.8), sharey=True, dpi=120)
+    styles = {"taylor": "o-", "taylor2019": "s--", "taylor2017": "^-."}
     for ax, key in zip(axes, ("before", "after")):
         for c in crit:
-            ax.plot(rs, result[key][c], "o-", label=c)
+            ax.plot(rs, result[key][c], styles.get(c, "o-"), label=LABELS.get(c, c))
         if key == "after" and "random" in crit:
             ax.fill_between(rs, result["random_after_min"], result["random_after_max"],
                             color="gray", alpha=0.2, label="random min–max")
         ax.axhline(result["dense"], color="k", ls=":", lw=1, label="dense")
         ax.set_xlabel("fraction of neurons/filters removed per layer")
-        ax.set_title(f"{title} val accuracy {key} fine-tuning")
+        ax.set_title(f"{title} val accuracy {key} fine-tuning", fontsize=10)
+    lo = min(float(np.min(result[k][c])) for k in ("before", "after") for c in crit)
+    axes[0].set_ylim(max(0.0, lo - 0.03), 1.01)          # accuracy axis zoomed to the data
     axes[0].set_ylabel("validation accuracy")
-    axes[1].legend(fontsize=7)
+    axes[1].legend(fontsize=6.5, loc="lower left")
     fig.tight_layout()
     plt.show()
 
@@ -365,7 +386,7 @@ def taylor_vs_removal(model: nn.Module, split: Split, layer: str) -> dict:
 
 def render_taylor_check(result: dict) -> None:
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.0, 3.4))
+    fig, ax = plt.subplots(figsize=(5.0, 3.4), dpi=120)
     ax.scatter(result["taylor"], result["delta_loss"], s=10)
     lim = max(result["taylor"].max(), np.abs(result["delta_loss"]).max())
     ax.plot([0, lim], [0, lim], "k:", lw=1, label="ΔL = Taylor")
@@ -388,7 +409,7 @@ class CriteriaExplorer:
     """
 
     def __init__(self, model: nn.Module, score_split: Split, val_split: Split, input_shape, *,
-                 seed: int = 0):
+                 seed: int = 0, scores: Mapping | None = None):
         _check_model(model)
         _check_split(score_split, "score_split")
         _check_split(val_split, "val_split")
@@ -396,7 +417,11 @@ class CriteriaExplorer:
         self.val = val_split
         self.input_shape = tuple(input_shape)
         self.layers = list(structure_chains(self.model))
-        self.scores = criterion_scores(self.model, score_split, seed=seed)
+        if scores is None:
+            scores = criterion_scores(self.model, score_split, seed=seed)
+        elif not isinstance(scores, Mapping) or set(scores) != set(CRITERIA):
+            raise TypeError("scores must be a criterion_scores() result (one entry per criterion)")
+        self.scores = scores
         self.dense = self._cost(self.model)
         self._memo: dict = {}   # (ratio, criterion, layer) -> compute_criteria result
 
@@ -521,3 +546,69 @@ def live_criteria():
 def render_criteria(result: dict) -> None:
     """Print the summary and draw the :func:`live_criteria` figure (a fresh one) for ``result``."""
     live_criteria()(result)
+
+
+# ------------------------------------------------------------------ cached precomputations
+
+def _scores_compute(model_name: str, seed: int) -> dict:
+    from ..data import load_digits
+    from ..models import load_reference
+    return criterion_scores(load_reference(model_name), load_digits("train", images=model_name == "cnn"),
+                            seed=seed)
+
+
+def reference_scores(model_name: str, *, seed: int = 0) -> dict:
+    """:func:`criterion_scores` of the reference ``"mlp"`` / ``"cnn"`` on the *training* split,
+    through :func:`pruninglab.cache.cached` (both builds of notebook 03 share it)."""
+    from ..cache import cached
+    check_choice(model_name, "model_name", ("mlp", "cnn"))
+    seed = check_int(seed, "seed", lo=0)
+    return cached("criterion_scores", 1, _scores_compute, model_name=model_name, seed=seed)
+
+
+def _compare_compute(model_name, ratios, epochs, random_seeds, progress=False):
+    from ..data import load_digits
+    from ..models import load_reference
+    images = model_name == "cnn"
+    shape = (1, 8, 8) if images else (64,)
+    return compare_criteria(load_reference(model_name), reference_scores(model_name),
+                            load_digits("train", images=images), load_digits("val", images=images),
+                            ratios=ratios, input_shape=shape, epochs=epochs,
+                            random_seeds=random_seeds, progress=progress)
+
+
+def cached_compare(model_name: str, ratios: Sequence[float], *, epochs: int = 2,
+                   random_seeds: Sequence[int] = (0, 1, 2), progress: bool = False) -> dict:
+    """:func:`compare_criteria` of the reference ``"mlp"`` / ``"cnn"`` with the
+    :func:`reference_scores`, cached on disk (deterministic: seeded fine-tuning on one thread);
+    ``progress`` shows a tqdm bar while it computes."""
+    from ..cache import cached
+    check_choice(model_name, "model_name", ("mlp", "cnn"))
+    rs = tuple(float(check_sparsity(r, "ratios")) for r in ratios)
+    res = cached("compare_criteria", 1,
+                 lambda **kw: _compare_compute(**kw, progress=bool(progress)),
+                 model_name=model_name, ratios=rs, epochs=int(epochs),
+                 random_seeds=tuple(int(s) for s in random_seeds))
+    res = dict(res)
+    res["criteria"] = list(res["criteria"])
+    res["layers"] = list(res["layers"])
+    return res
+
+
+def _removal_compute(model_name, split_name, layer):
+    from ..data import load_digits
+    from ..models import load_reference
+    return taylor_vs_removal(load_reference(model_name),
+                             load_digits(split_name, images=model_name == "cnn"), layer)
+
+
+def cached_taylor_vs_removal(model_name: str, split_name: str, layer: str) -> dict:
+    """:func:`taylor_vs_removal` of a reference model on the ``"train"`` / ``"val"`` split,
+    cached on disk (one model per unit: both builds of notebook 03 share the result)."""
+    from ..cache import cached
+    check_choice(model_name, "model_name", ("mlp", "cnn"))
+    check_choice(split_name, "split_name", ("train", "val"))
+    if not isinstance(layer, str):
+        raise TypeError(f"layer must be a str, got {type(layer).__name__}")
+    return dict(cached("taylor_vs_removal", 1, _removal_compute, model_name=model_name,
+                       split_name=split_name, layer=layer))

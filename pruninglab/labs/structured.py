@@ -40,7 +40,7 @@ from ..pruning import (apply_masks_, compute_masks, count_nonzero, count_params,
                        shrink_model, structure_chains, zero_structures)
 from ..train import accuracy, train
 
-__all__ = ["interleaved_latency", "cached_sweep", "shrink_mlp_with", "shrink_cnn_with", "learner_sweep", "CRITERIA", "METHODS", "RATIO_GRID", "input_shape_of", "uniform_ratios",
+__all__ = ["spread_verdict", "interleaved_latency", "cached_sweep", "shrink_mlp_with", "shrink_cnn_with", "learner_sweep", "CRITERIA", "METHODS", "RATIO_GRID", "input_shape_of", "uniform_ratios",
            "criterion_scores", "structured_prune", "cost_summary", "equal_param_sparsity",
            "unstructured_like", "structured_sweep", "compute_structured", "live_structured",
            "render_structured",
@@ -211,12 +211,19 @@ def _finetune(model: nn.Module, split: Split, masks, epochs: int, lr: float, see
 
 def structured_sweep(model_name: str = "cnn", ratios: Sequence[float] = RATIO_GRID,
                      methods: Sequence[str] = METHODS, *, epochs: int = 2, lr: float = 1e-3,
-                     seed: int = 0) -> dict:
+                     seed: int = 0, seeds: Sequence[int] | None = None, live: bool = True) -> dict:
     """For every method and ratio: prune the reference model (structured: uniform channel
     ``ratio`` on every hidden layer with the criterion; ``"unstructured"``: per-layer magnitude at
     the *same weight count* as the L1-shrunk model), evaluate on the **validation** split, fine-tune
     ``epochs`` (mask-enforced for unstructured), evaluate again. Costs from :func:`cost_summary`
     (structured: dense format; unstructured: dense MACs plus CSR bytes / zero-skipping energy).
+
+    ``seeds`` (default ``(seed,)``): the run is repeated once per seed — the fine-tuning order
+    (and for ``"random"`` the random scores) change with the seed. ``val_pruned`` /
+    ``val_finetuned`` are the means over the seeds, ``*_min`` / ``*_max`` the spread and
+    ``*_runs`` every run ``(ratios, seeds)``; L1 / L2 / unstructured selections do not depend on
+    the seed, so their ``val_pruned`` spread is 0. Costs are those of the first seed's model.
+    At ratio 0 nothing is removed and nothing is fine-tuned (``val_finetuned`` = dense accuracy).
     Heavy (seconds): call once and pass the result to :func:`compute_structured`."""
     check_choice(model_name, "model_name", ("mlp", "cnn"))
     for m in methods:
@@ -228,6 +235,14 @@ def structured_sweep(model_name: str = "cnn", ratios: Sequence[float] = RATIO_GR
         raise ValueError("ratios must not be empty")
     epochs = check_int(epochs, "epochs", lo=0)
     check_number(lr, "lr", lo=0.0, lo_inclusive=False)
+    seed = check_int(seed, "seed", lo=0)
+    if seeds is None:
+        seeds = (seed,)
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
+        raise TypeError(f"seeds must be a sequence of ints, got {type(seeds).__name__}")
+    seeds = tuple(check_int(s, "seeds", lo=0) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds must not be empty")
     images = model_name == "cnn"
     tr, va = load_digits("train", images=images), load_digits("val", images=images)
     base = load_reference(model_name)
@@ -235,31 +250,59 @@ def structured_sweep(model_name: str = "cnn", ratios: Sequence[float] = RATIO_GR
         uniform_ratios(base, r)
     shape = input_shape_of(base)
     out = {"model": base, "model_name": model_name, "val": va, "ratios": np.array(rs),
-           "methods": tuple(methods), "epochs": epochs, "lr": lr, "seed": seed,
-           "dense_val": accuracy(base, va), "dense": cost_summary(base, shape)}
+           "methods": tuple(methods), "epochs": epochs, "lr": lr, "seed": seeds[0],
+           "seeds": seeds, "dense_val": accuracy(base, va), "dense": cost_summary(base, shape)}
     for meth in methods:
         rows = []
         for r in rs:
-            if meth == "unstructured":
-                m, masks = unstructured_like(base, structured_prune(base, r, "l1"))
-            else:
-                m, masks = structured_prune(base, r, meth, seed=seed), None
-            row = {"val_pruned": accuracy(m, va)}
-            _finetune(m, tr, masks, epochs, lr, seed)
-            row["val_finetuned"] = accuracy(m, va)
-            row.update(cost_summary(m, shape))
-            if meth == "unstructured":
-                sp = cost_summary(m, shape, format="csr")
-                row.update({"csr_bytes": sp["bytes"], "sparse_energy_pj": sp["energy_pj"]})
+            pruned, tuned, row = [], [], None
+            for s in seeds:
+                if meth == "unstructured":
+                    m, masks = unstructured_like(base, structured_prune(base, r, "l1"))
+                else:
+                    m, masks = structured_prune(base, r, meth, seed=s), None
+                if meth == "random" or not pruned:
+                    pruned.append(accuracy(m, va))
+                else:                               # same selection for every seed
+                    pruned.append(pruned[0])
+                if r > 0:
+                    _finetune(m, tr, masks, epochs, lr, s)
+                    tuned.append(accuracy(m, va))
+                else:                               # nothing removed: nothing to recover
+                    tuned.append(pruned[-1])
+                if row is None:
+                    row = cost_summary(m, shape)
+                    if meth == "unstructured":
+                        sp = cost_summary(m, shape, format="csr")
+                        row.update({"csr_bytes": sp["bytes"], "sparse_energy_pj": sp["energy_pj"]})
+            for key, v in (("val_pruned", pruned), ("val_finetuned", tuned)):
+                row[key] = float(np.mean(v))
+                row[key + "_min"], row[key + "_max"] = float(np.min(v)), float(np.max(v))
+                row[key + "_runs"] = np.array(v, dtype=float)
             rows.append(row)
         out[meth] = {k: np.array([row[k] for row in rows]) for k in rows[0]}
-    # the slider's live numbers for every grid point, computed once here (~1 s for the CNN grid)
-    # so that a slider move on the grid is a dictionary look-up
-    for meth in out["methods"]:
+    # the slider's live numbers for every grid point, computed once here (``live``; ~1 s for the
+    # CNN grid) so that a slider move on the grid is a dictionary look-up
+    for meth in (out["methods"] if live else ()):
         if meth in CRITERIA:
             for r in rs:
                 compute_structured(r, meth, out)
     return out
+
+
+def spread_verdict(a_runs, b_runs) -> str:
+    """Compare two sets of runs (e.g. validation accuracy over seeds): ``"higher"`` /
+    ``"lower"`` when ``a``'s min–max range lies entirely above / below ``b``'s, otherwise
+    ``"tie"`` (the difference is inside the spread)."""
+    a = np.atleast_1d(np.asarray(a_runs, dtype=float))
+    b = np.atleast_1d(np.asarray(b_runs, dtype=float))
+    if a.size == 0 or b.size == 0:
+        raise ValueError("a_runs and b_runs must not be empty")
+    if a.min() > b.max():
+        return "higher"
+    if a.max() < b.min():
+        return "lower"
+    return "tie"
 
 
 def compute_structured(ratio: float, criterion: str, sweep: dict) -> dict:
@@ -294,6 +337,9 @@ def _compute_structured(ratio: float, criterion: str, sweep: dict) -> dict:
            "dense_val": sweep["dense_val"], "dense": sweep["dense"],
            "val_pruned": accuracy(shrunk, va),
            "val_finetuned": float(sweep[criterion]["val_finetuned"][i]),
+           "val_finetuned_min": float(sweep[criterion].get("val_finetuned_min", sweep[criterion]["val_finetuned"])[i]),
+           "val_finetuned_max": float(sweep[criterion].get("val_finetuned_max", sweep[criterion]["val_finetuned"])[i]),
+           "n_seeds": len(sweep.get("seeds", (sweep["seed"],))),
            "epochs": sweep["epochs"]}
     res.update(cost_summary(shrunk, shape))
     unst, _ = unstructured_like(base, shrunk if criterion == "l1" else structured_prune(base, r, "l1"))
@@ -377,8 +423,11 @@ class _StaticLayer:
 
 def _structured_text(r: dict) -> str:
     d, u = r["dense"], r["unstructured"]
+    n = r.get("n_seeds", 1)
+    spread = (f" [min–max over {n} seeds {r['val_finetuned_min']:.4f}–{r['val_finetuned_max']:.4f}]"
+              if n > 1 else "")
     return (f"{r['criterion']} ratio {r['ratio']:.3f}: val acc {r['val_pruned']:.4f} (no fine-tune), "
-            f"{r['val_finetuned']:.4f} after {r['epochs']} ep. (grid {r['grid_ratio']:.3f}); "
+            f"{r['val_finetuned']:.4f} after {r['epochs']} ep.{spread} (grid {r['grid_ratio']:.3f}); "
             f"dense {r['dense_val']:.4f}\n"
             f"  structured : params {r['params']} / {d['params']}, MACs {r['macs']} / {d['macs']}, "
             f"{r['bytes']} B, {r['energy_pj'] / 1e6:.3f} µJ/sample\n"
@@ -410,14 +459,20 @@ def live_structured():
         x = np.asarray(c["ratios"], dtype=float)
         pad = 0.05 * max(float(x.max() - x.min()), 0.1)
         crits = [m for m in c["methods"] if m in CRITERIA]
-        for meth in c["methods"]:
-            a1.plot(x, c[meth]["val_finetuned"], "o-", label=f"{meth} + {c['epochs']} ep.")
+        n_seeds = len(c.get("seeds", (c["seed"],)))
+        for k, meth in enumerate(c["methods"]):
+            line, = a1.plot(x, c[meth]["val_finetuned"], "o-", label=f"{meth} + {c['epochs']} ep.")
+            if n_seeds > 1 and "val_finetuned_min" in c[meth]:
+                a1.fill_between(x, c[meth]["val_finetuned_min"], c[meth]["val_finetuned_max"],
+                                color=line.get_color(), alpha=0.15, lw=0,
+                                label=f"min–max over {n_seeds} seeds" if k == 0 else None)
         st["pruned"], = a1.plot(x, c[crits[0]]["val_pruned"], "k:")
         st["v1"] = a1.axvline(x[0], color="k", lw=0.8)
         a1.set_xlabel("channel ratio removed (unstructured: same #weights)")
         a1.set_ylabel("validation accuracy")
         a1.set_xlim(x.min() - pad, x.max() + pad)
-        lo_acc = min(float(np.min(c[m][k])) for m in c["methods"] for k in ("val_pruned", "val_finetuned"))
+        lo_acc = min(float(np.min(c[m][k])) for m in c["methods"]
+                     for k in ("val_pruned", "val_finetuned", "val_finetuned_min") if k in c[m])
         a1.set_ylim(max(0.0, lo_acc - 0.05), 1.01)   # zoom to the data
         st["macs"], = a2.plot(x, c[crits[0]]["macs"] / 1e3, "o-", color="C0", label="structured: dense kMACs")
         top_m = max(float(np.max(c[m]["macs"])) for m in crits) / 1e3
@@ -614,34 +669,45 @@ def _sweep_arrays(sw: dict) -> dict:
 
 
 def cached_sweep(model_name: str = "cnn", ratios: Sequence[float] = RATIO_GRID, *, epochs: int = 2,
-                 progress: bool = False) -> dict:
+                 seeds: Sequence[int] = (0,), progress: bool = False) -> dict:
     """:func:`structured_sweep` through :func:`pruninglab.cache.cached` (deterministic: seeded
-    fine-tuning on one thread), so that a second run of the notebook is fast; ``progress``
-    shows a tqdm bar while it computes. The model and split objects are re-attached."""
+    fine-tuning on one thread), so that a second run of the notebook — or the other build of it —
+    loads it from disk; the slider's live numbers for the grid points are cached with it.
+    ``progress`` shows a tqdm bar while it computes. The model and split objects are re-attached."""
     from ..cache import cached
-    arrays = cached("structured_sweep", 1,
+    seeds = tuple(int(s) for s in seeds)
+    arrays = cached("structured_sweep", 2,
                     lambda **kw: _sweep_compute(**kw, progress=bool(progress)),
-                    model_name=model_name, ratios=tuple(float(r) for r in ratios), epochs=int(epochs))
+                    model_name=model_name, ratios=tuple(float(r) for r in ratios), epochs=int(epochs),
+                    seeds=seeds)
     out = dict(arrays)
+    live = out.pop("live")
     out["methods"] = tuple(out["methods"])
+    out["seeds"] = tuple(out["seeds"])
     out["model"] = load_reference(model_name)
     out["val"] = load_digits("val", images=model_name == "cnn")
-    for meth in out["methods"]:
-        if meth in CRITERIA:
-            for r in out["ratios"]:
-                compute_structured(float(r), meth, out)
+    out["_live"] = {(float(r), str(c)): v for r, c, v in live}
     return out
 
 
-def _sweep_compute(model_name, ratios, epochs, progress=False):
+def _sweep_compute(model_name, ratios, epochs, seeds=(0,), progress=False):
     """One method at a time (each one is seeded on its own, so the split changes nothing)."""
     from tqdm.auto import tqdm
     sw = None
     for meth in tqdm(METHODS, desc=f"{model_name} sweep (methods)", disable=not progress):
-        part = structured_sweep(model_name, ratios, (meth,), epochs=epochs)
+        part = structured_sweep(model_name, ratios, (meth,), epochs=epochs, seeds=seeds, live=False)
         if sw is None:
             sw = dict(part)
         sw[meth] = part[meth]
     sw["methods"] = METHODS
+    # the slider's live numbers for every grid point (they read the fine-tuned accuracy of
+    # every method, so computed on the merged sweep)
+    sw["_live"] = {}
+    for meth in CRITERIA:
+        for r in sw["ratios"]:
+            compute_structured(float(r), meth, sw)
+    live = [[k[0], k[1], v] for k, v in sw["_live"].items()]
     arr = _sweep_arrays(sw)
-    return {k: v for k, v in arr.items() if not k.startswith("_")}
+    out = {k: v for k, v in arr.items() if not k.startswith("_")}
+    out["live"] = live
+    return out
