@@ -46,7 +46,9 @@ def design_sw():
     """One small S4-E1 design sweep shared by the two design-slider tests."""
     from pruninglab.data import load_digits
     from pruninglab.models import load_reference
-    return F.design_sweep(load_reference("mlp"), load_digits("train"), load_digits("val"), qs=(0.5, 2.0),
+    tr = load_digits("train")
+    small = type(tr)("train", tr.x[:480], tr.y[:480])          # 8 Adam steps per epoch
+    return F.design_sweep(load_reference("mlp"), small, load_digits("val"), qs=(0.5, 2.0),
                           rounds=2, epochs=1, prune_fn=ITP, seeds=(0, 1))
 
 

