@@ -688,8 +688,7 @@ EXERCISES = [
              masked_step_fixed, masked_step_hidden, judge_masked_step, points=10,
              notebook=NB, topic="mask-enforced training step"),
     Exercise("layer_sensitivity",
-             "per-layer sensitivity scan: each layer alone pruned by magnitude to every grid value, "
-             "the others dense, scored on the validation split",
+             "sensitivity scan: prune ONE layer at a time by magnitude to each grid value, score on val",
              "f(weights: list of (out, in) arrays, evaluate: callable(weights, split='val') -> float, "
              "grid: (G,) sparsities) -> (L, G) scores",
              scan_fixed, scan_hidden, judge_scan, points=10, notebook=NB,
