@@ -401,11 +401,14 @@ if ready("masked_sgd_step", masked_sgd_step):
 # masks first (pure function), apply them, fine-tune **once** with the pruned weights' gradients
 # zeroed before and the masks re-applied after every optimizer step, choose on *val*, report *test*. The sweep below is the key experiment for S0-Q3 as well.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 from pruninglab.labs.retrain import (cached_prune_retrain_sweep, compute_prune_retrain,
                                      render_prune_retrain, live_prune_retrain)
 
-sweep = cached_prune_retrain_sweep("mlp", epochs=5, lr=1e-3)   # prune_retrain_sweep, cached on disk
+# prune_retrain_sweep, cached on disk: the first run trains 12 × 5 epochs (progress bar), later runs load
+sweep = cached_prune_retrain_sweep("mlp", epochs=5, lr=1e-3, progress=True)
+
+# %%
 print(" sparsity | val acc pruned | + 5 ep fine-tune | CSR KiB (dense 198.5)")
 for i, s in enumerate(sweep["sparsity"]):
     print(f"   {s:5.2f}  |     {sweep['val_pruned'][i]:.4f}     |      {sweep['val_finetuned'][i]:.4f}      |"
@@ -860,10 +863,15 @@ check("gradual_prune", gradual_prune)
 predict("q-gradual", "Which ends with the higher val accuracy at 95 % sparsity?",
         choices=["one-shot", "gradual", "a tie (inside the seed spread)"])
 
-# %%
+# %% tags=["nbval-ignore-output"]
 from pruninglab.labs.retrain import cached_gradual_vs_oneshot   # gradual_vs_oneshot, cached under your sources
-if ready("gradual_prune", gradual_prune):
-    gv = cached_gradual_vs_oneshot(gradual_prune, final=0.95, epochs=8, prune_epochs=5, n_updates=16)
+gv = None
+if ready("gradual_prune", gradual_prune):     # 6 runs of 8 epochs the first time (progress bar)
+    gv = cached_gradual_vs_oneshot(gradual_prune, final=0.95, epochs=8, prune_epochs=5, n_updates=16,
+                                   progress=True)
+
+# %%
+if gv:
     for arm in ("oneshot", "gradual"):
         print(f"{arm:8s}: val acc mean {gv[arm + '_mean']:.4f} (min {gv[arm + '_min']:.4f}, "
               f"max {gv[arm + '_max']:.4f}) over seeds {gv['seeds']}; weight sparsity "

@@ -222,7 +222,8 @@ DEFAULT_SPARSITIES = (0.0, 0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98
 
 
 def prune_retrain_sweep(model_name: str = "mlp", sparsities: Sequence[float] = DEFAULT_SPARSITIES,
-                        *, epochs: int = 3, lr: float = 5e-4, seed: int = 0) -> dict:
+                        *, epochs: int = 3, lr: float = 5e-4, seed: int = 0,
+                        progress: bool = False) -> dict:
     """One-shot per-layer magnitude pruning of the reference model at every sparsity, evaluated
     (a) directly and (b) after ``epochs`` of mask-enforced fine-tuning
     (:func:`pruninglab.pruning.fine_tune_`). Accuracies on val only (the sweep is for choosing),
@@ -236,7 +237,11 @@ def prune_retrain_sweep(model_name: str = "mlp", sparsities: Sequence[float] = D
     images = model_name == "cnn"
     tr, va = (load_digits(s, images=images) for s in ("train", "val"))
     rows = []
-    for s in sp:
+    it = sp
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(sp, desc="prune + fine-tune (sparsities)")
+    for s in it:
         m = load_reference(model_name)
         masks = _layer_masks(m, s)
         apply_masks_(m, masks)
@@ -591,7 +596,7 @@ def regrowth_experiment(step_fn, *, sparsity: float = 0.9, warm_epochs: int = 1,
 
 def gradual_vs_oneshot(gradual_fn, *, final: float = 0.95, epochs: int = 12, prune_epochs: int = 8,
                        n_updates: int = 16, lr: float = 0.02, momentum: float = 0.9,
-                       seeds: Sequence[int] = (0, 1, 2)) -> dict:
+                       seeds: Sequence[int] = (0, 1, 2), progress: bool = False) -> dict:
     """S4-E2 with the learner's ``gradual_fn`` (signature of ``gradual_prune``), both arms with
     ONE optimizer (SGD + momentum, one velocity for the whole run), step-level mask updates and
     the same number of steps (``epochs`` of the train split) from the reference MLP:
@@ -604,19 +609,22 @@ def gradual_vs_oneshot(gradual_fn, *, final: float = 0.95, epochs: int = 12, pru
     tr, va = load_digits("train"), load_digits("val")
     res = {"final": s_f, "epochs": epochs, "seeds": list(seeds), "oneshot": [], "gradual": [],
            "sparsity": {}}
-    for seed in seeds:
-        for arm in ("oneshot", "gradual"):
-            m = load_reference("mlp")
-            g = TorchGrad(m, tr, seed=seed)
-            total = epochs * g.per_epoch
-            if arm == "oneshot":
-                n, dt = 1, 1
-            else:
-                n, dt = n_updates, max(1, prune_epochs * g.per_epoch // n_updates)
-            w, masks = gradual_fn(g.weights(), g, total, s_f, 0, n, dt, lr, momentum)
-            g.load(w)
-            res[arm].append(accuracy(m, va))
-            res["sparsity"][arm] = weight_sparsity(m)
+    runs = [(sd, arm) for sd in seeds for arm in ("oneshot", "gradual")]
+    if progress:
+        from tqdm.auto import tqdm
+        runs = tqdm(runs, desc="gradual vs one-shot (seed, arm)")
+    for seed, arm in runs:
+        m = load_reference("mlp")
+        g = TorchGrad(m, tr, seed=seed)
+        total = epochs * g.per_epoch
+        if arm == "oneshot":
+            n, dt = 1, 1
+        else:
+            n, dt = n_updates, max(1, prune_epochs * g.per_epoch // n_updates)
+        w, masks = gradual_fn(g.weights(), g, total, s_f, 0, n, dt, lr, momentum)
+        g.load(w)
+        res[arm].append(accuracy(m, va))
+        res["sparsity"][arm] = weight_sparsity(m)
     for arm in ("oneshot", "gradual"):
         a = np.array(res[arm])
         res[arm + "_mean"], res[arm + "_min"], res[arm + "_max"] = float(a.mean()), float(a.min()), float(a.max())
@@ -750,9 +758,11 @@ def cached_library_scan(model_name: str = "mlp", sparsities: Sequence[float] = S
 
 
 def cached_prune_retrain_sweep(model_name: str = "mlp", sparsities: Sequence[float] = DEFAULT_SPARSITIES,
-                               *, epochs: int = 3, lr: float = 5e-4, seed: int = 0) -> dict:
-    """:func:`prune_retrain_sweep`, cached on disk (deterministic: seeded)."""
-    return _cached("prune_retrain_sweep", 1, lambda **kw: prune_retrain_sweep(**kw),
+                               *, epochs: int = 3, lr: float = 5e-4, seed: int = 0,
+                               progress: bool = False) -> dict:
+    """:func:`prune_retrain_sweep`, cached on disk (deterministic: seeded); ``progress``: a tqdm
+    bar while computing (not part of the key)."""
+    return _cached("prune_retrain_sweep", 1, lambda **kw: prune_retrain_sweep(**kw, progress=progress),
                    model_name=model_name, sparsities=tuple(float(x) for x in sparsities),
                    epochs=epochs, lr=lr, seed=seed)
 
@@ -768,10 +778,12 @@ def cached_regrowth_experiment(step_fn, **kw) -> dict:
     return _cached("regrowth", 1, lambda **k: regrowth_experiment(step_fn, **k), (step_fn,), **kw)
 
 
-def cached_gradual_vs_oneshot(gradual_fn, **kw) -> dict:
+def cached_gradual_vs_oneshot(gradual_fn, *, progress: bool = False, **kw) -> dict:
     """:func:`gradual_vs_oneshot` with the learner's ``gradual_fn``, cached under its source
-    (and the sources of the functions it calls, e.g. ``agp_sparsity``, ``masked_sgd_step``)."""
+    (and the sources of the functions it calls, e.g. ``agp_sparsity``, ``masked_sgd_step``);
+    ``progress``: a tqdm bar while computing (not part of the key)."""
     if "seeds" in kw:
         kw["seeds"] = tuple(kw["seeds"])
-    return _cached("gradual_vs_oneshot", 1, lambda **k: gradual_vs_oneshot(gradual_fn, **k),
+    return _cached("gradual_vs_oneshot", 1,
+                   lambda **k: gradual_vs_oneshot(gradual_fn, progress=progress, **k),
                    (gradual_fn,), **kw)
