@@ -7,7 +7,7 @@ from pruninglab.grading._joint_ex import MUTANTS as JOINT_MUTANTS
 from pruninglab.grading._retrain_ex import MUTANTS as RETRAIN_MUTANTS
 from pruninglab.grading.solutions import solution_source
 
-IDS = ["masked_sgd_step", "agp_sparsity", "allocate_budget", "gradual_prune", "deep_compression_bits"]
+IDS = ["masked_sgd_step", "agp_sparsity", "layer_sensitivity", "allocate_budget", "gradual_prune", "deep_compression_bits"]
 
 
 def reference(exercise_id):

@@ -33,6 +33,25 @@ def _same(a, b):
     return all(torch.equal(a[k], b[k]) for k in a)
 
 
+def _small_train(digits, n=320):
+    """The first ``n`` training samples (5 Adam steps per epoch): enough for tests that check
+    the algorithm (masks, step counts, equality with a reference loop), not accuracy."""
+    from pruninglab.data import Split
+    tr = digits["train"]
+    return Split("train", tr.x[:n], tr.y[:n])
+
+
+@pytest.fixture(scope="module")
+def design_sw():
+    """One small S4-E1 design sweep shared by the two design-slider tests."""
+    from pruninglab.data import load_digits
+    from pruninglab.models import load_reference
+    tr = load_digits("train")
+    small = type(tr)("train", tr.x[:480], tr.y[:480])          # 8 Adam steps per epoch
+    return F.design_sweep(load_reference("mlp"), small, load_digits("val"), qs=(0.5, 2.0),
+                          rounds=2, epochs=1, prune_fn=ITP, seeds=(0, 1))
+
+
 def test_threshold_masks_exact_values_all_modes():
     m = _tiny()
     before = _state(m)
@@ -132,8 +151,9 @@ def test_run_design_enforces_masks_and_counts_steps(mlp, digits):
         out = ITP(weights, q, rounds, step, steps_per_round)
         calls.append((rounds, steps_per_round, step.calls))
         return out
-    new, masks = F.run_design(mlp, 1.5, digits["train"], prune_fn=spy, rounds=2, epochs=1)
-    spe = -(-len(digits["train"]) // 64)
+    tr = _small_train(digits)
+    new, masks = F.run_design(mlp, 1.5, tr, prune_fn=spy, rounds=2, epochs=1)
+    spe = -(-len(tr) // 64)
     assert calls == [(2, spe, 2 * spe)]
     for name, m in masks.items():
         assert torch.all(getattr(new, name).weight[~m] == 0)
@@ -186,9 +206,8 @@ def test_structured_slider_and_norm_dropdown(mlp, digits):
     assert 0.0 <= a1 <= 1.0
 
 
-def test_design_slider(mlp, digits):
-    sw = F.design_sweep(mlp, digits["train"], digits["val"], qs=(0.5, 2.0), rounds=2, epochs=1,
-                        prune_fn=ITP, seeds=(0, 1))
+def test_design_slider(mlp, digits, design_sw):
+    sw = design_sw
     assert len(sw["iter_acc"][0]) == 2 and len(sw["ft_acc"][1]) == 2
     assert abs(sw["ft_sparsity"][1][0] - sorted(sw["iter_sparsity"][1])[0]) < 0.01   # same sparsity
     ui = slider_ui(F.compute_design, None, q=float_slider(0.5, 0.0, 3.0, 0.05, "q"),
@@ -242,9 +261,8 @@ def test_live_structured_slider(mlp, digits):
     assert ui.result["widths"] == {"fc1": 64, "fc2": 32, "fc3": 10} and ui.result["norm"] == "l2"
 
 
-def test_live_design_slider(mlp, digits):
-    sw = F.design_sweep(mlp, digits["train"], digits["val"], qs=(0.5, 2.0), rounds=1, epochs=1,
-                        prune_fn=ITP, seeds=(0,))
+def test_live_design_slider(mlp, digits, design_sw):
+    sw = design_sw
     ui = _drive(F.live_design(), F.compute_design, [(0, 1.0), (0, 2.5)],
                 q=float_slider(1.5, 0.0, 2.5, 0.05, "q"), model=w.fixed(mlp),
                 split=w.fixed(digits["val"]), sweep=w.fixed(sw), prune_fn=w.fixed(ITP))
@@ -284,8 +302,9 @@ def test_reference_solutions_give_the_library_figures(mlp, digits):
             apply_masks_(m, compute_masks(mlp, s, scope=scope))
             assert sw[key][i] == accuracy(m, digits["val"])
     # S4-E1: the same TrainStep, the pruning done with library masks in torch
-    got, got_masks = F.run_design(mlp, 1.5, digits["train"], prune_fn=itp, rounds=2, epochs=1, seed=4)
-    step = F.TrainStep(mlp, digits["train"], seed=4)
+    tr = _small_train(digits)
+    got, got_masks = F.run_design(mlp, 1.5, tr, prune_fn=itp, rounds=2, epochs=1, seed=4)
+    step = F.TrainStep(mlp, tr, seed=4)
     layers = F.prunable_layers(mlp)
     std = {n: float(np.std(layers[n].weight.detach().numpy())) for n in layers}
     cur = {n: layers[n].weight.detach().clone() for n in layers}
@@ -299,6 +318,33 @@ def test_reference_solutions_give_the_library_figures(mlp, digits):
     for n in layers:
         assert torch.equal(got_masks[n], masks[n])
         assert torch.allclose(getattr(got, n).weight, cur[n], atol=1e-7)
+
+
+
+def test_reference_mask_gives_the_library_figures_in_s2q2_s4q2_taylor(mlp, cnn, digits):
+    """S2-Q2 / S4-Q2 test 2 / Taylor cells of notebook 01 run the learner's magnitude_mask
+    (F.layer_masks / F.score_masks + F.masked_copy); with the reference swapped in they give the
+    library's figures (prune_model per layer; P.magnitude_mask on the Taylor scores)."""
+    from pruninglab import pruning as P
+    from pruninglab.data import load_digits
+    from pruninglab.train import accuracy
+    mm = _notebook_solution("magnitude_mask")
+    val_images = load_digits("val", images=True)
+    for model, split in ((mlp, digits["val"]), (cnn, val_images)):
+        mine = F.masked_copy(model, F.layer_masks(model, 0.5, mm))
+        lib, _ = P.prune_model(model, 0.5, scope="layer")
+        for n, m in P.model_weights(lib).items():
+            assert torch.equal(P.model_weights(mine)[n], m)
+        assert accuracy(mine, split) == accuracy(lib, split)
+        assert F.hardware_cost(mine) == F.hardware_cost(lib)
+    g = copy.deepcopy(mlp)
+    torch.nn.functional.cross_entropy(g(digits["train"].x), digits["train"].y).backward()
+    scores = {n: (getattr(g, n).weight * getattr(g, n).weight.grad).abs().detach() for n in ("fc1", "fc2", "fc3")}
+    mine = F.score_masks(scores, 0.8, mm)
+    for n, sc in scores.items():
+        assert torch.equal(mine[n], P.magnitude_mask(sc, 0.8).bool())
+    with pytest.raises(TypeError, match="scores"):
+        F.score_masks([], 0.8, mm)
 
 
 def test_three_exercises_end_to_end_as_a_learner(mlp, digits, capsys):
@@ -330,7 +376,7 @@ def test_three_exercises_end_to_end_as_a_learner(mlp, digits, capsys):
                    global_fn=w.fixed(ns["global_threshold_masks"]))
     ui.children[0].value = 0.9
     assert ui.result["nonzeros"] < 0.15 * ui.result["params"]
-    new, masks = F.run_design(mlp, 2.0, digits["train"], prune_fn=ns["iterative_threshold_prune"],
+    new, masks = F.run_design(mlp, 2.0, _small_train(digits), prune_fn=ns["iterative_threshold_prune"],
                               rounds=2, epochs=1)
     assert all(torch.all(getattr(new, n).weight[~m] == 0) for n, m in masks.items())
     with pytest.raises(NotImplementedError):

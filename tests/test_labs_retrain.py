@@ -72,7 +72,10 @@ def test_agp_slider():
 
 @pytest.fixture(scope="module")
 def sweep():
-    return R.prune_retrain_sweep("mlp", sparsities=(0.0, 0.5, 0.9), epochs=1, lr=1e-3)
+    """The notebook's sweep (same call as notebook 04, so the on-disk cache is shared with the
+    nbval run of the notebook: computed once per cache)."""
+    return R.cached_prune_retrain_sweep("mlp", epochs=5, lr=1e-3)
+
 
 
 def test_prune_retrain_slider(sweep):
@@ -91,12 +94,23 @@ def test_sweep_pruned_accuracy_matches_library_masks(sweep, mlp, digits):
     from pruninglab.pruning import apply_masks_
     from pruninglab.train import accuracy
     apply_masks_(mlp, compute_masks(mlp, 0.9, scope="layer"))
-    assert sweep["val_pruned"][2] == pytest.approx(accuracy(mlp, digits["val"]))
+    assert sweep["val_pruned"][sweep["sparsity"].tolist().index(0.9)] == pytest.approx(accuracy(mlp, digits["val"]))
 
 
-def test_allocation_slider(mlp, digits):
-    grid = (0.0, 0.5, 0.8, 0.9, 0.95)
-    scan = sensitivity_scan(mlp, digits["val"], grid)
+GRID5 = (0.0, 0.5, 0.8, 0.9, 0.95)
+
+
+@pytest.fixture(scope="module")
+def scan5():
+    """One small library scan shared by the slider tests (the notebook validates the full one)."""
+    from pruninglab.data import load_digits
+    from pruninglab.models import load_reference
+    return sensitivity_scan(load_reference("mlp"), load_digits("val"), GRID5)
+
+
+def test_allocation_slider(scan5):
+    grid = GRID5
+    scan = {k: list(v) for k, v in scan5.items()}
     frozen = {k: list(v) for k, v in scan.items()}
     ui = slider_ui(R.compute_allocation, None, target=sparsity_slider(0.5), scan=w.fixed(scan),
                    sparsities=w.fixed(grid))
@@ -112,7 +126,7 @@ def test_allocation_slider(mlp, digits):
     assert scan == frozen                                          # input not mutated
 
 
-def test_live_plots_update_in_place(sweep, mlp, digits):
+def test_live_plots_update_in_place(sweep, scan5):
     """The slider figures are LivePlots: a move changes ui.result and the PNG, same figure."""
     for compute, live, controls in (
             (R.compute_prune_retrain, R.live_prune_retrain(),
@@ -121,8 +135,7 @@ def test_live_plots_update_in_place(sweep, mlp, digits):
              {"final": sparsity_slider(0.5), "n_steps": int_slider(4, 1, 20)}),
             (R.compute_allocation, R.live_allocation(),
              {"target": sparsity_slider(0.5),
-              "scan": w.fixed(sensitivity_scan(mlp, digits["val"], (0.0, 0.5, 0.8, 0.9, 0.95))),
-              "sparsities": w.fixed((0.0, 0.5, 0.8, 0.9, 0.95))})):
+              "scan": w.fixed(scan5), "sparsities": w.fixed(GRID5)})):
         ui = slider_ui(compute, live, **controls)
         fig, png, before = live.fig, live.png, ui.result
         assert png.startswith(b"\x89PNG")
@@ -134,48 +147,110 @@ def test_live_plots_update_in_place(sweep, mlp, digits):
 def test_render_prints_the_summary(sweep, capsys):
     R.render_prune_retrain(R.compute_prune_retrain(0.9, sweep))
     out = capsys.readouterr().out
-    assert out.startswith("sparsity 0.90 (nearest of the ")
-    assert "precomputed points to 0.90, at the vertical line): val acc pruned" in out
+    assert out.startswith("sparsity 0.90 (precomputed point 7 of 12, marked ◇ in the plot): val acc pruned")
+    R.render_prune_retrain(R.compute_prune_retrain(0.88, sweep))
+    assert "(the nearest of the 12 precomputed points to 0.88, marked ◇ in the plot)" in capsys.readouterr().out
+
+
+def test_prune_retrain_grid_slider_marks_the_shown_point(sweep):
+    """Every position of the grid slider is a precomputed point; the ◇ marker sits on both curves."""
+    from pruninglab.ui import grid_slider
+    live = R.live_prune_retrain()
+    ui = slider_ui(R.compute_prune_retrain, live, sparsity=grid_slider(sweep["sparsity"].tolist(), 0.9),
+                   sweep=w.fixed(sweep))
+    pngs = {live.png}
+    for v in (0.0, 0.5):
+        ui.children[0].value = v
+        r = ui.result
+        assert r["sparsity"] == v == r["requested"]
+        x, y = (np.asarray(a).tolist() for a in live.state["pt"].get_data())
+        assert x == [v, v] and y == [r["val_pruned"], r["val_finetuned"]]
+        pngs.add(live.png)
+    assert len(pngs) == 3                                          # no dead position
 
 
 # ---------------------------------------------------------------- experiments run the learner's code
 def _ref(eid):
+    """The notebook's answer cell, executed with its source registered in ``linecache`` (as
+    ipykernel does for a cell), so that ``function_key`` (the cache key of the learner-function
+    experiments) equals the notebook's and the on-disk results are shared with its nbval run."""
+    import linecache
     from pruninglab.grading.solutions import solution_source
-    ns = {}
-    for e in ("masked_sgd_step", "agp_sparsity", "gradual_prune", "allocate_budget"):
-        exec(solution_source(e), ns)
+    ns = {"np": np, "__name__": "__main__"}
+    for e in ("masked_sgd_step", "agp_sparsity", "gradual_prune", "layer_sensitivity", "allocate_budget"):
+        src = solution_source(e) + "\n"
+        fname = f"<answer:{e}>"
+        linecache.cache[fname] = (len(src), None, src.splitlines(True), fname)
+        exec(compile(src, fname, "exec"), ns)
     return ns[eid]
 
 
-def test_compare_allocations_reference_matches_library_quality():
-    from pruninglab.labs.retrain import SCAN_SPARSITIES, compare_allocations
-    from pruninglab.pruning import sensitivity_scan
+def test_compare_allocations_reference_matches_library_quality(scan5):
+    from pruninglab.labs.retrain import compare_allocations
+    r = compare_allocations(_ref("allocate_budget"), scan5, 0.9, GRID5)
+    assert r["yours"]["sparsity"] >= 0.9 - 1e-4
+    # exhaustive on the grid = the optimum of the additive model among grid allocations
+    assert r["yours"]["predicted"] >= r["uniform"]["predicted"] - 1e-12
+    assert r["yours"]["val"] >= r["uniform"]["val"]
+    assert abs(r["yours"]["val"] - r["library"]["val"]) < 0.06
+    # the paired bootstrap interval brackets the measured difference
+    assert r["diff_lo"] <= r["diff"] <= r["diff_hi"]
+    assert r["diff"] == pytest.approx(r["yours"]["val"] - r["library"]["val"], abs=1e-6)
+
+
+def test_reference_scan_gives_the_library_scan(scan5):
+    """Swap in the notebook's reference layer_sensitivity: exactly the library's sensitivity_scan."""
     from pruninglab.data import load_digits
     from pruninglab.models import load_reference
-    scan = sensitivity_scan(load_reference("mlp"), load_digits("val"), SCAN_SPARSITIES)
-    r = compare_allocations(_ref("allocate_budget"), scan, 0.9)
-    assert r["yours"]["sparsity"] >= 0.9 - 1e-4
-    # the exhaustive reference is at least as good (predicted) as the greedy library: measured
-    # val accuracy within a few images of the library, and far above uniform
-    assert r["yours"]["val"] >= r["uniform"]["val"]
-    assert abs(r["yours"]["val"] - r["library"]["val"]) < 0.05
+    mine = R.learner_scan(_ref("layer_sensitivity"), load_reference("mlp"), load_digits("val"), GRID5)
+    assert mine == scan5
+
+
+def test_val_score_refuses_the_test_split(mlp, digits):
+    ev = R.ValScore(mlp, digits["val"])
+    w0 = ev.dense_weights()
+    assert ev(w0) == pytest.approx(R.accuracy(mlp, digits["val"]))
+    with pytest.raises(ValueError, match="split"):
+        ev(w0, "test")
+    with pytest.raises(TypeError, match="weights"):
+        ev(w0[:2])
+    with pytest.raises(ValueError, match="split"):
+        R.learner_scan(_ref("layer_sensitivity"), mlp, digits["test"], GRID5)
 
 
 def test_regrowth_experiment_with_reference_step():
-    from pruninglab.labs.retrain import regrowth_experiment
-    r = regrowth_experiment(_ref("masked_sgd_step"), epochs=1)
+    """Same call as notebook 04 (cached under the answer's source: shared with its nbval run)."""
+    from pruninglab.labs.fundamentals import function_key
+    step = _ref("masked_sgd_step")
+    assert function_key(step)                                   # source found: cached like the notebook
+    r = R.cached_regrowth_experiment(step)
     assert abs(r["yours"]["weight_sparsity"] - 0.9) < 1e-3
     assert r["grad_zeroed_only"]["weight_sparsity"] < 0.8      # carried-over momentum regrows
+    assert r["yours"]["val"] > r["grad_zeroed_only"]["val"] - 0.05
 
 
 def test_gradual_vs_oneshot_same_masks_as_library_schedule():
     """The learner's gradual_prune (reference) yields exactly the final sparsity; one-shot and
     gradual get the same number of steps."""
-    from pruninglab.labs.retrain import gradual_vs_oneshot
-    r = gradual_vs_oneshot(_ref("gradual_prune"), final=0.9, epochs=2, prune_epochs=1, n_updates=4,
-                           seeds=(0,))
-    assert abs(r["sparsity"]["oneshot"] - 0.9) < 1e-3 and abs(r["sparsity"]["gradual"] - 0.9) < 1e-3
+    r = R.cached_gradual_vs_oneshot(_ref("gradual_prune"), final=0.95, epochs=8, prune_epochs=5,
+                                    n_updates=16)           # the notebook's call (shared cache)
+    assert abs(r["sparsity"]["oneshot"] - 0.95) < 1e-3 and abs(r["sparsity"]["gradual"] - 0.95) < 1e-3
+    assert len(r["oneshot"]) == len(r["gradual"]) == 3
+    assert r["gradual_min"] <= r["gradual_mean"] <= r["gradual_max"]
     assert 0.1 < r["oneshot_mean"] <= 1 and 0.1 < r["gradual_mean"] <= 1
+
+
+def test_function_key_follows_called_functions():
+    """A change in a function the learner's function calls (agp_sparsity inside gradual_prune)
+    changes the cache key."""
+    from pruninglab.labs.fundamentals import function_key
+    g = _ref("gradual_prune")
+    k = function_key(g)
+    import linecache
+    src = "def agp_sparsity(step, initial, final, start, n_steps, interval):\n    return 0.5\n"
+    linecache.cache["<changed>"] = (len(src), None, src.splitlines(True), "<changed>")
+    exec(compile(src, "<changed>", "exec"), g.__globals__)
+    assert function_key(g) != k
 
 
 def test_learner_agp_equals_library_schedule():

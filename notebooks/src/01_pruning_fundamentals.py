@@ -370,17 +370,20 @@ print("quantized:", [[round(v, 2) for v in r] for r in w_quant.tolist()],
 # 4. "Structural pruning greatly reduces model size" — only by as much as it removes; its real
 #    advantage is that the result is a smaller *dense* model that runs faster on any hardware.
 #
-# Measured on the reference MLP — removing weights vs "lowering values" (scaling the smallest half by
-# 0.5), and what each does to the non-zero count:
+# Measured on the reference MLP — removing weights (*your* `magnitude_mask`, 50 % per layer) vs
+# "lowering values" (scaling the smallest half by 0.5), and what each does to the non-zero count:
 
 # %%
-pruned_half, _ = prune_model(mlp, 0.5, scope="layer")
 lowered = copy.deepcopy(mlp)
 with torch.no_grad():
     for lin in (lowered.fc1, lowered.fc2, lowered.fc3):
         small = lin.weight.abs() < lin.weight.abs().median()
         lin.weight[small] *= 0.5                              # "降低某些参数的数值"
-for name, m in (("dense", mlp), ("pruned 50 % (zeros)", pruned_half), ("smallest half x0.5", lowered)):
+s2q2_rows = [("dense", mlp), ("smallest half x0.5", lowered)]
+if ready("magnitude_mask", magnitude_mask):
+    pruned_half = F.masked_copy(mlp, F.layer_masks(mlp, 0.5, magnitude_mask))   # your function
+    s2q2_rows.insert(1, ("pruned 50 % (zeros)", pruned_half))
+for name, m in s2q2_rows:
     print(f"{name:22s} non-zero params {count_nonzero(m):6d} / {count_params(m)}   "
           f"val acc {accuracy(m, val_split):.4f}")
 
@@ -531,11 +534,15 @@ print(f"threads: {torch.get_num_threads()}")
 # %%
 mlp_shrunk = shrink_model(mlp, F.structured_ratios(mlp, 0.5), criterion="l1")
 cnn_shrunk = shrink_model(cnn, F.structured_ratios(cnn, 0.5), criterion="l1")
-mlp_masked, _ = prune_model(mlp, 0.5, scope="layer")
-cnn_masked, _ = prune_model(cnn, 0.5, scope="layer")
-rows = [("MLP dense", mlp, val_split), ("MLP 50 % weights zeroed", mlp_masked, val_split),
+ready_mm = ready("magnitude_mask", magnitude_mask)
+if ready_mm:                                   # 50 % per layer with *your* magnitude_mask
+    mlp_masked = F.masked_copy(mlp, F.layer_masks(mlp, 0.5, magnitude_mask))
+    cnn_masked = F.masked_copy(cnn, F.layer_masks(cnn, 0.5, magnitude_mask))
+rows = [("MLP dense", mlp, val_split), ("MLP 50 % weights zeroed", ready_mm and mlp_masked, val_split),
         ("MLP 50 % neurons removed", mlp_shrunk, val_split), ("CNN dense", cnn, val_images),
-        ("CNN 50 % weights zeroed", cnn_masked, val_images), ("CNN 50 % filters removed", cnn_shrunk, val_images)]
+        ("CNN 50 % weights zeroed", ready_mm and cnn_masked, val_images),
+        ("CNN 50 % filters removed", cnn_shrunk, val_images)]
+rows = [r for r in rows if r[1] is not False]
 print(f"{'model':26s} {'params':>7s} {'non-zero':>8s} {'dense MACs':>10s} {'nz MACs':>9s} {'dense B':>8s} {'CSR B':>8s}  val acc")
 t2 = {}
 for name, m, split in rows:
@@ -544,23 +551,27 @@ for name, m, split in rows:
     print(f"{name:26s} {hc['params']:7d} {hc['nonzeros']:8d} {hc['macs']:10d} {hc['nonzero_macs']:9d}"
           f" {hc['dense_bytes']:8d} {hc['csr_bytes']:8d}  {t2[name]['acc']:.4f}")
 drop = lambda a, b: 100 * (t2[a]["acc"] - t2[b]["acc"])  # noqa: E731
-claim(t2["MLP 50 % weights zeroed"]["macs"] == t2["MLP dense"]["macs"] and
-      t2["MLP 50 % weights zeroed"]["csr_bytes"] > t2["MLP dense"]["dense_bytes"], "zeroing keeps MACs; CSR larger at 50 %")
-claim(drop("MLP dense", "MLP 50 % neurons removed") > drop("MLP dense", "MLP 50 % weights zeroed") and
-      drop("CNN dense", "CNN 50 % filters removed") > drop("CNN dense", "CNN 50 % weights zeroed"),
-      "structured loses more than zeroing half of the weights (each model)")
-md("Zeroing weights leaves the parameter count, the dense MAC count and the dense bytes unchanged (and "
-   "CSR at 50 % with 32-bit indices is *larger* than dense); removing neurons/filters reduces all of "
-   "them — by {mlp_p:.1f}× in parameters for the MLP and {cnn_m:.1f}× in MACs for the CNN, because halving "
-   "the outputs of one layer also halves the inputs of the next (≈ 1 − (1 − p)² of a middle layer's MACs). "
-   "The price is accuracy: at this ratio and without fine-tuning the structured models lose much more "
-   "({d_mlp:.1f} points for the MLP, {d_cnn:.1f} for the CNN, against {d_zm:+.1f} and {d_zc:.1f} for zeroing half "
-   "of the weights, a negative number being a gain); notebook 04 shows how fine-tuning recovers accuracy, notebook 07 covers structured "
-   "pruning in practice.",
-   mlp_p=t2["MLP dense"]["params"] / t2["MLP 50 % neurons removed"]["params"],
-   cnn_m=t2["CNN dense"]["macs"] / t2["CNN 50 % filters removed"]["macs"],
-   d_mlp=drop("MLP dense", "MLP 50 % neurons removed"), d_cnn=drop("CNN dense", "CNN 50 % filters removed"),
-   d_zm=drop("MLP dense", "MLP 50 % weights zeroed"), d_zc=drop("CNN dense", "CNN 50 % weights zeroed"))
+t2_md = md("*(The comparison with zeroed weights appears once your `magnitude_mask` passes.)*")
+if ready_mm:
+    claim(t2["MLP 50 % weights zeroed"]["macs"] == t2["MLP dense"]["macs"] and
+          t2["MLP 50 % weights zeroed"]["csr_bytes"] > t2["MLP dense"]["dense_bytes"], "zeroing keeps MACs; CSR larger at 50 %")
+    claim(drop("MLP dense", "MLP 50 % neurons removed") > drop("MLP dense", "MLP 50 % weights zeroed") and
+          drop("CNN dense", "CNN 50 % filters removed") > drop("CNN dense", "CNN 50 % weights zeroed"),
+          "structured loses more than zeroing half of the weights (each model)")
+    t2_md = md(
+        "Zeroing weights leaves the parameter count, the dense MAC count and the dense bytes unchanged (and "
+        "CSR at 50 % with 32-bit indices is *larger* than dense); removing neurons/filters reduces all of "
+        "them — by {mlp_p:.1f}× in parameters for the MLP and {cnn_m:.1f}× in MACs for the CNN, because halving "
+        "the outputs of one layer also halves the inputs of the next (≈ 1 − (1 − p)² of a middle layer's MACs). "
+        "The price is accuracy: at this ratio and without fine-tuning the structured models lose much more "
+        "({d_mlp:.1f} points for the MLP, {d_cnn:.1f} for the CNN, against {d_zm:+.1f} and {d_zc:.1f} for zeroing half "
+        "of the weights, a negative number being a gain); notebook 04 shows how fine-tuning recovers accuracy, notebook 07 covers structured "
+        "pruning in practice.",
+        mlp_p=t2["MLP dense"]["params"] / t2["MLP 50 % neurons removed"]["params"],
+        cnn_m=t2["CNN dense"]["macs"] / t2["CNN 50 % filters removed"]["macs"],
+        d_mlp=drop("MLP dense", "MLP 50 % neurons removed"), d_cnn=drop("CNN dense", "CNN 50 % filters removed"),
+        d_zm=drop("MLP dense", "MLP 50 % weights zeroed"), d_zc=drop("CNN dense", "CNN 50 % weights zeroed"))
+t2_md
 
 # %% [markdown] tags=["seed:S4-Q3"]
 # ## S4-Q3 · Classes of pruning algorithms · 剪枝算法分类
@@ -642,15 +653,17 @@ magnitudes = {n: getattr(mlp, n).weight.detach().abs() for n in full_batch}
 taylor_acc = {}
 for crit, scores in (("magnitude |w|", magnitudes), ("Taylor, full batch", full_batch),
                      ("Taylor, sum (w*g)^2", accumulated)):
-    m2 = copy.deepcopy(mlp)
-    with torch.no_grad():
-        for n, sc in scores.items():
-            getattr(m2, n).weight.mul_(P.magnitude_mask(sc, 0.8))
+    if not ready_mm:        # the 80 % selection of the smallest scores is done by YOUR magnitude_mask
+        break
+    m2 = F.masked_copy(mlp, F.score_masks(scores, 0.8, magnitude_mask))
     taylor_acc[crit] = accuracy(m2, val_split)
     print(f"{crit:20s} 80 % per layer -> val acc {taylor_acc[crit]:.4f}")
-claim(taylor_acc["magnitude |w|"] > max(taylor_acc["Taylor, full batch"], taylor_acc["Taylor, sum (w*g)^2"]),
-      "both gradient criteria are worse than magnitude here")
-claim(taylor_acc["Taylor, sum (w*g)^2"] > taylor_acc["Taylor, full batch"], "accumulation recovers part of the signal")
+if ready_mm:
+    claim(taylor_acc["magnitude |w|"] > max(taylor_acc["Taylor, full batch"], taylor_acc["Taylor, sum (w*g)^2"]),
+          "both gradient criteria are worse than magnitude here")
+    claim(taylor_acc["Taylor, sum (w*g)^2"] > taylor_acc["Taylor, full batch"], "accumulation recovers part of the signal")
+else:
+    print("(the comparison runs once your magnitude_mask passes: it keeps the 20 % largest scores per layer)")
 
 # %% [markdown]
 # A measured, perhaps surprising, result: for *single weights* of this converged MLP, without

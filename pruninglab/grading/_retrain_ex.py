@@ -1,6 +1,7 @@
 """Exercises of notebook 04 (prune → retrain, pruning during training, automated allocation).
 
 * ``masked_sgd_step``  — one SGD(+momentum, weight decay) step, then the masks re-applied.
+* ``layer_sensitivity`` — the per-layer sensitivity scan (one layer pruned at a time, on val).
 * ``allocate_budget``  — per-layer sparsities from a sensitivity scan that meet a global budget.
 * ``gradual_prune``    — S4-E2 solved: AGP schedule + magnitude masks + mask-enforced steps with ONE
   optimizer state (velocity) carried through the whole run.
@@ -18,8 +19,8 @@ import numpy as np
 from ._common import Exercise, Problem, fmt
 from ._protocol import grader_callable
 
-__all__ = ["EXERCISES", "MUTANTS", "QuadraticGrad", "sgd_step_oracle", "allocate_oracle_optimum",
-           "gradual_oracle"]
+__all__ = ["EXERCISES", "MUTANTS", "QuadraticGrad", "SumScore", "TinyNetScore", "sgd_step_oracle",
+           "scan_oracle", "allocate_oracle_optimum", "gradual_oracle"]
 
 NB = "04_prune_retrain_automated"
 
@@ -136,6 +137,186 @@ def masked_step_hidden(rng):
             float(rng.choice([0.0, 1e-3, 0.1]))
         cases.append((f"layers {shapes}, lr {lr}, momentum {mom}, weight decay {wd}",
                       _step_case(rng, shapes, lr, mom, wd)))
+    return cases
+
+
+# ============================================================================ layer_sensitivity
+
+@grader_callable
+class SumScore:
+    """``evaluate(weights, split="val")`` = Σ_l Σ c_l ⊙ w_l (an exact, hand-checkable score);
+    the "test" split has other coefficients (so a scan on test is recognised)."""
+
+    def __init__(self, coefs, test_coefs):
+        self.coefs, self.test_coefs = coefs, test_coefs
+
+    def __call__(self, weights, split="val"):
+        if split not in ("val", "test"):
+            raise ValueError(f"split must be 'val' or 'test', got {split!r}")
+        c = self.coefs if split == "val" else self.test_coefs
+        return float(sum(np.sum(np.asarray(a) * np.asarray(w, dtype=float)) for a, w in zip(c, weights)))
+
+    def __grader_state__(self):
+        return {"coefs": self.coefs, "test_coefs": self.test_coefs}
+
+    def __eq__(self, other):
+        return (type(other).__name__ == "SumScore" and len(self.coefs) == len(other.coefs) and
+                all(np.array_equal(a, b) for a, b in zip(self.coefs, other.coefs)) and
+                all(np.array_equal(a, b) for a, b in zip(self.test_coefs, other.test_coefs)))
+
+    def __repr__(self):
+        return f"SumScore(layer shapes {[np.shape(a) for a in self.coefs]})"
+
+
+@grader_callable
+class TinyNetScore:
+    """``evaluate(weights, split="val")`` for a small ReLU network (``weights[l]`` of shape
+    (out, in), fixed biases) on fixed data: the mean softmax probability of the correct class
+    (a smooth accuracy). The "test" split holds other samples."""
+
+    def __init__(self, biases, x_val, y_val, x_test, y_test):
+        self.biases, self.x_val, self.y_val, self.x_test, self.y_test = biases, x_val, y_val, x_test, y_test
+
+    def __call__(self, weights, split="val"):
+        if split not in ("val", "test"):          # (self-contained: the class source runs in the
+            raise ValueError(f"split must be 'val' or 'test', got {split!r}")   # grader's child)
+        x, y = (self.x_val, self.y_val) if split == "val" else (self.x_test, self.y_test)
+        h = np.asarray(x, dtype=float)
+        for i, (w, b) in enumerate(zip(weights, self.biases)):
+            h = h @ np.asarray(w, dtype=float).T + b
+            if i < len(self.biases) - 1:
+                h = np.maximum(h, 0.0)
+        h = h - h.max(axis=1, keepdims=True)
+        p = np.exp(h)
+        p /= p.sum(axis=1, keepdims=True)
+        return float(np.mean(p[np.arange(len(y)), np.asarray(y)]))
+
+    def __grader_state__(self):
+        return {"biases": self.biases, "x_val": self.x_val, "y_val": self.y_val,
+                "x_test": self.x_test, "y_test": self.y_test}
+
+    def __eq__(self, other):
+        return (type(other).__name__ == "TinyNetScore" and
+                all(np.array_equal(getattr(self, k), getattr(other, k)) for k in
+                    ("x_val", "y_val", "x_test", "y_test")) and len(self.biases) == len(other.biases) and
+                all(np.array_equal(a, b) for a, b in zip(self.biases, other.biases)))
+
+    def __repr__(self):
+        return f"TinyNetScore({len(self.biases)} layers, {len(self.y_val)} val samples)"
+
+
+def scan_oracle(weights, evaluate, grid, *, variant=None):
+    """``scan[l, j]`` = ``evaluate`` (on val) with ONLY layer ``l`` pruned to ``grid[j]`` (the
+    round(s·n) smallest |w| of that layer set to 0, ties by flat index), every other layer dense.
+    ``variant`` reproduces a wrong design (for the hints)."""
+    L, G = len(weights), len(grid)
+    out = np.zeros((L, G))
+    kept = [np.array(w, copy=True) for w in weights]          # the no-restore variant's working copy
+    for l in range(L):
+        for j, s in enumerate(grid):
+            s = float(s)
+            if variant == "all_layers":
+                trial = [np.where(_magnitude_mask(w, s), w, 0.0) for w in weights]
+            else:
+                w = weights[l]
+                if variant == "relative_max":
+                    pruned = np.where(np.abs(w) < s * np.max(np.abs(w)), 0.0, w)
+                elif variant == "inverted":
+                    pruned = np.where(_magnitude_mask(w, 1.0 - s), w, 0.0)
+                else:
+                    pruned = np.where(_magnitude_mask(w, s), w, 0.0)
+                if variant == "no_restore":
+                    kept[l] = pruned
+                    trial = kept
+                else:
+                    trial = [pruned if k == l else weights[k] for k in range(L)]
+            out[l, j] = evaluate(trial, "test") if variant == "test" else evaluate(trial)
+    return out
+
+
+_SCAN_HINTS = {
+    "test": "you evaluated on the TEST split: the scan decides the per-layer sparsities, so it must "
+            "use validation data (call evaluate(w) or evaluate(w, 'val')); the test split is used "
+            "once, for the final report (this notebook once chose on test, issue 14)",
+    "no_restore": "the layers scanned earlier stay pruned while the next layer is scanned (a working "
+                  "copy that is never restored): start every point from the DENSE weights, with only "
+                  "layer l pruned",
+    "all_layers": "you pruned every layer at once (a uniform sweep): a sensitivity scan prunes ONE "
+                  "layer at a time and keeps all other layers dense",
+    "relative_max": "a threshold s·max|w| (seed S0-C2's rule) does not remove round(s·n) weights: prune "
+                    "exactly the round(s·n) smallest |w| of the layer (np.argsort)",
+    "inverted": "the grid values are the fraction REMOVED; you kept a fraction s (the inverted "
+                "keep-rate of seed S2-C4)",
+}
+
+
+def judge_scan(args, out):
+    weights, evaluate, grid = args
+    ref = scan_oracle(weights, evaluate, grid)
+    if out is None:
+        raise Problem("the result is None", "return a numpy array scan[l, j]")
+    if isinstance(out, (list, tuple)):
+        raise Problem(f"the result is a {type(out).__name__}, expected a numpy array of shape {ref.shape}",
+                      "collect the scores in np.zeros((len(weights), len(grid))) and return it")
+    if not isinstance(out, np.ndarray) or out.shape != ref.shape:
+        raise Problem(f"the result is {fmt(out)}, expected a numpy array of shape {ref.shape} "
+                      "(layers × grid points)",
+                      "one row per layer, one column per grid value: scan[l, j]")
+    if not np.allclose(out.astype(float), ref, rtol=1e-9, atol=1e-12):
+        hint = ("scan[l, j] = evaluate(weights with ONLY layer l pruned to grid[j]: its round(s·n) "
+                "smallest |w| set to 0; all other layers dense), on the validation split")
+        if np.allclose(out.astype(float), ref.T.reshape(out.shape)) and ref.shape[0] != ref.shape[1]:
+            hint = "rows are layers, columns are grid values"
+        for variant, h in _SCAN_HINTS.items():
+            if np.allclose(out.astype(float), scan_oracle(weights, evaluate, grid, variant=variant),
+                           rtol=1e-9, atol=1e-12):
+                hint = h
+                break
+        bad = np.argwhere(~np.isclose(out.astype(float), ref, rtol=1e-9, atol=1e-12))[0]
+        raise Problem(f"scan[{bad[0]}, {bad[1]}] = {float(out[tuple(bad)]):.6g}, expected "
+                      f"{ref[tuple(bad)]:.6g}", hint)
+
+
+def scan_fixed():
+    w = [np.array([[0.5, -0.1], [0.2, -0.8]]), np.array([[1.0, -2.0, 0.3]])]
+    ones = [np.ones((2, 2)), np.ones((1, 3))]
+    test = [np.full((2, 2), -1.0), np.full((1, 3), 2.0)]
+    rng = np.random.default_rng(11)
+    return [
+        ("score = sum of all weights; layer 0 (2x2) and layer 1 (1x3), grid (0, 0.5, 1): "
+         "expected [[-0.9, -1.0, -0.7], [-0.9, -2.2, -0.2]]",
+         (w, SumScore(ones, test), np.array([0.0, 0.5, 1.0]))),
+        ("score with different weights per entry, ties in |w| (the first in flat order goes first)",
+         ([np.array([[0.3, -0.3, 0.1, 0.3]]), np.array([[2.0], [-0.5], [0.7]])],
+          SumScore([np.array([[1.0, 2.0, -1.0, 3.0]]), np.array([[0.5], [4.0], [-1.0]])],
+                   [np.array([[0.0, 1.0, 1.0, 0.0]]), np.array([[1.0], [1.0], [1.0]])]),
+          np.array([0.0, 0.25, 0.5, 0.75]))),
+        ("tiny ReLU network 4 -> 5 -> 3 on 12 samples", _tiny_scan_case(rng, [4, 5, 3], 12,
+                                                                       np.array([0.0, 0.2, 0.6, 0.9]))),
+    ]
+
+
+def _tiny_scan_case(rng, widths, n, grid):
+    weights = [rng.normal(size=(o, i)) for i, o in zip(widths, widths[1:])]
+    biases = [0.1 * rng.normal(size=o) for o in widths[1:]]
+    xv, xt = rng.normal(size=(n, widths[0])), rng.normal(size=(n, widths[0]))
+    yv, yt = rng.integers(0, widths[-1], size=n), rng.integers(0, widths[-1], size=n)
+    return weights, TinyNetScore(biases, xv, yv, xt, yt), grid
+
+
+def scan_hidden(rng):
+    cases = []
+    for _ in range(5):
+        widths = [int(x) for x in rng.integers(2, 7, size=int(rng.integers(3, 5)))]
+        sizes = [a * b for a, b in zip(widths, widths[1:])]
+        grid = [0.0]
+        while len(grid) < 4:            # no round-half ties (s·n = k + 0.5): any rounding rule agrees
+            g = round(float(rng.uniform(0.1, 0.95)), 2)
+            if g not in grid and all(abs((g * n) % 1 - 0.5) > 1e-6 for n in sizes):
+                grid.append(g)
+        grid = np.array(sorted(grid))
+        cases.append((f"ReLU network {widths}, grid {grid.tolist()}",
+                      _tiny_scan_case(rng, widths, int(rng.integers(6, 20)), grid)))
     return cases
 
 
@@ -429,6 +610,22 @@ def _m_discard(weights, grads, masks, velocity, lr, momentum, wd):
     return [np.where(m, w, 0.0) for m, w in zip(masks, weights)], v
 
 
+def _m_scan(variant):
+    def f(weights, evaluate, grid):
+        return scan_oracle(weights, evaluate, grid, variant=variant)
+    return f
+
+
+def _m_scan_inplace(weights, evaluate, grid):
+    """Prunes the caller's arrays in place and puts them back only approximately (never)."""
+    out = np.zeros((len(weights), len(grid)))
+    for l, w in enumerate(weights):
+        for j, s in enumerate(grid):
+            w[~_magnitude_mask(w, float(s))] = 0.0
+            out[l, j] = evaluate(weights)
+    return out
+
+
 def _m_uniform(scan, sizes, grid, target):
     return _uniform(scan, grid, target)
 
@@ -462,6 +659,12 @@ MUTANTS = {
     "masked_sgd_step": [("S0-C3", "gradient masked, mask not re-applied", lambda: _m_no_reapply),
                         ("S2-C4", "new optimizer state each call", lambda: _m_reset_velocity),
                         ("S0-C3", "retrained weights discarded", lambda: _m_discard)],
+    "layer_sensitivity": [("issue 14", "scan on the test split", lambda: _m_scan("test")),
+                          ("S2-Q1", "layers not restored between points", lambda: _m_scan("no_restore")),
+                          ("S2-Q1", "all layers pruned at once", lambda: _m_scan("all_layers")),
+                          ("S0-C2", "threshold relative to max|w|", lambda: _m_scan("relative_max")),
+                          ("S2-C4", "inverted keep-rate", lambda: _m_scan("inverted")),
+                          ("-", "prunes the caller's arrays in place", lambda: _m_scan_inplace)],
     "allocate_budget": [("S2-Q1", "uniform sparsity", lambda: _m_uniform),
                         ("-", "layer sizes ignored", lambda: _m_mean)],
     "gradual_prune": [("S2-C4", "prune once at the end", lambda: _m_gradual("prune_at_end")),
@@ -481,6 +684,13 @@ EXERCISES = [
              masked_step_fixed, masked_step_hidden, judge_masked_step, points=10,
              notebook=NB, topic="mask-enforced training step",
              library=("pruninglab.pruning.finetune.fine_tune_",)),
+    Exercise("layer_sensitivity",
+             "sensitivity scan: prune ONE layer at a time by magnitude to each grid value, score on val",
+             "f(weights: list of (out, in) arrays, evaluate: callable(weights, split='val') -> float, "
+             "grid: (G,) sparsities) -> (L, G) scores",
+             scan_fixed, scan_hidden, judge_scan, points=10, notebook=NB,
+             topic="sensitivity scan (one layer at a time, val)",
+             library=("pruninglab.pruning.sensitivity.sensitivity_scan",)),
     Exercise("allocate_budget",
              "per-layer sparsities (from the scan's grid) meeting a global weight budget with a "
              "small predicted accuracy drop",

@@ -39,7 +39,7 @@ __all__ = [
     "criteria_sweep", "compute_criteria", "render_criteria", "live_criteria",
     "compute_threshold", "render_threshold", "live_threshold",
     "structured_ratios", "compute_structured", "render_structured", "live_structured",
-    "iterative_threshold_prune", "design_sweep", "compute_design", "render_design", "live_design",
+    "layer_masks", "global_masks", "score_masks", "masked_copy", "design_sweep", "compute_design", "render_design", "live_design",
 ]
 
 THRESHOLD_MODES = ("absolute", "fraction_of_max", "times_std")
@@ -240,6 +240,23 @@ def layer_masks(model: nn.Module, sparsity: float, mask_fn) -> dict[str, torch.T
     layers = _layer_arrays(_check_model(model))
     _check_fn(mask_fn, "mask_fn")
     return _to_masks({n: mask_fn(w, sparsity) for n, w in layers.items()}, layers, "mask_fn")
+
+
+def score_masks(scores, sparsity: float, mask_fn) -> dict[str, torch.Tensor]:
+    """``{layer: mask_fn(score_l, sparsity)}``: the learner's magnitude mask used as a selector
+    on any non-negative importance scores (e.g. Taylor ``|w·g|``): the ``round(s·n)`` smallest
+    scores of each layer are pruned. ``scores``: ``{layer: tensor or array}``."""
+    _check_fn(mask_fn, "mask_fn")
+    if not isinstance(scores, dict) or not scores:
+        raise TypeError("scores must be a non-empty dict {layer name: scores}")
+    arrays = {n: (v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)).copy()
+              for n, v in scores.items()}
+    return _to_masks({n: mask_fn(a, sparsity) for n, a in arrays.items()}, arrays, "mask_fn")
+
+
+def masked_copy(model: nn.Module, masks) -> nn.Module:
+    """A copy of ``model`` with ``masks`` (``{layer: bool mask}``) applied; ``model`` unchanged."""
+    return _masked_copy(_check_model(model), masks)
 
 
 def global_masks(model: nn.Module, sparsity: float, global_fn) -> dict[str, torch.Tensor]:
@@ -653,15 +670,29 @@ def design_sweep(model: nn.Module, train_split: Split, val_split: Split,
 
 
 def function_key(fn) -> str:
-    """A short hash of ``fn``'s source code (cache key for results of the learner's function);
-    ``""`` when the source is not available."""
+    """A short hash of ``fn``'s source code and of the source of every plain function it calls
+    through its module's globals (recursively: e.g. the learner's ``gradual_prune`` calling their
+    ``agp_sparsity``), the cache key for results of the learner's function; ``""`` when a source
+    is not available."""
     import hashlib
     import inspect
-    try:
-        src = inspect.getsource(fn)
-    except (OSError, TypeError):
-        return ""
-    return hashlib.sha256(src.encode()).hexdigest()[:16]
+    import types
+    seen, parts, todo = set(), [], [fn]
+    while todo:
+        f = todo.pop()
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        try:
+            parts.append(inspect.getsource(f))
+        except (OSError, TypeError):
+            return ""
+        code, glb = getattr(f, "__code__", None), getattr(f, "__globals__", {})
+        for name in (code.co_names if code is not None else ()):
+            g = glb.get(name)
+            if isinstance(g, types.FunctionType) and g.__module__ == getattr(f, "__module__", None):
+                todo.append(g)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def cached_design_sweep(model_name: str, model: nn.Module, train_split: Split, val_split: Split,

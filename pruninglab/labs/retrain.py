@@ -52,6 +52,9 @@ __all__ = [
     "compare_gradual_oneshot", "lottery_ticket",
     "SCAN_SPARSITIES", "compute_allocation", "render_allocation", "live_allocation",
     "TorchGrad", "regrowth_experiment", "gradual_vs_oneshot", "compare_allocations",
+    "ValScore", "learner_scan", "cached_library_scan",
+    "cached_prune_retrain_sweep", "cached_lottery_ticket", "cached_regrowth_experiment",
+    "cached_gradual_vs_oneshot",
 ]
 
 
@@ -219,11 +222,12 @@ DEFAULT_SPARSITIES = (0.0, 0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98
 
 
 def prune_retrain_sweep(model_name: str = "mlp", sparsities: Sequence[float] = DEFAULT_SPARSITIES,
-                        *, epochs: int = 3, lr: float = 5e-4, seed: int = 0) -> dict:
+                        *, epochs: int = 3, lr: float = 5e-4, seed: int = 0,
+                        progress: bool = False) -> dict:
     """One-shot per-layer magnitude pruning of the reference model at every sparsity, evaluated
     (a) directly and (b) after ``epochs`` of mask-enforced fine-tuning
-    (:func:`pruninglab.pruning.fine_tune_`). Accuracies on val and test, storage in bytes (dense vs
-    CSR, :func:`storage_bytes_dense_csr`). Heavy: call once and pass the result to
+    (:func:`pruninglab.pruning.fine_tune_`). Accuracies on val only (the sweep is for choosing),
+    storage in bytes (dense vs CSR, :func:`storage_bytes_dense_csr`). Heavy: call once and pass the result to
     :func:`compute_prune_retrain`."""
     check_choice(model_name, "model_name", ("mlp", "cnn"))
     sp = [check_sparsity(s, "sparsities") for s in sparsities]
@@ -233,7 +237,11 @@ def prune_retrain_sweep(model_name: str = "mlp", sparsities: Sequence[float] = D
     images = model_name == "cnn"
     tr, va = (load_digits(s, images=images) for s in ("train", "val"))
     rows = []
-    for s in sp:
+    it = sp
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(sp, desc="prune + fine-tune (sparsities)")
+    for s in it:
         m = load_reference(model_name)
         masks = _layer_masks(m, s)
         apply_masks_(m, masks)
@@ -256,22 +264,29 @@ def compute_prune_retrain(sparsity: float, sweep: dict) -> dict:
     i = int(np.argmin(np.abs(sweep["sparsity"] - s)))
     pick = {k: (v[i].item() if isinstance(v, np.ndarray) else v) for k, v in sweep.items()}
     pick["requested"] = s
+    pick["index"] = i
     pick["dense_val"] = float(sweep["val_pruned"][np.argmin(sweep["sparsity"])])
     pick["curves"] = sweep
     return pick
 
 
 def _prune_retrain_text(r: dict) -> str:
-    return (f"sparsity {r['sparsity']:.2f} (nearest of the {len(r['curves']['sparsity'])} precomputed points to {r['requested']:.2f}, at the vertical line): "
+    n = len(r['curves']['sparsity'])
+    where = (f"precomputed point {r['index'] + 1} of {n}, marked ◇ in the plot"
+             if abs(r["requested"] - r["sparsity"]) < 1e-9 else
+             f"the nearest of the {n} precomputed points to {r['requested']:.2f}, marked ◇ in the plot")
+    return (f"sparsity {r['sparsity']:.2f} ({where}): "
             f"val acc pruned {r['val_pruned']:.4f} → fine-tuned {r['val_finetuned']:.4f} "
             f"(dense {r['dense_val']:.4f}); storage {r['dense_bytes'] / 1024:.1f} KiB dense, "
             f"{r['csr_bytes'] / 1024:.1f} KiB CSR")
 
 
 def live_prune_retrain():
-    """A :class:`pruninglab.ui.LivePlot` for the prune → retrain slider: test accuracy with and
+    """A :class:`pruninglab.ui.LivePlot` for the prune → retrain slider: val accuracy with and
     without fine-tuning (left) and dense vs CSR KiB (right) against sparsity, with a marker line
-    at the chosen sparsity. The curves are set once per sweep; a move only shifts the markers."""
+    and diamond markers at the precomputed point shown (the sweep's point nearest to the
+    slider; with :func:`pruninglab.ui.grid_slider` over the sweep's sparsities every position
+    is such a point). The curves are set once per sweep; a move only shifts the markers."""
     from ..ui import LivePlot
 
     def setup(fig):
@@ -281,6 +296,8 @@ def live_prune_retrain():
         (st["pruned"],) = a1.plot([], [], "o-", label="pruned, no fine-tune")
         (st["ft"],) = a1.plot([], [], "s-", label="+ fine-tune")
         st["v1"] = a1.axvline(0, color="k", lw=0.8)
+        (st["pt"],) = a1.plot([], [], "D", ms=8, mfc="none", mec="k", mew=1.5,
+                              label="shown point (precomputed)")
         a1.set_xlabel("sparsity")
         a1.set_ylabel("val accuracy")
         (st["dense"],) = a2.plot([], [], label="dense fp32")
@@ -311,6 +328,7 @@ def live_prune_retrain():
             st["bg"].show(id(c))             # limits fixed from here on: only the markers move
         for v in ("v1", "v2"):
             st[v].set_xdata([r["sparsity"], r["sparsity"]])
+        st["pt"].set_data([r["sparsity"]] * 2, [r["val_pruned"], r["val_finetuned"]])
 
     return LivePlot(setup, update, text=_prune_retrain_text, figsize=(9, 3.4))
 
@@ -333,7 +351,8 @@ def compare_gradual_oneshot(final: float = 0.95, epochs: int = 12, *, prune_roun
       round for ``prune_rounds`` rounds (default ``2·epochs // 3``; round ``k`` prunes to
       ``s_f·(1 − (1 − k/n)³)``, masks only grow), then the remaining epochs at the final mask.
 
-    Val accuracy after every epoch for both; test accuracy and measured sparsity at the end.
+    Val accuracy after every epoch for both; val accuracy and measured sparsity at the end (no
+    test split: decisions are made on val, notebook 04 reports test once).
     """
     s_f = check_sparsity(final, "final")
     ep = check_int(epochs, "epochs", lo=1)
@@ -577,7 +596,7 @@ def regrowth_experiment(step_fn, *, sparsity: float = 0.9, warm_epochs: int = 1,
 
 def gradual_vs_oneshot(gradual_fn, *, final: float = 0.95, epochs: int = 12, prune_epochs: int = 8,
                        n_updates: int = 16, lr: float = 0.02, momentum: float = 0.9,
-                       seeds: Sequence[int] = (0, 1, 2)) -> dict:
+                       seeds: Sequence[int] = (0, 1, 2), progress: bool = False) -> dict:
     """S4-E2 with the learner's ``gradual_fn`` (signature of ``gradual_prune``), both arms with
     ONE optimizer (SGD + momentum, one velocity for the whole run), step-level mask updates and
     the same number of steps (``epochs`` of the train split) from the reference MLP:
@@ -590,31 +609,97 @@ def gradual_vs_oneshot(gradual_fn, *, final: float = 0.95, epochs: int = 12, pru
     tr, va = load_digits("train"), load_digits("val")
     res = {"final": s_f, "epochs": epochs, "seeds": list(seeds), "oneshot": [], "gradual": [],
            "sparsity": {}}
-    for seed in seeds:
-        for arm in ("oneshot", "gradual"):
-            m = load_reference("mlp")
-            g = TorchGrad(m, tr, seed=seed)
-            total = epochs * g.per_epoch
-            if arm == "oneshot":
-                n, dt = 1, 1
-            else:
-                n, dt = n_updates, max(1, prune_epochs * g.per_epoch // n_updates)
-            w, masks = gradual_fn(g.weights(), g, total, s_f, 0, n, dt, lr, momentum)
-            g.load(w)
-            res[arm].append(accuracy(m, va))
-            res["sparsity"][arm] = weight_sparsity(m)
+    runs = [(sd, arm) for sd in seeds for arm in ("oneshot", "gradual")]
+    if progress:
+        from tqdm.auto import tqdm
+        runs = tqdm(runs, desc="gradual vs one-shot (seed, arm)")
+    for seed, arm in runs:
+        m = load_reference("mlp")
+        g = TorchGrad(m, tr, seed=seed)
+        total = epochs * g.per_epoch
+        if arm == "oneshot":
+            n, dt = 1, 1
+        else:
+            n, dt = n_updates, max(1, prune_epochs * g.per_epoch // n_updates)
+        w, masks = gradual_fn(g.weights(), g, total, s_f, 0, n, dt, lr, momentum)
+        g.load(w)
+        res[arm].append(accuracy(m, va))
+        res["sparsity"][arm] = weight_sparsity(m)
     for arm in ("oneshot", "gradual"):
         a = np.array(res[arm])
         res[arm + "_mean"], res[arm + "_min"], res[arm + "_max"] = float(a.mean()), float(a.min()), float(a.max())
     return res
 
 
+class ValScore:
+    """``evaluate(weights, split="val")`` for the learner's ``layer_sensitivity``: loads the list
+    of numpy arrays into a copy of ``model``'s Linear/Conv weights (``model_weights`` order) and
+    returns the accuracy on ``split`` (the validation split). ``split="test"`` is refused: a scan
+    chooses sparsities, and choices are made on validation data."""
+
+    def __init__(self, model: nn.Module, split):
+        self.model, self.split = copy.deepcopy(model).eval(), split
+        self.names = list(model_weights(self.model))
+        self.params = [getattr(self.model.get_submodule(n), "weight") for n in self.names]
+        self.calls = 0
+
+    def dense_weights(self) -> list:
+        return [p.detach().numpy().copy() for p in self.params]
+
+    def __call__(self, weights, split: str = "val") -> float:
+        if split == "test":
+            raise ValueError("split must be 'val': a sensitivity scan chooses sparsities, so it "
+                             "never looks at the test split (reported once, at the end)")
+        if split != "val":
+            raise ValueError(f"split must be 'val', got {split!r}")
+        if not isinstance(weights, (list, tuple)) or len(weights) != len(self.params):
+            raise TypeError(f"weights must be a list of {len(self.params)} numpy arrays "
+                            f"({', '.join(self.names)})")
+        with torch.no_grad():
+            for p, w in zip(self.params, weights):
+                a = np.asarray(w)
+                if a.shape != tuple(p.shape):
+                    raise ValueError(f"weights: an array has shape {a.shape}, expected {tuple(p.shape)}")
+                p.copy_(torch.as_tensor(a, dtype=p.dtype))
+        self.calls += 1
+        return accuracy(self.model, self.split)
+
+
+def learner_scan(scan_fn, model: nn.Module, split, sparsities: Sequence[float] = SCAN_SPARSITIES
+                 ) -> dict[str, list[float]]:
+    """The learner's ``scan_fn`` (signature of ``layer_sensitivity``) on ``model``'s weights,
+    scored by :class:`ValScore` on ``split``; returned like
+    :func:`pruninglab.pruning.sensitivity_scan` (``{layer: [val acc per sparsity]}``)."""
+    if getattr(split, "name", None) == "test":
+        raise ValueError("split must not be the test split: scan on 'val'")
+    ev = ValScore(model, split)
+    grid = np.array([check_sparsity(float(x), "sparsities") for x in sparsities])
+    out = np.asarray(scan_fn(ev.dense_weights(), ev, grid), dtype=float)
+    if out.shape != (len(ev.names), len(grid)):
+        raise ValueError(f"layer_sensitivity returned shape {out.shape}, expected "
+                         f"{(len(ev.names), len(grid))} (layers × grid)")
+    return {n: [float(v) for v in row] for n, row in zip(ev.names, out)}
+
+
+def _predicted_acc(scan: Mapping[str, Sequence[float]], alloc: Mapping[str, float], grid) -> float:
+    """The scan's additive model: dense accuracy minus the sum of the single-layer drops
+    (linear interpolation between grid points)."""
+    g = np.asarray(grid, dtype=float)
+    base = float(np.mean([v[0] for v in scan.values()]))
+    return base - float(sum(scan[n][0] - np.interp(alloc[n], g, np.asarray(scan[n], dtype=float))
+                            for n in alloc))
+
+
 def compare_allocations(allocate_fn, scan: Mapping[str, Sequence[float]], target: float,
-                        sparsities: Sequence[float] = SCAN_SPARSITIES) -> dict:
+                        sparsities: Sequence[float] = SCAN_SPARSITIES, *, n_boot: int = 2000,
+                        seed: int = 0) -> dict:
     """The learner's ``allocate_fn`` (signature of ``allocate_budget``) against the library's
     :func:`pruninglab.pruning.allocate_sparsity` and uniform pruning on the same val scan: prune
     the reference MLP with each allocation (no fine-tuning) and measure val accuracy and the
-    fraction of weights removed."""
+    fraction of weights removed; ``predicted`` is the scan's additive estimate of each val
+    accuracy. ``diff`` (yours − library, val) comes with a paired bootstrap over the val images
+    (``n_boot`` resamples, fixed ``seed``): ``diff_lo`` / ``diff_hi`` = 5 % / 95 % quantiles
+    (magnitude pruning has no randomness: the spread is that of the 359 evaluation images)."""
     t = check_sparsity(target, "target")
     va = load_digits("val")
     ref = load_reference("mlp")
@@ -627,9 +712,78 @@ def compare_allocations(allocate_fn, scan: Mapping[str, Sequence[float]], target
               "library": allocate_sparsity(ref, scan, t, sparsities=sparsities, layers=layers),
               "uniform": {n: t for n in layers}}
     out = {"target": t}
+    correct = {}
     for name, a in allocs.items():
-        m = copy.deepcopy(ref)
+        m = copy.deepcopy(ref).eval()
         apply_masks_(m, _layer_masks(m, a, layers=layers))
+        with torch.no_grad():
+            correct[name] = (m(va.x).argmax(1) == va.y).numpy()
         out[name] = {"allocation": {n: float(v) for n, v in a.items()}, "val": accuracy(m, va),
-                     "sparsity": sparsity_of(model_weights(m, layers))}
+                     "sparsity": sparsity_of(model_weights(m, layers)),
+                     "predicted": _predicted_acc(scan, a, grid)}
+        assert abs(out[name]["val"] - float(correct[name].mean())) < 1e-6
+    d = correct["yours"].astype(float) - correct["library"].astype(float)
+    idx = np.random.default_rng(seed).integers(0, len(d), size=(int(n_boot), len(d)))
+    boots = d[idx].mean(axis=1)
+    out.update({"diff": float(d.mean()), "diff_lo": float(np.quantile(boots, 0.05)),
+                "diff_hi": float(np.quantile(boots, 0.95)), "n_val": int(len(d)),
+                "dense_val": accuracy(ref, va)})
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# on-disk caches (pruninglab.cache): the notebook's two builds and a second run load the result
+# --------------------------------------------------------------------------------------------
+def _cached(name: str, version: int, compute, learner_fns=(), **params):
+    """``compute(**params)`` through :func:`pruninglab.cache.cached`; the key also holds the
+    source hash of each learner function (:func:`pruninglab.labs.fundamentals.function_key`,
+    which follows the functions it calls). Without a source (a lambda at a prompt): not cached."""
+    from ..cache import cached
+    from .fundamentals import function_key
+    keys = [function_key(f) for f in learner_fns]
+    if any(k == "" for k in keys):
+        return compute(**params)
+    return cached(name, version, lambda **kw: compute(**params), fn_keys=tuple(keys), **params)
+
+
+def cached_library_scan(model_name: str = "mlp", sparsities: Sequence[float] = SCAN_SPARSITIES) -> dict:
+    """:func:`pruninglab.pruning.sensitivity_scan` of the reference model on val, cached on disk."""
+    from ..pruning import sensitivity_scan
+
+    def compute(model_name, sparsities):
+        return sensitivity_scan(load_reference(model_name), load_digits("val", images=model_name == "cnn"),
+                                list(sparsities))
+    return _cached("sensitivity_scan04", 1, compute, model_name=model_name,
+                   sparsities=tuple(float(x) for x in sparsities))
+
+
+def cached_prune_retrain_sweep(model_name: str = "mlp", sparsities: Sequence[float] = DEFAULT_SPARSITIES,
+                               *, epochs: int = 3, lr: float = 5e-4, seed: int = 0,
+                               progress: bool = False) -> dict:
+    """:func:`prune_retrain_sweep`, cached on disk (deterministic: seeded); ``progress``: a tqdm
+    bar while computing (not part of the key)."""
+    return _cached("prune_retrain_sweep", 1, lambda **kw: prune_retrain_sweep(**kw, progress=progress),
+                   model_name=model_name, sparsities=tuple(float(x) for x in sparsities),
+                   epochs=epochs, lr=lr, seed=seed)
+
+
+def cached_lottery_ticket(sparsity: float = 0.9, epochs: int = 15, *, lr: float = 1e-3, seed: int = 0) -> dict:
+    """:func:`lottery_ticket`, cached on disk (deterministic: seeded)."""
+    return _cached("lottery_ticket", 1, lambda **kw: lottery_ticket(**kw), sparsity=sparsity,
+                   epochs=epochs, lr=lr, seed=seed)
+
+
+def cached_regrowth_experiment(step_fn, **kw) -> dict:
+    """:func:`regrowth_experiment` with the learner's ``step_fn``, cached under its source."""
+    return _cached("regrowth", 1, lambda **k: regrowth_experiment(step_fn, **k), (step_fn,), **kw)
+
+
+def cached_gradual_vs_oneshot(gradual_fn, *, progress: bool = False, **kw) -> dict:
+    """:func:`gradual_vs_oneshot` with the learner's ``gradual_fn``, cached under its source
+    (and the sources of the functions it calls, e.g. ``agp_sparsity``, ``masked_sgd_step``);
+    ``progress``: a tqdm bar while computing (not part of the key)."""
+    if "seeds" in kw:
+        kw["seeds"] = tuple(kw["seeds"])
+    return _cached("gradual_vs_oneshot", 1,
+                   lambda **k: gradual_vs_oneshot(gradual_fn, progress=progress, **k),
+                   (gradual_fn,), **kw)
