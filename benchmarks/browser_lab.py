@@ -136,6 +136,19 @@ def lab_server(work: Path, notebooks: Path = ROOT / "notebooks"):
         log.close()
 
 
+def shutdown_kernels(base: str, token: str) -> int:
+    """Shut down every kernel session of the server (REST API); the number shut down."""
+    import json as _json
+    req = urllib.request.Request(f"{base}/api/sessions?token={token}")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        sessions = _json.loads(r.read())
+    for s in sessions:
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(urllib.request.Request(
+                f"{base}/api/sessions/{s['id']}?token={token}", method="DELETE"), timeout=30).close()
+    return len(sessions)
+
+
 @contextlib.contextmanager
 def chromium():
     from playwright.sync_api import sync_playwright
