@@ -80,7 +80,8 @@ def _run_ui_cells(path: Path) -> list:
         original_init(self, *a, **k)
         built.append(self)
 
-    ns = {"__name__": "__main__"}
+    from IPython.display import display
+    ns = {"__name__": "__main__", "display": display}  # an IPython builtin in a kernel
     old_show = plt.show
     ui_mod.SliderUI.__init__ = recording_init
     plt.show = lambda *a, **k: plt.close("all")
