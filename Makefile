@@ -13,12 +13,13 @@ export PYTHONHASHSEED := 0
 # Running as root (containers, CI) needs --allow-root for Jupyter.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test test-unit test-notebooks test-browser install bench bench-browser fonts index notebooks clean help nbgrader-venv test-nbgrader
+.PHONY: lab test test-unit test-notebooks test-browser test-sliders install bench bench-browser fonts index notebooks clean help nbgrader-venv test-nbgrader
 
 help:
 	@echo "make lab        - install (first time) and open JupyterLab on notebooks/00_start_here.ipynb"
 	@echo "make test       - install (first time), then unit tests + nbval on every notebook + browser test"
 	@echo "make test-unit / test-notebooks / test-browser - the three parts on their own"
+	@echo "make test-sliders - every slider of every notebook moved in-process (slow; also in make bench)"
 	@echo "make bench      - run the benchmark suite (benchmarks/README.md)"
 	@echo "make test-nbgrader - course release through the real nbgrader CLI (separate venv)"
 	@echo "make bench-browser - slider latency measured in headless Chromium, every notebook (slow)"
@@ -67,6 +68,11 @@ bench-browser: $(STAMP) fonts
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all
+	PRUNINGLAB_ALL_SLIDERS=1 $(BIN)/python -m pytest tests/test_notebook_sliders.py -q $(PYTEST_ARGS)
+
+# every slider of every notebook 00-09 moved in-process, the view must change (slow: not in make test)
+test-sliders: $(STAMP)
+	PRUNINGLAB_ALL_SLIDERS=1 $(BIN)/python -m pytest tests/test_notebook_sliders.py -v $(PYTEST_ARGS)
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/nbbuild.py --all

@@ -67,6 +67,7 @@ def measure_notebook(browser, base, token, name: str, moves: int, shots: Path | 
         return {"notebook": Path(name).stem, "run_all_s": run_s, "errors": bl.errors(page), "rows": rows}
     finally:
         page.close()
+        bl.shutdown_kernels(base, token)  # an idle kernel per notebook would load the machine
 
 
 def main(argv=None) -> dict:

@@ -136,6 +136,19 @@ def lab_server(work: Path, notebooks: Path = ROOT / "notebooks"):
         log.close()
 
 
+def shutdown_kernels(base: str, token: str) -> int:
+    """Shut down every kernel session of the server (REST API); the number shut down."""
+    import json as _json
+    req = urllib.request.Request(f"{base}/api/sessions?token={token}")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        sessions = _json.loads(r.read())
+    for s in sessions:
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(urllib.request.Request(
+                f"{base}/api/sessions/{s['id']}?token={token}", method="DELETE"), timeout=30).close()
+    return len(sessions)
+
+
 @contextlib.contextmanager
 def chromium():
     from playwright.sync_api import sync_playwright
@@ -151,34 +164,56 @@ def chromium():
             b.close()
 
 
+_DIALOG = ".jp-Dialog .jp-Dialog-button.jp-mod-accept"
+
+_KERNEL_STATE = """
+(dialog) => {
+  if (document.querySelector(dialog)) return 'dialog';
+  const idle = [...document.querySelectorAll('.jp-StatusBar-TextItem')]
+    .some(e => /\\|\\s*Idle/.test(e.textContent));
+  return idle ? 'idle' : false;
+}
+"""
+
+
 def _dismiss_dialogs(page) -> None:
     """Accept a 'Select Kernel' (or any other) dialog if one is showing."""
     for _ in range(3):
-        btn = page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
+        btn = page.locator(_DIALOG)
         if not btn.count():
             return
         btn.first.click()
-        time.sleep(0.5)
+        with contextlib.suppress(Exception):  # wait for it to go (no fixed sleep)
+            page.wait_for_selector(_DIALOG, state="detached", timeout=2_000)
 
 
 def news_popup_showing(page) -> bool:
     return bool(page.locator(".Toastify__toast:has-text('news')").count())
 
 
+def _wait(page, js: str, arg=None, timeout_s: float = 60.0, polling: int = 100):
+    """Evaluate ``js`` in the page every ``polling`` ms until it returns a truthy value."""
+    return page.wait_for_function(js, arg=arg, timeout=timeout_s * 1000, polling=polling).json_value()
+
+
 def open_notebook(browser, base, token, name, clear: bool = True):
+    """Open ``name`` in a new page, wait for its kernel to be idle; by default clear all outputs."""
     page = browser.new_page(viewport=VIEWPORT)
     page.set_default_timeout(60_000)
     page.goto(f"{base}/lab/tree/{name}?token={token}&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:  # the status bar says "… | Idle" once the kernel is up
-        _dismiss_dialogs(page)
-        if page.evaluate("() => [...document.querySelectorAll('.jp-StatusBar-TextItem')]"
-                         ".some(e => /\\|\\s*Idle/.test(e.textContent))"):
+    while True:  # the status bar says "… | Idle" once the kernel is up; a dialog may ask first
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError("the kernel did not become idle within 90 s")
+        try:
+            state = _wait(page, _KERNEL_STATE, _DIALOG, timeout_s=left)
+        except Exception as e:  # playwright TimeoutError
+            raise AssertionError("the kernel did not become idle within 90 s") from e
+        if state == "idle":
             break
-        time.sleep(0.5)
-    else:
-        raise AssertionError("the kernel did not become idle within 90 s")
+        _dismiss_dialogs(page)
     if clear:  # start from a clean slate: no stored outputs, no execution counts
         page.click(".lm-MenuBar-itemLabel:text-is('Edit')")
         page.click(".lm-Menu-itemLabel:text-is('Clear Outputs of All Cells')")
@@ -187,11 +222,44 @@ def open_notebook(browser, base, token, name, clear: bool = True):
     return page
 
 
+_RUN_STATE = """
+() => { const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(e => e.textContent.trim());
+  const s = document.querySelector('.jp-Notebook-ExecutionIndicator');
+  return {prompts: ps, status: s ? s.getAttribute('data-status') : null}; }
+"""
+
+# true once every code cell shows an execution count and the kernel is idle, or once the kernel
+# has been idle for ``grace`` ms with no cell running (a run that stopped early: the caller reports)
+_RUN_DONE = """
+(grace) => {
+  const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(e => e.textContent.trim());
+  const s = document.querySelector('.jp-Notebook-ExecutionIndicator');
+  const idle = s && s.getAttribute('data-status') === 'idle' && !ps.includes('[*]:');
+  if (!idle) { window.__pl_idle_since = null; return false; }
+  if (ps.every(p => /^\\[\\d+\\]:$/.test(p))) return 'done';
+  const now = performance.now();
+  window.__pl_idle_since = window.__pl_idle_since || now;
+  return now - window.__pl_idle_since > grace ? 'stopped' : false;
+}
+"""
+
+_STARTED = "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].some(e => e.textContent.trim() !== '[ ]:')"
+
+# every widget output has its view, and every interactive's output shows something
+_WIDGETS_RENDERED = """
+() => {
+  const views = [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]')];
+  if (views.some(v => v.childElementCount === 0)) return false;
+  return [...document.querySelectorAll('.widget-interact')].every(ui => {
+    const out = ui.querySelector('.widget-output');
+    return !out || !!out.querySelector('img') || out.innerText.trim().length > 0;
+  });
+}
+"""
+
+
 def _prompts(page) -> dict:
-    return page.evaluate(
-        "() => { const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(e => e.textContent.trim());"
-        " const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
-        " return {prompts: ps, status: s ? s.getAttribute('data-status') : null}; }")
+    return page.evaluate(_RUN_STATE)
 
 
 def run_all(page, timeout_s: float = 300.0) -> None:
@@ -199,36 +267,44 @@ def run_all(page, timeout_s: float = 300.0) -> None:
 
     A Run All issued while the kernel is still connecting is dropped, so it is re-issued (at most
     4 times) while no cell has started. A run that stops early (an untagged error) leaves cells at
-    ``[ ]:`` and fails with their positions.
+    ``[ ]:`` and fails with their positions. Waits are conditions polled in the page (100 ms),
+    never fixed sleeps; at the end, waits (at most 20 s) until every widget view is rendered.
     """
     deadline = time.monotonic() + timeout_s
     for _ in range(4):
         page.click(".lm-MenuBar-itemLabel:text-is('Run')")
         page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-        started = time.monotonic()
-        while time.monotonic() - started < 20:
-            _dismiss_dialogs(page)
-            if any(p != "[ ]:" for p in _prompts(page)["prompts"]):
+        started = time.monotonic() + 20
+        ok = False
+        while time.monotonic() < started:
+            if page.locator(_DIALOG).count():
+                _dismiss_dialogs(page)
+            try:
+                _wait(page, _STARTED, timeout_s=min(2.0, max(0.1, started - time.monotonic())))
+                ok = True
                 break
-            time.sleep(0.5)
-        else:
-            continue
-        break
-    idle_since = None
+            except Exception:  # playwright TimeoutError: not started yet
+                continue
+        if ok:
+            break
+    page.evaluate("() => { window.__pl_idle_since = null; }")
+    try:
+        _wait(page, _RUN_DONE, 3000, timeout_s=max(1.0, deadline - time.monotonic()), polling=200)
+    except Exception as e:  # playwright TimeoutError
+        raise AssertionError(f"notebook did not finish within {timeout_s} s: {_prompts(page)}") from e
     state = _prompts(page)
-    while time.monotonic() < deadline:
-        state = _prompts(page)
-        running = any(p == "[*]:" for p in state["prompts"])
-        if not running and state["status"] == "idle":
-            idle_since = idle_since or time.monotonic()
-            if time.monotonic() - idle_since > 3.0:
-                not_run = [i for i, p in enumerate(state["prompts"]) if not re.fullmatch(r"\[\d+\]:", p)]
-                assert not not_run, f"Run All stopped early; code cells not executed: {not_run} ({state})"
-                return
-        else:
-            idle_since = None
-        time.sleep(0.5)
-    raise AssertionError(f"notebook did not finish within {timeout_s} s: {state}")
+    not_run = [i for i, p in enumerate(state["prompts"]) if not re.fullmatch(r"\[\d+\]:", p)]
+    assert not not_run, f"Run All stopped early; code cells not executed: {not_run} ({state})"
+    wait_widgets_rendered(page)
+
+
+def wait_widgets_rendered(page, timeout_s: float = 20.0) -> bool:
+    """Wait until every widget output shows its view (False if that took longer than ``timeout_s``)."""
+    try:
+        _wait(page, _WIDGETS_RENDERED, timeout_s=timeout_s)
+        return True
+    except Exception:  # playwright TimeoutError: the callers' assertions say what is missing
+        return False
 
 
 def errors(page) -> list[str]:
@@ -295,45 +371,67 @@ def _control_el(page, c: dict, nth: int):
     return ui.locator(".widget-dropdown:not(.widget-output *)").nth(nth)
 
 
-def move(page, c: dict, nth: int, step: int, quiet_s: float = 0.6, timeout_s: float = 30.0) -> dict:
+# quiet mode (benchmark): true once a mutation came and none for ``quiet`` ms, or none at all for
+# ``none`` ms after the input; change mode (test): true once the UI's output differs from
+# ``before`` and no mutation came for ``quiet`` ms
+_SETTLED = """
+([i, before, quiet, none, mode]) => {
+  const pl = window.__pl, now = performance.now();
+  const last = pl.muts.length ? pl.muts[pl.muts.length - 1] : null;
+  if (mode === 'change') {
+    if (last === null || now - last < quiet) return false;
+    const out = document.querySelectorAll('.widget-interact')[i].querySelector('.widget-output');
+    const text = out ? out.innerText : '';
+    const imgs = out ? [...out.querySelectorAll('img')].map(e => e.src) : [];
+    return text !== before.text || imgs.join('\\n') !== before.imgs.join('\\n');
+  }
+  if (last !== null) return now - last > quiet;
+  return pl.t0 !== null && now - pl.t0 > none;
+}
+"""
+
+
+def move(page, c: dict, nth: int, step: int, quiet_s: float = 0.6, timeout_s: float = 30.0,
+         until: str = "quiet") -> dict:
     """Move control ``c`` (the ``nth`` slider/dropdown of its UI) once; return the timing.
 
     Slider: one arrow key on the focused handle (right, or left at the top of the range).
-    Dropdown: select option number ``step`` (cyclic, never the current one). The latency is the
-    time from the input event to the last mutation of the UI's output, once no mutation has come
-    for ``quiet_s``.
+    Dropdown: select option number ``step`` (cyclic, never the current one). A disabled control
+    is not moved (``disabled`` True, nothing waited for).
+
+    ``until="quiet"`` (benchmark): the latency is the time from the input event to the last
+    mutation of the UI's output, once no mutation has come for ``quiet_s`` (or none at all for
+    10 s). ``until="change"`` (tests): returns as soon as the UI's output text or picture differs
+    from before the move and no mutation has come for ``quiet_s`` (give ~0.2 s); ``timeout_s``
+    bounds the wait for a control that changes nothing. All waits are conditions polled in the page.
     """
+    if until not in ("quiet", "change"):
+        raise ValueError(f"until must be 'quiet' or 'change', got {until!r}")
     page.evaluate(_INSTALL)
     page.evaluate(_OBSERVE, c["ui"])
     before = page.evaluate(_SNAPSHOT, c["ui"])
     el = _control_el(page, c, nth)
     el.scroll_into_view_if_needed()
-    disabled = False
     if c["kind"] == "slider":
         handle = el.locator(".noUi-handle").first
         disabled = bool(el.locator("[disabled]").count()) or \
             handle.evaluate("h => !!h.closest('[disabled]') || h.getAttribute('aria-disabled') === 'true' || !!h.closest('.noUi-target[disabled]')")
-        now = float(handle.get_attribute("aria-valuenow") or 0)
-        hi = float(handle.get_attribute("aria-valuemax") or 0)
-        handle.focus()
-        page.keyboard.press("ArrowLeft" if now >= hi else "ArrowRight")
+        if not disabled:
+            now = float(handle.get_attribute("aria-valuenow") or 0)
+            hi = float(handle.get_attribute("aria-valuemax") or 0)
+            handle.focus()
+            page.keyboard.press("ArrowLeft" if now >= hi else "ArrowRight")
     else:
         sel = el.locator("select")
         disabled = sel.is_disabled()
-        opts = c["options"]
-        cur = sel.input_value()
-        choices = [o for o in opts if o != cur] or opts
         if not disabled:
+            cur = sel.input_value()
+            choices = [o for o in c["options"] if o != cur] or c["options"]
             sel.select_option(choices[step % len(choices)])
-    t_end = time.monotonic() + timeout_s
-    last_n, last_change = -1, time.monotonic()
-    while time.monotonic() < t_end:
-        st = page.evaluate("() => ({n: window.__pl.muts.length})")
-        if st["n"] != last_n:
-            last_n, last_change = st["n"], time.monotonic()
-        elif time.monotonic() - last_change > (quiet_s if last_n > 0 else max(10.0, quiet_s)):
-            break
-        time.sleep(0.05)
+    if not disabled:
+        arg = [c["ui"], before, 1000 * quiet_s, 10_000, until]
+        with contextlib.suppress(Exception):  # playwright TimeoutError: nothing changed in time
+            _wait(page, _SETTLED, arg, timeout_s=timeout_s, polling=50 if until == "quiet" else 100)
     res = page.evaluate("() => ({t0: window.__pl.t0, muts: window.__pl.muts.slice()})")
     after = page.evaluate(_SNAPSHOT, c["ui"])
     lat = (res["muts"][-1] - res["t0"]) if (res["muts"] and res["t0"] is not None) else None

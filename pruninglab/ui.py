@@ -26,14 +26,28 @@ How a move is handled
   the last is sent, so a slow callback never builds a queue. On top of that, ``coalesce=True``
   (off by default) defers the callback of a :class:`LivePlot` shown in place: a value that arrives
   *from the browser* does not run the callback inside the comm message, it marks the UI dirty and
-  schedules one refresh on the kernel's event loop (off by default: in a browser run with
-  ipykernel 7.4 the scheduled refreshes stopped after a few moves — not yet understood).
+  schedules one refresh on the kernel's event loop, so the browser gets the message's ``idle``
+  at once and sends the next position while the kernel draws.
   Values that arrive while a refresh is running (or before the scheduled one started) are not
   rendered one by one — the next refresh reads the controls' *current* values, so intermediate
   positions of a drag are dropped and the last one is always drawn. (ipywidgets' frontend also
   buffers a model's changes while one message is in flight.) A value set from Python (a test, a
   notebook cell) runs the callback synchronously, so ``ui.result`` is current right after the
   assignment.
+* **Why the deferred refresh never enters the Output** (the browser stall of ``coalesce=True``,
+  fixed for issue 15). ``interactive.update`` runs inside ``with self.out``, which sets the Output
+  widget's ``msg_id`` to the current parent message (the browser's ``comm_msg`` carrying the slider
+  value) and resets it on exit. In the browser, JupyterLab's Output model then registers a
+  *message hook* on that message's future, and the hook swallows every IOPub message with that
+  parent — including the kernel's ``status: idle`` for it. Run synchronously inside the comm
+  message, set and reset both reach the browser before the ``idle``, so nothing is lost. Deferred
+  to the kernel's io_loop, the refresh could start after the comm message's handler returned but
+  before ipykernel published its ``idle`` (kernel-side log: ``msg_id=M`` sent, then ``status idle``
+  for M, then the image and ``msg_id=''``); the hook ate that ``idle``, ipywidgets' per-model
+  throttle (one change in flight, later ones buffered until ``idle``) never released, and the
+  browser stopped sending values: the readout moved on, the kernel's value and the picture stayed.
+  The deferred path therefore updates the in-place widgets (text, image, note line) directly and
+  never touches the Output; an exception is shown in the note line.
 * ``ui.timings`` holds the duration (seconds) of every callback and ``ui.frame_budget_s`` the
   budget (0.1 s); ``ui.over_budget`` counts callbacks that took longer. A callback never waits
   for anything: keep ``compute`` to table look-ups / small evaluations (precompute sweeps when
@@ -266,12 +280,38 @@ class SliderUI(_base_interactive()):
         self._refresh()
 
     def _flush(self):
+        """The deferred refresh: reads the controls' *current* values (latest wins) and updates
+        the in-place view WITHOUT entering the Output widget (module doc: "Why the deferred
+        refresh never enters the Output")."""
         self._scheduled = False
         ctx, self._ctx = self._ctx, None
         if ctx is None:
-            self._refresh()
+            self._refresh_live()
         else:
-            ctx.run(self._refresh)
+            ctx.run(self._refresh_live)
+
+    def _refresh_live(self):
+        t0 = time.perf_counter()
+        try:
+            values = {wd._kwarg: wd.get_interact_value() for wd in self.kwargs_widgets}
+            self.kwargs = values
+            try:
+                self._apply_rules(values)
+                result = self._compute(**values)
+                self._render.show_in_place(result)
+            except Exception:
+                # shown in the note line (a widget): printing a traceback would need the Output
+                self.error = traceback.format_exc()
+                self._notes_html.value = ("<pre style='color:#b00;white-space:pre-wrap;margin:0'>"
+                                          + html.escape(self.error[-3000:]) + "</pre>")
+                return
+            self.error = None
+            self.result = result
+        finally:
+            dt = time.perf_counter() - t0
+            self.timings.append(dt)
+            if dt > self.frame_budget_s:
+                self.over_budget += 1
 
     def _refresh(self):
         t0 = time.perf_counter()

@@ -1,4 +1,5 @@
 """Shared pytest configuration: hypothesis profile, fixtures for the reference data."""
+import contextlib
 import os
 
 import pytest
@@ -43,3 +44,54 @@ def mlp():
 def cnn():
     from pruninglab.models import load_reference
     return load_reference("cnn")
+
+
+# -- real browser (tests marked ``browser``): ONE JupyterLab server, ONE Chromium and one run of
+# each notebook per pytest worker, shared by tests/test_browser.py and tests/test_browser_interview.py
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """``(base_url, token)`` of a JupyterLab on a copy of notebooks/ (benchmarks/browser_lab.py)."""
+    from benchmarks import browser_lab as bl
+    try:
+        bl.ensure_chromium()
+    except bl.BrowserUnavailable as e:
+        if os.environ.get("CI"):
+            pytest.fail(str(e))
+        pytest.skip(str(e))
+    with bl.lab_server(tmp_path_factory.mktemp("lab")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser(lab):
+    """Headless Debian Chromium (Playwright, executable_path=/usr/bin/chromium)."""
+    from benchmarks import browser_lab as bl
+    with bl.chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="session")
+def ran_notebook(lab, browser):
+    """``ran_notebook("00_start_here.ipynb") -> page``: opened, outputs cleared and Run All done
+    once per worker; later calls return the same page (no second Run All)."""
+    from benchmarks import browser_lab as bl
+    base, token = lab
+    pages: dict = {}
+    failed: dict = {}
+
+    def get(name: str, timeout_s: float = 400.0):
+        if name in failed:  # a second test on a notebook whose run failed: same failure
+            raise AssertionError(f"{name}: the earlier Run All failed: {failed[name]}")
+        if name not in pages:
+            page = pages[name] = bl.open_notebook(browser, base, token, name)
+            try:
+                bl.run_all(page, timeout_s=timeout_s)
+            except BaseException as e:
+                failed[name] = repr(e)[:2000]
+                raise
+        return pages[name]
+
+    yield get
+    for page in pages.values():
+        with contextlib.suppress(Exception):
+            page.close()

@@ -6,6 +6,13 @@ notebook and of notebook 01, checks that no cell shows an unexpected error, then
 slider and dropdown of those notebooks once and checks that the interactive's displayed text or
 picture changes (or that the control is disabled, with its reason shown). Latency is measured and
 published by ``make bench-browser`` (``benchmarks/bench_browser_sliders.py``), never asserted.
+Every slider of every notebook 00–09 is also moved in-process (no browser) by
+``tests/test_notebook_sliders.py``.
+
+One JupyterLab server, one Chromium and one Run All per notebook per pytest worker: the fixtures
+``lab`` / ``browser`` / ``ran_notebook`` live in ``tests/conftest.py`` (session scope) and are
+shared with ``tests/test_browser_interview.py``. Waits are conditions polled in the page, never
+fixed sleeps.
 
 ``PRUNINGLAB_BROWSER_NOTEBOOKS=all`` (or a comma-separated list of stems) extends the slider check
 to other notebooks. Screenshots go to ``test-output/browser/``.
@@ -40,81 +47,52 @@ def _selected() -> list[str]:
     return DEFAULT if not topic else [START, topic.removesuffix(".ipynb")]
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    from benchmarks import browser_lab as bl
-    try:
-        bl.ensure_chromium()
-    except bl.BrowserUnavailable as e:
-        if os.environ.get("CI"):
-            pytest.fail(str(e))
-        pytest.skip(str(e))
-    with bl.lab_server(tmp_path_factory.mktemp("lab")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from benchmarks import browser_lab as bl
-    OUT.mkdir(parents=True, exist_ok=True)
-    with bl.chromium() as b:
-        yield b
-
-
 def _expected_errors(stem: str) -> int:
     nb = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text())
     return sum("raises-exception" in c.get("metadata", {}).get("tags", []) for c in nb["cells"])
 
 
 @pytest.mark.parametrize("stem", _selected())
-def test_notebook_runs_and_every_control_changes_the_view(lab, browser, stem):
+def test_notebook_runs_and_every_control_changes_the_view(ran_notebook, stem):
     from benchmarks import browser_lab as bl
-    base, token = lab
     if not (ROOT / "notebooks" / f"{stem}.ipynb").exists():
         pytest.fail(f"notebook {stem} is missing")
-    page = bl.open_notebook(browser, base, token, f"{stem}.ipynb")
-    try:
-        assert not bl.news_popup_showing(page), "the JupyterLab news pop-up covers the first screen"
-        bl.run_all(page, timeout_s=400)
-        page.screenshot(path=str(OUT / f"{stem}_after_run_all.png"))
-        errs = bl.errors(page)
-        expected = _expected_errors(stem)
-        assert len(errs) == expected, \
-            f"{len(errs)} cells show errors/stderr but {expected} cells are tagged raises-exception: {errs}"
-        ctrls = bl.indexed_controls(page)
-        if stem == START:
-            assert ctrls, "no interactive widget rendered in the start notebook"
-        dead = []
-        for c, nth in ctrls:
-            r = bl.move(page, c, nth, step=0)
-            if r["disabled"]:
-                # a disabled control must say why, in its interactive's output
-                assert "⊘" in r["before"]["text"], f"{c} is disabled without a reason shown"
-                continue
-            if not (r["text_changed"] or r["img_changed"]):
-                dead.append((c["ui"], c["label"], c["kind"], r["before"]["text"][:120]))
-            if c["kind"] == "slider":
-                assert r["has_img"], f"{stem} ui#{c['ui']} {c['label']}: the output shows no picture"
-        page.screenshot(path=str(OUT / f"{stem}_after_moves.png"))
-        assert not dead, f"{stem}: moving these controls changed nothing on screen: {dead}"
-    finally:
-        page.close()
+    OUT.mkdir(parents=True, exist_ok=True)
+    page = ran_notebook(f"{stem}.ipynb")
+    assert not bl.news_popup_showing(page), "the JupyterLab news pop-up covers the first screen"
+    page.screenshot(path=str(OUT / f"{stem}_after_run_all.png"))
+    errs = bl.errors(page)
+    expected = _expected_errors(stem)
+    assert len(errs) == expected, \
+        f"{len(errs)} cells show errors/stderr but {expected} cells are tagged raises-exception: {errs}"
+    ctrls = bl.indexed_controls(page)
+    if stem == START:
+        assert ctrls, "no interactive widget rendered in the start notebook"
+    dead = []
+    for c, nth in ctrls:
+        r = bl.move(page, c, nth, step=0, until="change", quiet_s=0.2, timeout_s=20)
+        if r["disabled"]:
+            # a disabled control must say why, in its interactive's output
+            assert "⊘" in r["before"]["text"], f"{c} is disabled without a reason shown"
+            continue
+        if not (r["text_changed"] or r["img_changed"]):
+            dead.append((c["ui"], c["label"], c["kind"], r["before"]["text"][:120]))
+        if c["kind"] == "slider":
+            assert r["has_img"], f"{stem} ui#{c['ui']} {c['label']}: the output shows no picture"
+    page.screenshot(path=str(OUT / f"{stem}_after_moves.png"))
+    assert not dead, f"{stem}: moving these controls changed nothing on screen: {dead}"
 
 
-def test_start_slider_text_matches_its_readout(lab, browser):
-    """The text shown is the result for the value the slider reads after a few key presses."""
+def test_start_slider_text_matches_its_readout(ran_notebook):
+    """The text shown is the result for the value the slider reads after a few key presses
+    (same page as the start notebook's run above: no second Run All)."""
     from benchmarks import browser_lab as bl
-    base, token = lab
-    page = bl.open_notebook(browser, base, token, f"{START}.ipynb")
-    try:
-        bl.run_all(page)
-        c, nth = next((c, n) for c, n in bl.indexed_controls(page) if c["kind"] == "slider")
-        for k in range(4):
-            r = bl.move(page, c, nth, step=k)
-        readout = page.locator(".widget-interact").nth(c["ui"]).locator(".widget-readout").first.inner_text()
-        assert f"sparsity {round(100 * float(readout))}%" in r["after"]["text"], (readout, r["after"]["text"])
-    finally:
-        page.close()
+    page = ran_notebook(f"{START}.ipynb")
+    c, nth = next((c, n) for c, n in bl.indexed_controls(page) if c["kind"] == "slider")
+    for k in range(4):
+        r = bl.move(page, c, nth, step=k, until="change", quiet_s=0.2, timeout_s=20)
+    readout = page.locator(".widget-interact").nth(c["ui"]).locator(".widget-readout").first.inner_text()
+    assert f"sparsity {round(100 * float(readout))}%" in r["after"]["text"], (readout, r["after"]["text"])
 
 
 def test_cjk_text_has_a_font():

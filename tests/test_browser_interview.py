@@ -1,9 +1,10 @@
 """Real-browser check that the Chinese answer cards render (issue 12).
 
-Opens ``notebooks/interview/answer_cards.ipynb`` in JupyterLab (headless Chromium, fixtures from
-:mod:`test_browser`, helpers from ``benchmarks/browser_lab.py``), runs it, and screenshots the S0-Q1 card in Chinese to
-``test-output/browser/interview_card_S0-Q1_zh.png``; also renders the printable page
-``docs/interview_cards.html`` from a file URL. CJK glyphs need a CJK font: Debian's
+Opens ``notebooks/interview/answer_cards.ipynb`` in JupyterLab (headless Chromium; the session
+fixtures ``lab`` / ``browser`` / ``ran_notebook`` of ``tests/conftest.py``, shared with
+``tests/test_browser.py``: one server and one browser per pytest worker), runs it, and screenshots
+the S0-Q1 card in Chinese to ``test-output/browser/interview_card_S0-Q1_zh.png``; also renders the
+printable page ``docs/interview_cards.html`` from a file URL. CJK glyphs need a CJK font: Debian's
 ``fonts-noto-cjk`` is installed with apt-get when running as root and missing.
 """
 from __future__ import annotations
@@ -11,30 +12,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import OUT, ROOT, browser, lab  # noqa: E402,F401  (fixtures)
-
-from benchmarks import browser_lab as bl  # noqa: E402
-
-
-def _open(browser, base, token, name):
-    return bl.open_notebook(browser, base, token, name)
-
-
-def _run_all(page, timeout_s=240):
-    bl.run_all(page, timeout_s=timeout_s)
-
-
-def _errors(page):
-    return bl.errors(page)
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "test-output" / "browser"
 NOTEBOOK = "interview/answer_cards.ipynb"
 
 
@@ -70,23 +55,20 @@ def _glyph_widths(page, text: str) -> list[float]:
         " c.font = '32px sans-serif'; return [...t].map(ch => c.measureText(ch).width); }", text)
 
 
-def test_answer_card_renders_in_chinese(lab, browser, cjk_font):
-    base, token = lab
-    page = _open(browser, base, token, NOTEBOOK)
-    try:
-        _run_all(page, timeout_s=240)
-        assert not _errors(page), _errors(page)
-        card = page.locator(".jp-OutputArea-output .card", has_text="S0-Q1 ·").first
-        card.scroll_into_view_if_needed()
-        text = card.inner_text()
-        for s in ("请解释什么是剪枝", "30 秒回答", "非结构化剪枝", "追问", "种子文档的陷阱"):
-            assert s in text, s
-        # CJK glyphs are full-width: a Han character is much wider than an ASCII letter
-        w = _glyph_widths(page, "剪枝i")
-        assert w[0] > 1.5 * w[2] and w[1] > 1.5 * w[2], w
-        card.screenshot(path=str(OUT / "interview_card_S0-Q1_zh.png"))
-    finally:
-        page.close()
+def test_answer_card_renders_in_chinese(ran_notebook, cjk_font):
+    from benchmarks import browser_lab as bl
+    page = ran_notebook(NOTEBOOK, timeout_s=240)
+    assert not bl.errors(page), bl.errors(page)
+    card = page.locator(".jp-OutputArea-output .card", has_text="S0-Q1 ·").first
+    card.scroll_into_view_if_needed()
+    text = card.inner_text()
+    for s in ("请解释什么是剪枝", "30 秒回答", "非结构化剪枝", "追问", "种子文档的陷阱"):
+        assert s in text, s
+    # CJK glyphs are full-width: a Han character is much wider than an ASCII letter
+    w = _glyph_widths(page, "剪枝i")
+    assert w[0] > 1.5 * w[2] and w[1] > 1.5 * w[2], w
+    OUT.mkdir(parents=True, exist_ok=True)
+    card.screenshot(path=str(OUT / "interview_card_S0-Q1_zh.png"))
 
 
 def test_printable_page_renders(browser, cjk_font):
@@ -96,6 +78,7 @@ def test_printable_page_renders(browser, cjk_font):
         assert page.locator(".card").count() == 24
         first = page.locator(".card").first
         assert "剪枝" in first.inner_text()
+        OUT.mkdir(parents=True, exist_ok=True)
         first.screenshot(path=str(OUT / "interview_printable_S0-Q1.png"))
     finally:
         page.close()

@@ -155,6 +155,49 @@ def test_browser_changes_coalesce_latest_value_wins(monkeypatch):
     assert calls[-1] == (0.3, 8) and not loop.callbacks
 
 
+def test_coalesced_refresh_never_enters_the_output(monkeypatch):
+    """The browser stall of coalesce=True: a deferred refresh inside ``with ui.out`` set the
+    Output's msg_id to the comm message, whose ``idle`` the browser's Output hook then swallowed
+    (ipywidgets' throttle never released). The deferred path must update the in-place widgets
+    only, never enter the Output; errors go to the note line; latest values still win."""
+    import ipywidgets as w
+    import pruninglab.ui as ui_mod
+    from pruninglab.ui import LivePlot
+    loop = _FakeLoop()
+    monkeypatch.setattr(ui_mod, "_kernel_loop", lambda: loop)
+    entered = []
+    orig_enter = w.Output.__enter__
+
+    def spy_enter(self):
+        entered.append(self)
+        return orig_enter(self)
+
+    def compute(sparsity, bits):
+        if sparsity > 0.95:
+            raise ValueError("too sparse")
+        return _compute(sparsity, bits)
+
+    live = LivePlot(_setup, _update, text=lambda r: f"kept {r['kept']}")
+    ui = slider_ui(compute, live, in_place=True, coalesce=True,
+                   sparsity=sparsity_slider(0.5), bits=bits_slider(8))
+    monkeypatch.setattr(w.Output, "__enter__", spy_enter)
+    png, n0 = live.png, len(ui.timings)
+    s = ui.children[0]
+    for v in (0.6, 0.7):                     # a drag: two messages from the browser
+        s.set_state({"value": v})
+    loop.run()
+    assert entered == [], "the deferred refresh entered the Output (msg_id capture)"
+    assert ui.result["sparsity"] == 0.7 and ui.kwargs == {"sparsity": 0.7, "bits": 8}
+    assert live.png != png and "kept 240" in live._text_w.value and len(ui.timings) == n0 + 1
+    s.set_state({"value": 0.97})             # the callback raises: shown in the note line
+    loop.run()
+    assert entered == [] and "too sparse" in ui.error and "too sparse" in ui._notes_html.value
+    s.set_state({"value": 0.2})              # and recovers on the next move
+    loop.run()
+    assert entered == [] and ui.error is None and ui.result["sparsity"] == 0.2
+    assert "too sparse" not in ui._notes_html.value
+
+
 def test_disabled_when_greys_out_a_dead_control_and_says_why():
     def compute(structure, sparsity):
         return {"structure": structure, "sparsity": sparsity if structure != "dense" else 0.0}
