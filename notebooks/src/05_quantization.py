@@ -774,6 +774,9 @@ for row in LQ.latency_benchmark(repeats=5, rounds=3):
 #
 # ## Check yourself
 #
+# Write your answer to each question first (on paper or in a cell of your own), then open its
+# collapsed answer.
+#
 # 1. An fp32 model with 1 M parameters is quantized to int8. How many parameters and how many
 #    bytes does it have?
 #

@@ -319,6 +319,9 @@ _ = reveal("q06-no-ft", f"{loss:.1f} points ({'< 1' if loss < 1 else '1-10' if l
 # %% [markdown]
 # ## Check yourself
 #
+# Write your answer to each question first (on paper or in a cell of your own), then open its
+# collapsed answer.
+#
 # 1. Why must pruning come before quantization in Deep Compression, and what goes in between?
 #
 # <details><summary>Answer</summary>
