@@ -171,7 +171,8 @@ def test_qat_and_kmeans_studies_run_the_given_functions():
     assert q["levels"] <= 3 and q["qat"] > q["ptq"]          # QAT recovers the ternary model
     broken = LQ.qat_softmax_study(lambda w, b, a, g: (QX.oracle_fake_quant(w, b, a, g)[0], 0 * g), bits=2)
     assert broken["qat"] != q["qat"]     # zero STE gradient: only the bias learns -- the result differs
-    k = LQ.kmeans_study(QX.oracle_kmeans, QX.oracle_codebook_step, bits=(1, 2))
+    # a lighter run than the notebook's (which nbval validates): 3 Lloyd iterations, 5 steps
+    k = LQ.kmeans_study(QX.oracle_kmeans, QX.oracle_codebook_step, bits=(1, 2), iters=3, finetune_steps=5)
     assert k["accuracy"][1] > k["accuracy"][0]
     assert k["finetune"]["after"] > k["finetune"]["before"]
 

@@ -591,18 +591,28 @@ def integer_mlp_accuracy(requant_fn, split: str = "val") -> dict:
             "multipliers": ms, "agree": float((pred == ref_pred).mean())}
 
 
+def _mm(a, b):
+    """``a @ b`` of float64 arrays through torch on one thread: numpy's multi-threaded BLAS spends
+    far more time synchronising than computing on these small matrices (and its result could
+    depend on the thread count)."""
+    from ..utils import num_threads
+    with num_threads(1):
+        return (torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64))
+                @ torch.from_numpy(np.ascontiguousarray(b, dtype=np.float64))).numpy()
+
+
 def _softmax_grad(W, b, x, y):
-    z = x @ W.T + b
+    z = _mm(x, W.T) + b
     z = z - z.max(1, keepdims=True)
     p = np.exp(z)
     p /= p.sum(1, keepdims=True)
     p[np.arange(len(y)), y] -= 1.0
     p /= len(y)
-    return p.T @ x, p.sum(0)
+    return _mm(p.T, x), p.sum(0)
 
 
 def _softmax_acc(W, b, x, y):
-    return float(((x @ W.T + b).argmax(1) == y).mean())
+    return float(((_mm(x, W.T) + b).argmax(1) == y).mean())
 
 
 def qat_softmax_study(fq_fn, bits: int = 2, float_steps: int = 100, qat_steps: int = 80,
