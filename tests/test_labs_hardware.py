@@ -183,7 +183,7 @@ def test_live_storage_energy_roofline_redraw(capsys):
                    structure=dropdown(STRUCTURES, "dense"), sparsity=sparsity_slider(0.9),
                    model=dropdown(L.MODELS, "mlp"))
     _drive(live, ui, [(2, 64), (3, "unstructured"), (5, "cnn"), (0, "Edge TPU"), (1, 16),
-                      (3, "2:4")])
+                      (1, 8), (3, "2:4")])
     out = capsys.readouterr().out
     assert "Coral Edge TPU" in out and "has no fp16 units" in out and "ridge" in out
 
