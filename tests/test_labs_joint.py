@@ -73,7 +73,7 @@ def test_precompute_table_is_cached_and_equals_fresh_computation(tmp_path, monke
     monkeypatch.setenv("PRUNINGLAB_CACHE", str(tmp_path))
     monkeypatch.setattr(J, "_PANEL_GRID", (0.9,))      # the panel grid is always included
     monkeypatch.setattr(J, "_MEMO", {})
-    grid = dict(sparsities=(0.5, 0.9), bits=(3,), methods=("kmeans",), fine_tune=(True,))
+    grid = dict(sparsities=(0.9,), bits=(3, 4), methods=("kmeans",), fine_tune=(True,))
     n = J.precompute_joint(**grid)
     assert n == 2
     first = J.compute_joint(0.9, 3)
