@@ -44,16 +44,46 @@ def test_compute_joint_sizes_and_validation():
     assert abs(r["real_sparsity"] - 0.9) < 1e-3
     assert r["best_bytes"] == min(r["bytes"].values()) and r["best_format"] == "relative"
     assert r["fp32_bytes"] == 4 * 50826 and r["compression"] > 10
-    # dense 4-bit codes: 50432·4 bits + 3 codebooks of 16 fp32 + fp32 biases (394)
-    assert r["bytes"]["dense"] == (50432 * 4 + 3 * 16 * 32 + 394 * 32) // 8
+    # k-means on the survivors: k <= 16 non-zero shared values per layer AND the zeros, so dense
+    # codes need ceil(log2(k + 1)) bits (5 where k = 16: 2^b + 1 levels), bitmask only ceil(log2 k);
+    # one fp32 codebook entry per non-zero value, fp32 biases (394)
+    import math
+    model, _ = J._pruned(0.9, True)
+    ws = {n: J.quantize_survivors(getattr(model, n).weight.detach(), 4) for n in ("fc1", "fc2", "fc3")}
+    ks = {n: int(torch.unique(w[w != 0]).numel()) for n, w in ws.items()}
+    assert ks["fc1"] == ks["fc2"] == 16
+    book = 32 * sum(ks.values()) + 394 * 32
+    assert r["bytes"]["dense"] == -(-(sum(w.numel() * math.ceil(math.log2(ks[n] + 1)) for n, w in ws.items())
+                                      + book) // 8)
+    assert r["bytes"]["bitmask"] == -(-(sum(w.numel() + int((w != 0).sum()) * math.ceil(math.log2(ks[n]))
+                                            for n, w in ws.items()) + book) // 8)
     r0 = J.compute_joint(0.0, 8, "kmeans", False)
     assert r0["real_sparsity"] == 0.0
+    # no zeros: plain 8-bit codes + 256-entry codebooks (at most) + biases
+    assert r0["bytes"]["dense"] <= (50432 * 8 + 3 * 256 * 32 + 394 * 32) // 8
     with pytest.raises(ValueError, match="sparsity"):
         J.compute_joint(1.0, 4)
     with pytest.raises(ValueError, match="bits"):
         J.compute_joint(0.5, 0)
     with pytest.raises(TypeError, match="fine_tune"):
         J.compute_joint(0.5, 4, "kmeans", "yes")
+
+
+def test_precompute_table_is_cached_and_equals_fresh_computation(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRUNINGLAB_CACHE", str(tmp_path))
+    monkeypatch.setattr(J, "_PANEL_GRID", (0.9,))      # the panel grid is always included
+    monkeypatch.setattr(J, "_MEMO", {})
+    grid = dict(sparsities=(0.9,), bits=(3, 4), methods=("kmeans",), fine_tune=(True,))
+    n = J.precompute_joint(**grid)
+    assert n == 2
+    first = J.compute_joint(0.9, 3)
+    assert len(list(tmp_path.glob("joint06-table-*.pt"))) == 1
+    J._MEMO.clear()
+    assert J.precompute_joint(**grid) == n  # loaded from disk
+    assert J.compute_joint(0.9, 3) == first
+    J._MEMO.clear()
+    monkeypatch.setenv("PRUNINGLAB_CACHE", "off")
+    assert J.compute_joint(0.9, 3) == first  # fresh, uncached computation: identical
 
 
 def test_slider_ui():

@@ -95,8 +95,23 @@ def test_dynamic_int8_report():
     assert r["weight_bytes_int8"] == 50432 + 3 * 8
 
 
+def test_precompute_table_is_cached_and_equals_fresh_computation(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRUNINGLAB_CACHE", str(tmp_path))
+    monkeypatch.setattr(LQ, "_MEMO", {})
+    grid = dict(bits=(3,), methods=("ptq", "kmeans"), weight_memories=("han_dram",))
+    assert LQ.precompute_quant(**grid) == 2 * 2 * 2            # schemes × granularities × methods
+    first = LQ.compute_quant(3, "affine", False, "kmeans")
+    assert len(list(tmp_path.glob("quant05-table-*.pt"))) == 1
+    LQ._MEMO.clear()
+    assert LQ.precompute_quant(**grid) == 8                    # loaded from the table
+    assert LQ._MEMO[(3, "affine", False, "kmeans", "han_dram")] == first
+    LQ._MEMO.clear()
+    monkeypatch.setenv("PRUNINGLAB_CACHE", "off")
+    assert LQ.compute_quant(3, "affine", False, "kmeans") == first   # fresh computation: identical
+
+
 def test_slider_ui():
-    ui = slider_ui(LQ.compute_quant, None, bits=bits_slider(4, 2, 16),
+    ui = slider_ui(LQ.compute_quant, None, bits=bits_slider(4, 2, 8),
                    scheme=dropdown(["symmetric", "affine"]), per_channel=dropdown([True, False]),
                    method=dropdown(["ptq", "qat", "kmeans"]))
     ui.children[0].value = 3
@@ -107,7 +122,7 @@ def test_slider_ui():
 
 def test_live_quant_updates_in_place(capsys):
     live = LQ.live_quant()
-    ui = slider_ui(LQ.compute_quant, live, bits=bits_slider(4, 2, 16),
+    ui = slider_ui(LQ.compute_quant, live, bits=bits_slider(4, 2, 8),
                    scheme=dropdown(["symmetric", "affine"]), per_channel=dropdown([True, False]),
                    method=dropdown(["ptq", "qat", "kmeans"]))
     fig, png = live.fig, live.png
@@ -156,7 +171,8 @@ def test_qat_and_kmeans_studies_run_the_given_functions():
     assert q["levels"] <= 3 and q["qat"] > q["ptq"]          # QAT recovers the ternary model
     broken = LQ.qat_softmax_study(lambda w, b, a, g: (QX.oracle_fake_quant(w, b, a, g)[0], 0 * g), bits=2)
     assert broken["qat"] != q["qat"]     # zero STE gradient: only the bias learns -- the result differs
-    k = LQ.kmeans_study(QX.oracle_kmeans, QX.oracle_codebook_step, bits=(1, 2))
+    # a lighter run than the notebook's (which nbval validates): 3 Lloyd iterations, 5 steps
+    k = LQ.kmeans_study(QX.oracle_kmeans, QX.oracle_codebook_step, bits=(1, 2), iters=3, finetune_steps=5)
     assert k["accuracy"][1] > k["accuracy"][0]
     assert k["finetune"]["after"] > k["finetune"]["before"]
 

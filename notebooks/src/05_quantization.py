@@ -148,9 +148,13 @@ print(f"val accuracy: float32 {100 * rep['acc_fp32']:.2f}% → int8 weights {100
 # STE, which is what makes them usable on large networks.
 
 # %%
-for name, r in LQ.binary_ternary_report().items():
+bt = LQ.binary_ternary_report()
+for name, r in bt.items():
     print(f"{name:>8}: val accuracy {100 * r['val_accuracy']:.2f}%, distinct values per channel "
           f"≤ {r['levels']}, weight bits {r['weight_bits']:,}")
+from pruninglab.claims import md, claim
+claim(bt["binary"]["val_accuracy"] + 0.05 < bt["ternary"]["val_accuracy"] < accuracy(ref, val),
+      "post-training binary and ternary weights cost accuracy, binary far more")
 
 # %% [markdown] tags=["seed:S3-C2"]
 # ## S3-C2 · Coding exercise: "low-bit quantization" (`low_bit_quantization`, document 003)
@@ -256,9 +260,12 @@ def from_doc_format(d):
             layer.bias.copy_(torch.from_numpy(d[name]["biases"]))
     return m
 
+doc_acc = {}
 for p in (1, 2, 4, 8, 16):
-    acc = accuracy(from_doc_format(low_bit_quantization(doc_model, p)), val)
+    doc_acc[p] = acc = accuracy(from_doc_format(low_bit_quantization(doc_model, p)), val)
     print(f"precision={p:2d}: weights divided by {2 ** (p - 1):6d}, val accuracy {100 * acc:.2f}%")
+claim(doc_acc[2] >= doc_acc[4] >= doc_acc[8] >= doc_acc[16] and doc_acc[16] < 0.2,
+      "more 'precision' bits, more damage")
 
 # %% [markdown]
 # **Defect 6 — `precision=1` returns the weights unchanged.** A "1-bit" model that is identical
@@ -327,7 +334,6 @@ for scheme in ("symmetric", "affine"):
 # %%
 from pruninglab.grading import check, solution
 from pruninglab.labs.learner import ready, predict, reveal
-from pruninglab.claims import md, claim
 
 # %% [markdown]
 # ### Exercise 1 · Affine quantization with a zero-point (8 points)
@@ -588,9 +594,20 @@ if ready("kmeans_codebook", kmeans_codebook) and ready("codebook_step", codebook
 # fetches get cheaper. `weight_memory` chooses where the weights live: off-chip DRAM (640 pJ per
 # 32-bit access) or on-chip SRAM (5 pJ). `method="qat"` fine-tunes with fake quantization and the STE for a few
 # epochs (cached per setting); `"kmeans"` uses a codebook of $2^b$ shared values per layer.
-# The slider starts at 2 bits because symmetric 1-bit linear quantization has a single code (0);
+# The slider covers 2 … 8 bits: symmetric 1-bit linear quantization has a single code (0), so
 # 1 bit is available as `LQ.compute_quant(1, "affine", ...)` or `method="kmeans"`, and as the
-# binary/ternary schemes above.
+# binary/ternary schemes above; the accuracy-vs-bits figure below covers the same 2 … 8 bits.
+#
+# The next cell computes every slider setting once (QAT fine-tunes once per setting: about
+# 15–30 s the first time on two cores, with a progress bar). The table is cached on disk
+# (`pruninglab.cache`), so later runs load it in a fraction of a second; the cells after it
+# only look results up.
+
+# %% tags=["nbval-ignore-output"]
+n_settings = LQ.precompute_quant(progress=True)
+
+# %%
+print(f"{n_settings} slider settings computed")
 
 # %%
 print(f"float32 reference: model {LQ.compute_quant(8)['fp32_model_bytes']:,.0f} B, "
@@ -645,25 +662,25 @@ md("The fp32 MLP is **{fp32:.0f} KB**, the int8 one **{q:.0f} KB**: both fit a 2
    fp32=fp32_kb, q=r_dram["model_bytes"] / 1000, ed=r_dram["energy_nj"], es=r_sram["energy_nj"],
    ratio=r_dram["energy_nj"] / r_sram["energy_nj"])
 
-# %% [markdown]
-# The next cell fills the slider's cache (every setting; QAT fine-tunes once per setting, about
-# 20 s the first time; the results are cached on disk, so later runs take a few seconds) and
-# shows a progress bar; the cell after it checks what was cached.
-
 # %% tags=["nbval-ignore-output"]
-n_settings = LQ.precompute_quant(bits=range(2, 17), progress=True)
-
-# %%
-print(f"{n_settings} slider settings cached")
+predict("q05-slider", "Method k-means, 2 bits, weights in DRAM: how does the energy per inference compare "
+        "with PTQ at 2 bits?", choices=["k-means clearly lower", "about the same", "k-means clearly higher"])
 
 # %% tags=["nbval-ignore-output"]
 slider_ui(LQ.compute_quant, LQ.live_quant(),
-          bits=bits_slider(4, 2, 16),
+          bits=bits_slider(4, 2, 8),
           scheme=dropdown(["symmetric", "affine"], description="scheme"),
           per_channel=dropdown([True, False], description="per-channel"),
           method=dropdown(["ptq", "qat", "kmeans"], description="method"),
           weight_memory=dropdown([("DRAM", "han_dram"), ("SRAM (on chip)", "han_sram")], "han_dram",
                                  "weights in"))
+
+# %%
+e_km, e_ptq = (LQ.compute_quant(2, "symmetric", True, m)["energy_nj"] for m in ("kmeans", "ptq"))
+ratio = e_km / e_ptq
+_ = reveal("q05-slider", f"k-means {e_km:.1f} nJ vs PTQ {e_ptq:.1f} nJ ({ratio:.3f}×: "
+           + ("about the same" if abs(ratio - 1) < 0.05 else "k-means clearly " + ("lower" if ratio < 1 else "higher"))
+           + "; both fetch 2-bit weights and run fp32 MACs)")
 
 # %% [markdown] tags=["seed:S3-Q4b"]
 # ## S3-Q4b · Quantization: use cases, pros and cons (document 003, 面试题 2) · 量化的应用场景与优缺点
@@ -736,10 +753,10 @@ print(f"val accuracy: fp32 {100 * dq['acc_fp32']:.2f}% → int8 dynamic {100 * d
 # layer, batch 1 and 64: fp32; int8 dynamic; fp32 with fake-quantized weights re-quantized on every
 # call by the library's `FakeQuantLinear` and by PyTorch's fused
 # `torch.fake_quantize_per_channel_affine` (the fair baseline for "quantization without integer
-# kernels"). Variants are interleaved over 5 rounds after warm-up; median and min–max over rounds.
+# kernels"). Variants are interleaved over 3 rounds after warm-up; median and min–max over rounds.
 
 # %% tags=["nbval-ignore-output"]
-for row in LQ.latency_benchmark(repeats=15, rounds=5):
+for row in LQ.latency_benchmark(repeats=5, rounds=3):
     parts = []
     for k, label in (("fp32", "fp32"), ("int8", "int8 dynamic"), ("fake", "fake-quant (library)"),
                      ("fused", "fake-quant (fused torch)")):
@@ -756,6 +773,9 @@ for row in LQ.latency_benchmark(repeats=15, rounds=5):
 # quantizing the activations and Python dispatch can eat the gain). Compare with your run.
 #
 # ## Check yourself
+#
+# Write your answer to each question first (on paper or in a cell of your own), then open its
+# collapsed answer.
 #
 # 1. An fp32 model with 1 M parameters is quantized to int8. How many parameters and how many
 #    bytes does it have?

@@ -28,6 +28,9 @@ from pruninglab.models import load_reference
 from pruninglab.train import accuracy
 from pruninglab.ui import slider_ui, sparsity_slider, bits_slider, dropdown
 from pruninglab.labs import joint as J
+from pruninglab.claims import md, claim
+
+plt.rcParams["figure.dpi"] = plt.rcParams["savefig.dpi"] = 120   # sharp on HiDPI screens
 
 val = load_digits("val")
 ref = load_reference("mlp")
@@ -108,6 +111,22 @@ print(f"reference MLP: val accuracy {100 * accuracy(ref, val):.2f}%, fp32 size "
 # 8. No size accounting at all (values bits + index bits + codebook), so no compression ratio
 #    can be stated.
 #
+# ### Every setting, computed once
+#
+# All measurements below and the slider at the end look up one table: the MLP pruned at every
+# sparsity 0, 0.05, …, 0.95, with and without 10 epochs of mask-enforced fine-tuning, then
+# quantized at 2 … 8 bits by k-means and by linear quantization, evaluated and sized. The next
+# cell computes it (about half a minute on two cores, with a progress bar) and caches it on disk
+# (`pruninglab.cache`), so a second run loads it in a fraction of a second; the cell after it
+# checks what was computed.
+
+# %% tags=["nbval-ignore-output"]
+n_settings = J.precompute_joint(progress=True)
+
+# %%
+print(f"{n_settings} settings (sparsity × bits × quantizer × fine-tuning) computed")
+
+# %% [markdown]
 # ### Measurement 1: does the quantizer keep the pruned zeros?
 #
 # The MLP pruned to 90 % and fine-tuned, then quantized at 4 bits in four ways:
@@ -120,12 +139,23 @@ for name, r in zp["quantizers"].items():
           f"{100 * r['sparsity_after']:5.1f}%, val acc {100 * r['val_accuracy']:.2f}%")
 print("k-means over ALL weights, zeros still zero by bits:", zp["kmeans_all_still_zero_by_bits"])
 
-# %% [markdown]
-# The naive min-max grid (real-valued offset) maps every zero to a non-zero level: sparsity 0 %,
-# and storage in any sparse format becomes impossible. k-means over *all* weights merges the zeros
-# with small surviving weights into a non-zero centroid, so at most a small fraction of the zeros
-# survive at any bit-width printed (only where a centroid happens to hold nothing but zeros). Both correct quantizers keep exactly the pruned zeros (the linear one may
-# add a few zeros: survivors that round to 0).
+# %%
+q = zp["quantizers"]
+claim(q["naive min-max"]["sparsity_after"] == 0.0, "the naive min-max grid leaves no zero")
+claim(max(zp["kmeans_all_still_zero_by_bits"].values()) < 0.05 * zp["pruned"],
+      "k-means over all weights keeps only a small fraction of the zeros at every bit-width")
+claim(all(q[k]["still_zero"] == zp["pruned"] for k in ("symmetric linear (Z=0)", "k-means over survivors")),
+      "both correct quantizers keep every pruned zero")
+md("The naive min-max grid (real-valued offset) maps every zero to a non-zero level: sparsity "
+   "**{s0:.0%}**, and storage in any sparse format becomes impossible. k-means over *all* weights "
+   "merges the zeros with small surviving weights into a non-zero centroid: at most **{kz:.1%}** of "
+   "the zeros survive at the bit-widths printed (only where a centroid happens to hold nothing but "
+   "zeros). Both correct quantizers keep every pruned zero; the linear one adds a few "
+   "({extra:,}: survivors that round to 0, sparsity {sl:.2%}).",
+   s0=q["naive min-max"]["sparsity_after"],
+   kz=max(zp["kmeans_all_still_zero_by_bits"].values()) / zp["pruned"],
+   extra=round(q["symmetric linear (Z=0)"]["sparsity_after"] * sum(getattr(ref, n).weight.numel() for n in ("fc1", "fc2", "fc3"))) - zp["pruned"],
+   sl=q["symmetric linear (Z=0)"]["sparsity_after"])
 #
 # ### Measurement 2: order matters
 
@@ -136,15 +166,28 @@ for name, acc in oe["accuracy"].items():
 print(f"after 'quantize → prune → fine-tune' the layers hold up to {oe['distinct_after_last']:,} "
       f"distinct values: no longer a {oe['codebook_size']}-entry codebook")
 
+# %%
+a = oe["accuracy"]
+claim(a["prune → fine-tune → quantize"] > max(a["prune → quantize"], a["quantize → prune"]) + 0.05,
+      "fine-tuning between pruning and quantization recovers the accuracy")
+claim(oe["distinct_after_last"] > oe["codebook_size"], "fine-tuning last leaves the codebook")
+md("Fine-tuning *between* pruning and quantization is what recovers the accuracy: **{a:.1%}** against "
+   "**{b:.1%}** without it and **{c:.1%}** when quantizing first. Quantizing first and fine-tuning last "
+   "gives good accuracy ({d:.1%}) only because the fine-tuning undoes the quantization — the layers "
+   "end with up to {n:,} distinct values instead of {k} — so the model would have to be quantized again.",
+   a=a["prune → fine-tune → quantize"], b=a["prune → quantize"], c=a["quantize → prune"],
+   d=a["quantize → prune → fine-tune"], n=oe["distinct_after_last"], k=oe["codebook_size"])
+
 # %% [markdown]
-# Fine-tuning *between* pruning and quantization is what recovers the accuracy. Quantizing first
-# and fine-tuning last gives good accuracy only because the fine-tuning undoes the quantization
-# (the weights leave the codebook) — the model would have to be quantized again.
-#
 # ### Measurement 3: a grid of sparsity × bits (k-means on survivors, after fine-tuning)
 #
-# Size = the smallest of dense / bitmask / CSR (16-bit column indices) / relative (5-bit gaps) for
-# the codes, plus the codebook and the fp32 biases; ratio = fp32 dense bytes / that size.
+# Size = the smallest of dense / bitmask / CSR (16-bit column indices, 32-bit row pointers) /
+# relative (5-bit gaps) for the codes, plus the codebook and the fp32 biases; ratio = fp32 dense
+# bytes / that size. **Counted honestly:** k-means on the survivors gives up to $2^b$ non-zero shared
+# values *and* the zeros. A format that stores the zeros as codes needs $2^b + 1$ levels, i.e.
+# $b + 1$ bits per code — dense always (a "$b$-bit dense codebook" of a pruned layer is not
+# realizable), relative whenever it stores filler zeros; bitmask and CSR store only the non-zeros
+# and need $b$ bits. The codebook holds the non-zero values (fp32 each).
 
 # %%
 grid = J.joint_grid(sparsities=(0.0, 0.5, 0.8, 0.9, 0.95), bits=(2, 4, 8))
@@ -233,17 +276,22 @@ print(f"this MLP, best setting within 1 point of the reference: sparsity {best['
       f"({best['compression']:.1f}×), val acc {100 * best['val_accuracy']:.2f}%")
 
 # %% [markdown]
-# The two are not directly comparable: LeNet-300-100 has 267 K weights (ours: 50 K), MNIST has
-# 60,000 training images (the digits: ~1,080), Han et al. retrain much longer, fine-tune the
-# centroids, and add Huffman coding (which, by their account, saves a further 20–30 % of storage). What
-# does carry over: the ratio comes from *both* stages, and the index bits matter as much as the
-# value bits once the values are 2–4 bits wide.
-#
+# %%
+n_w = sum(getattr(ref, n).weight.numel() for n in ("fc1", "fc2", "fc3"))
+n_train = len(load_digits("train").y)
+claim(45_000 <= n_w <= 55_000 and 1_000 <= n_train <= 1_200, "about 50 K weights and ~1,080 training images")
+md("The two are not directly comparable: LeNet-300-100 has 267 K weights (ours: **{w:,}**), MNIST has "
+   "60,000 training images (the digits: **{t:,}**), Han et al. retrain much longer, fine-tune the "
+   "centroids, and add Huffman coding (which, by their account, saves a further 20–30 % of storage). "
+   "What does carry over: the ratio comes from *both* stages, and the index bits matter as much as the "
+   "value bits once the values are 2–4 bits wide.", w=n_w, t=n_train)
+
+# %% [markdown]
 # ### Slider: sparsity × bits
 #
-# A normal call first (validated), then the interactive version. Every slider setting is computed
-# once before the slider is shown (fine-tuning per sparsity, k-means per setting: several seconds),
-# so moving the sliders only looks results up and redraws.
+# A normal call first (validated), then the interactive version. Every setting of the slider was
+# computed in the table at the top of the notebook, so moving the sliders only looks results up
+# and redraws.
 
 # %%
 r = J.compute_joint(0.9, 4, "kmeans")
@@ -254,15 +302,25 @@ print(f"90% + 4-bit linear:  val acc {100 * r['val_accuracy']:.2f}%, sizes {r['b
       f"best {r['best_format']} {r['best_bytes']:,} B ({r['compression']:.1f}×)")
 
 # %% tags=["nbval-ignore-output"]
-J.precompute_joint(progress=True)      # fine-tune each sparsity, cluster each setting once (progress bar)
+predict("q06-no-ft", "90 % sparsity, 4-bit k-means: how many points of validation accuracy does switching "
+        "`fine-tune` off cost?", choices=["< 1", "1-10", "10-30", "> 30"])
+
+# %% tags=["nbval-ignore-output"]
 slider_ui(J.compute_joint, J.live_joint(),
           sparsity=sparsity_slider(0.9, hi=0.95, step=0.05),
           bits=bits_slider(4, 2, 8),
           method=dropdown(["kmeans", "linear"], description="quantizer"),
           fine_tune=dropdown([True, False], description="fine-tune"))
 
+# %%
+loss = 100 * (J.compute_joint(0.9, 4)["val_accuracy"] - J.compute_joint(0.9, 4, fine_tune=False)["val_accuracy"])
+_ = reveal("q06-no-ft", f"{loss:.1f} points ({'< 1' if loss < 1 else '1-10' if loss < 10 else '10-30' if loss < 30 else '> 30'})")
+
 # %% [markdown]
 # ## Check yourself
+#
+# Write your answer to each question first (on paper or in a cell of your own), then open its
+# collapsed answer.
 #
 # 1. Why must pruning come before quantization in Deep Compression, and what goes in between?
 #

@@ -153,6 +153,9 @@ print(f"{'format':18s}" + "".join(f"{h:>10s}" for h in ("b32/i32", "b32/i16", "b
 for line in rows:
     print(f"{line[0]:18s}" + "".join(f"{v:>10s}" for v in line[1:]))
 print("(relative formats use a 4-bit gap index, EIE style; codebook: 16 clusters)")
+be_csr = {(b, i): hw.break_even_sparsity("csr", b, (1024, 1024), index_bits=i) for b, i in ((32, 32), (8, 16), (8, 32))}
+claim(0.5 <= be_csr[(32, 32)] < 0.51 and 2 / 3 <= be_csr[(8, 16)] < 0.67 and 0.8 <= be_csr[(8, 32)] < 0.81,
+      "CSR break-even: > 50 % (fp32, i32), > 2/3 (int8, i16), > 80 % (int8, i32)")
 
 # %%
 grid = np.linspace(0, 0.99, 100)
@@ -171,6 +174,8 @@ axes[0].set_ylabel("size / dense size")
 axes[1].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
+n_rel99 = hw.storage_bits((1024, 1024), 0.99, 1, "relative") / (1 + hw.DEFAULT_INDEX_BITS["relative"])
+claim(0.8 < n_rel99 / (1024 * 1024 / 16) < 1.3, "a 99 %-sparse layer in 4-bit relative format stores about n/16 entries")
 
 # %% [markdown]
 # Where a curve crosses the dashed line is its break-even sparsity. The relative-index curve rises
@@ -193,12 +198,20 @@ print(f"vs dense int8: {res['ratio_vs_dense']:.2f}x smaller; vs fp32: {res['rati
 lab.render_storage(res)
 
 # %% tags=["nbval-ignore-output"]
+predict("q08-storage", "fc2 (128 × 256), int8 values, CSR with 16-bit indices: from which sparsity on is it "
+        "no larger than dense int8?", choices=["~33 %", "~50 %", "~67 %", "~90 %"])
+
+# %% tags=["nbval-ignore-output"]
 slider_ui(lab.compute_storage, lab.live_storage(),
           sparsity=sparsity_slider(0.9, hi=0.98),
           bits=bits_slider(8, lo=2, hi=32),
           format=dropdown(hw.FORMATS, "csr", "format"),
           index_bits=dropdown([8, 16, 32], 16, "index bits"),
           model=dropdown(lab.MODELS, "mlp", "model"))
+
+# %%
+_ = reveal("q08-storage", f"{hw.break_even_sparsity('csr', 8, (128, 256), index_bits=16):.3f} "
+           "(each kept value costs 8 + 16 bits instead of 8, plus the row pointers)")
 
 # %% [markdown]
 # ## 2 · Energy: arithmetic is cheap, moving data is not
@@ -222,8 +235,8 @@ print(f"one 32-bit DRAM read = {hw.access_energy(32, 'han_dram') / hw.op_energy(
 # %%
 bits = np.arange(4, 33)
 fig, ax = plt.subplots(figsize=(6, 3.2))
-ax.plot(bits, [hw.op_energy("mult", int(b)) for b in bits], label="int multiply (α≈2)")
-ax.plot(bits, [hw.op_energy("add", int(b)) for b in bits], label="int add (α≈0.9)")
+ax.plot(bits, [hw.op_energy("mult", int(b)) for b in bits], label=f"int multiply (α≈{hw.scaling_exponent('mult', 'int'):.1f})")
+ax.plot(bits, [hw.op_energy("add", int(b)) for b in bits], label=f"int add (α≈{hw.scaling_exponent('add', 'int'):.1f})")
 ax.plot([8, 32], [0.2, 3.1], "ko", label="Horowitz table")
 ax.plot([8, 32], [0.03, 0.1], "ko")
 ax.set(xlabel="bits", ylabel="pJ per operation", yscale="log",
@@ -252,6 +265,7 @@ e_i8 = hw.model_energy(mlp, (1, 64), bits=8)
 e_i8_90 = hw.model_energy(mlp, (1, 64), bits=8, sparsity=0.9)
 e_i8_sram = hw.model_energy(mlp, (1, 64), bits=8, weight_memory="han_sram")
 claim(e_i8["total_pj"] == e_i8_90["total_pj"], "a dense engine at 90 % sparsity costs what the unpruned model costs")
+claim(sum(l["weight_pj"] for l in e_i8["layers"]) > 0.99 * e_i8["total_pj"], "> 99 % of the energy is weight fetches from DRAM")
 md("Pruning without a format and an engine that exploit it saves **nothing**: the int8 dense engine "
    "at 90 % sparsity costs exactly what the unpruned int8 model costs ({e:.1f} nJ). With batch 1 and "
    "the weights in DRAM, **{share:.1f} %** of the energy is fetching weights — which is why Deep "
@@ -273,6 +287,10 @@ print(f"{res['per_sample_pj'] / 1e3:.1f} nJ/sample, {res['saving_vs_fp32']:.1f}x
 lab.render_energy(res)
 
 # %% tags=["nbval-ignore-output"]
+predict("q08-batch", "int8 CSR at 90 %, weights in DRAM: going from batch 1 to batch 64, how much less "
+        "energy does one sample cost?", choices=["about 60×", "about 10×", "about 2×", "about the same"])
+
+# %% tags=["nbval-ignore-output"]
 slider_ui(lab.compute_energy, lab.live_energy(),
           sparsity=sparsity_slider(0.9, hi=0.98),
           bits=bits_slider(8, lo=2, hi=32),
@@ -281,6 +299,12 @@ slider_ui(lab.compute_energy, lab.live_energy(),
           model=dropdown(lab.MODELS, "mlp", "model"),
           weight_memory=dropdown([("DRAM", "han_dram"), ("SRAM (on chip)", "han_sram")], "han_dram",
                                  "weights in"))
+
+# %%
+e1, e64 = (lab.compute_energy(sparsity=0.9, bits=8, format="csr", batch=b, model="mlp")["per_sample_pj"]
+           for b in (1, 64))
+_ = reveal("q08-batch", f"{e1 / e64:.1f}× less per sample (the weights are fetched once per batch and "
+           "dominate; only the activations scale with the batch)")
 
 # %% [markdown]
 # ### Exercise 3 · Energy of a layer from the Horowitz table (6 points)
@@ -427,6 +451,10 @@ print(f"this machine, {mach['threads']} thread: peak {mach['peak_flops'] / 1e9:.
 # `2:4` (always exactly 50 %).
 
 # %% tags=["nbval-ignore-output"]
+predict("q08-roof24", "Orin Nano, int8, batch 1, structure 2:4: what speedup over dense does the roofline "
+        "model give the MLP?", choices=["~2×", "~1.6×", "~1.2×", "none"])
+
+# %% tags=["nbval-ignore-output"]
 lab.link_sparsity_to_structure(slider_ui(lab.compute_roofline, lab.live_roofline(),
           profile=dropdown(lab.PROFILE_CHOICES, "Orin Nano", "profile"),
           bits=bits_slider(8, lo=2, hi=32),
@@ -434,6 +462,10 @@ lab.link_sparsity_to_structure(slider_ui(lab.compute_roofline, lab.live_roofline
           structure=dropdown(hw.STRUCTURES, "dense", "structure"),
           sparsity=sparsity_slider(0.9, hi=0.98),
           model=dropdown(lab.MODELS, "mlp", "model")))
+
+# %%
+_ = reveal("q08-roof24", f"{lab.compute_roofline('Orin Nano', bits=8, batch=1, structure='2:4', sparsity=0.5)['speedup']:.2f}× "
+           "(memory-bound: the speedup is the byte saving, 2 of 4 values kept plus 2-bit positions)")
 
 # %% [markdown]
 # ## 4 · Measured latency on this machine
@@ -452,8 +484,8 @@ for batch in (1, 64):
           + (f", dense/int8 {t['dense'] / t['int8']:.1f}x" if "int8" in t else ""))
 
 # %% tags=["nbval-ignore-output"]
-sps = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
-be = {b: hw.sparse_break_even(1024, 1024, b, sps) for b in (1, 64)}
+sps = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
+be = {b: hw.sparse_break_even(1024, 1024, b, sps, repeats=5) for b in (1, 64)}
 fig, ax = plt.subplots(figsize=(6.5, 3.2))
 for b, r in be.items():
     ax.plot(r["sparsity"], np.array(r["dense_s"]) / np.array(r["csr_s"]), "o-", label=f"batch {b}")
@@ -483,7 +515,8 @@ print(f"on this machine CSR breaks even {order}")
 # %% [markdown]
 # **The staircase.** A latency lookup table over output-channel counts of one layer (256 inputs,
 # batch 256). Vectorised kernels process channels in groups (vector/tile widths), so latency moves
-# in steps and some "smaller" layers are not faster — sometimes slower — than larger ones.
+# in steps and some "smaller" layers are not faster — sometimes slower — than larger ones (on this
+# machine: the list printed below the figure).
 
 # %% tags=["nbval-ignore-output"]
 lut1 = hw.latency_lut(range(8, 257, 4), kind="linear", in_features=256, batch=256)
@@ -650,7 +683,8 @@ print(f"chosen: NetAdapt at budget 0.45, {key}, measured {chosen['measured_s'] *
 # %% tags=["nbval-ignore-output"]
 r1 = be[1]
 print("dense kernel, batch 1, µs at sparsity", dict(zip(r1["sparsity"], [round(t * 1e6, 1) for t in r1["dense_s"]])))
-print("-> masking weights to zero leaves dense latency unchanged (same work, zeros multiplied)")
+print(f"-> dense-kernel time, slowest / fastest over these sparsities: {max(r1['dense_s']) / min(r1['dense_s']):.2f}× "
+      "(the same MACs at every sparsity, zeros multiplied: any difference is measurement noise)")
 print(f"-> CSR (torch.sparse) beats dense only from s = {r1['break_even']} (batch 1) and "
       f"{be[64]['break_even']} (batch 64) on this machine")
 
@@ -741,6 +775,8 @@ flops = lambda cfg: 64 * cfg["a"] + cfg["a"] * cfg["b"]
 na = hw.netadapt_prune({"a": 32, "b": 32}, staircase, 6, acc_model, steps=2)
 un = hw.uniform_prune({"a": 32, "b": 32}, staircase, 6)
 fp = hw.flop_proportional_prune({"a": 32, "b": 32}, flops, 8, 6)
+claim(na["config"]["a"] == 32 and na["config"]["b"] % 8 == 0 and na["config"]["b"] < 32,
+      "NetAdapt removes channels in multiples of the step width, from the less important layer")
 print("netadapt :", na["config"], "latency", na["latency"], "acc", round(na["accuracy"], 4))
 print("uniform  :", un["config"], "latency", un["latency"], "acc", round(acc_model(un["config"]), 4))
 print("flop-prop:", fp["config"], "latency", staircase(fp["config"]), "acc", round(acc_model(fp["config"]), 4))
@@ -787,6 +823,9 @@ for s in (0.0, 0.5, 0.8, 0.9, 0.95):
 
 # %% [markdown]
 # ## Check yourself
+#
+# Write your answer to each question first (on paper or in a cell of your own), then open its
+# collapsed answer.
 #
 # 1. An int8 layer is 70 % sparse. Is CSR with 16-bit column indices smaller than dense?
 #

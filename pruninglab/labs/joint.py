@@ -52,18 +52,48 @@ def _setup():
     return load_reference("mlp"), load_digits("val"), load_digits("train")
 
 
+#: version of the on-disk cache entries of this module (bump when a computation changes)
+CACHE_VERSION = 2
+
+
 @lru_cache(maxsize=64)
 def _pruned(sparsity: float, fine_tune: bool):
     """(model, masks): the reference MLP globally magnitude-pruned, optionally fine-tuned for
     10 epochs (Adam, lr 1e-3) with the mask enforced (:func:`pruninglab.pruning.fine_tune_`).
-    Cached."""
+    Cached in memory and on disk (:func:`pruninglab.cache.cached`: the fine-tuning is the slow
+    part of the notebook-06 precomputation)."""
+    from ..cache import cached
+    ref, _, _ = _setup()
+    state = cached("joint06-pruned", CACHE_VERSION, _pruned_state, sparsity=float(sparsity),
+                   fine_tune=bool(fine_tune))
+    model = copy.deepcopy(ref)
+    model.load_state_dict(state["state"])
+    return model, dict(state["masks"])
+
+
+def _one_thread(fn):
+    """Run a disk-cached computation on one torch thread, as the notebooks do, so that a cache
+    entry written by a caller with more threads (a unit test) holds the very same numbers."""
+    import functools
+    from ..utils import num_threads
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        with num_threads(1):
+            return fn(*args, **kwargs)
+    return run
+
+
+@_one_thread
+def _pruned_state(sparsity: float, fine_tune: bool) -> dict:
     ref, _, tr = _setup()
     model = copy.deepcopy(ref)
     masks = compute_masks(model, sparsity, scope="global")
     apply_masks_(model, masks)
     if fine_tune and sparsity > 0:
         fine_tune_(model, masks, tr, epochs=FT_EPOCHS, lr=FT_LR, seed=0)
-    return model, masks
+    return {"state": {k: v.detach().clone() for k, v in model.state_dict().items()},
+            "masks": dict(masks)}
 
 
 def quantize_survivors(w: torch.Tensor, bits: int, method: str = "kmeans") -> torch.Tensor:
@@ -142,21 +172,42 @@ def zero_preservation(sparsity: float = 0.9, bits: int = 4) -> dict:
     return {"quantizers": out, "kmeans_all_still_zero_by_bits": by_bits, "pruned": pruned_total}
 
 
+def _code_bits(levels: int) -> int:
+    """Bits of a code that tells ``levels`` values apart (at least 1)."""
+    return max(1, int(np.ceil(np.log2(levels)))) if levels > 1 else 1
+
+
 def _storage(model: nn.Module, bits: int, method: str) -> dict:
     """Bytes of the weight matrices in each of :data:`FORMATS` plus fp32 biases.
 
-    Values cost ``bits`` (linear codes; one fp32 scale per channel added) or a ``bits``-bit
-    codebook index (k-means; one fp32 codebook of ``2^bits`` entries per layer added). CSR uses
-    16-bit column indices and 32-bit row pointers; ``relative`` 5-bit gaps for fully-connected
-    layers as in Han et al. (2016)."""
+    Linear: ``bits``-bit codes (the symmetric grid contains 0, so a stored zero needs no extra
+    level) and one fp32 scale per channel. k-means on the survivors: the layer holds ``k ≤ 2^bits``
+    distinct **non-zero** shared values (one fp32 codebook entry each) **and the zeros**, so a
+    format that stores zeros as codes needs ``k + 1`` levels — ``2^bits + 1``, one bit more than
+    ``bits``, at the usual ``k = 2^bits``: ``dense`` (every zero is a code) and ``relative`` when
+    it has filler zeros; ``bitmask`` and ``csr`` store only the non-zeros (``ceil(log2 k)`` bits).
+    CSR uses 16-bit column indices and 32-bit row pointers; ``relative`` 5-bit gaps for
+    fully-connected layers as in Han et al. (2016)."""
     from ..hardware import storage_bits
     tot = {f: 0 for f in FORMATS}
     for n in _LAYERS:
         w = getattr(model, n).weight.detach()
-        extra = (2 ** bits) * 32 if method == "kmeans" else 32 * w.shape[0]
+        if method != "kmeans":
+            extra = 32 * w.shape[0]
+            for f in FORMATS:
+                kw = {"index_bits": 16} if f == "csr" else ({"index_bits": 5} if f == "relative" else {})
+                tot[f] += storage_bits(w, None, bits, f, **kw) + extra
+            continue
+        nz = w[w != 0]
+        k = int(torch.unique(nz).numel())
+        has_zero = nz.numel() < w.numel()
+        extra = 32 * k                                      # codebook of the non-zero values
+        entries = storage_bits(w, None, 1, "relative", index_bits=5) // (1 + 5)
+        code = {"dense": _code_bits(k + has_zero), "bitmask": _code_bits(k), "csr": _code_bits(k),
+                "relative": _code_bits(k + (entries > nz.numel()))}
         for f in FORMATS:
             kw = {"index_bits": 16} if f == "csr" else ({"index_bits": 5} if f == "relative" else {})
-            tot[f] += storage_bits(w, None, bits, f, **kw) + extra
+            tot[f] += storage_bits(w, None, code[f], f, **kw) + extra
     bias_bits = 32 * sum(getattr(model, n).bias.numel() for n in _LAYERS)
     return {f: -(-(v + bias_bits) // 8) for f, v in tot.items()}
 
@@ -175,15 +226,22 @@ def compute_joint(sparsity: float = 0.9, bits: int = 4, method: str = "kmeans",
     b = check_bits(bits, "bits", lo=2 if method == "linear" else 1, hi=16)
     if not isinstance(fine_tune, (bool, np.bool_)):
         raise TypeError(f"fine_tune must be bool, got {type(fine_tune).__name__}")
-    out = dict(_joint(round(s, 6), b, method, bool(fine_tune)))
+    key = (round(s, 6), b, method, bool(fine_tune))
+    if key not in _MEMO:
+        _MEMO[key] = _joint(*key)
+    out = dict(_MEMO[key])
     out["sparsity"] = s
     out["bytes"] = dict(out["bytes"])
     return out
 
 
-@lru_cache(maxsize=2048)
+#: compute_joint results per (sparsity, bits, method, fine_tune), filled on first use or by
+#: :func:`precompute_joint` (from its disk-cached table)
+_MEMO: dict = {}
+
+
 def _joint(s: float, b: int, method: str, fine_tune: bool) -> dict:
-    """:func:`compute_joint` after validation, cached per setting (k-means runs once each)."""
+    """:func:`compute_joint` after validation (memoised by the caller in ``_MEMO``)."""
     from ..train import accuracy
     base, _ = _pruned(s, fine_tune)
     _, val, _ = _setup()
@@ -221,9 +279,16 @@ def order_experiment(sparsity: float = 0.9, bits: int = 3) -> dict:
     weights, no fine-tuning); and quantize → prune → fine-tune (the fine-tuning moves the shared
     values off the codebook, so the model is no longer quantized: we report how many distinct
     values it ends with)."""
-    from ..train import accuracy
+    from ..cache import cached
     s = check_sparsity(sparsity)
     b = check_bits(bits, "bits", lo=1, hi=16)
+    return cached("joint06-order", CACHE_VERSION, _order_experiment, sparsity=s, bits=b)
+
+
+@_one_thread
+def _order_experiment(sparsity: float, bits: int) -> dict:
+    from ..train import accuracy
+    s, b = sparsity, bits
     ref, val, tr = _setup()
     out = {}
     out["prune → fine-tune → quantize"] = compute_joint(s, b, "kmeans", True)["val_accuracy"]
@@ -247,17 +312,34 @@ def precompute_joint(sparsities=tuple(round(0.05 * i, 2) for i in range(20)), bi
                      methods=("kmeans", "linear"), fine_tune=(True, False), progress: bool = False) -> int:
     """Fill the caches behind the notebook-06 slider: :func:`compute_joint` for every setting of
     the grid (fine-tuning once per sparsity, k-means once per setting), so that no slider
-    callback trains or clusters. Returns the number of settings cached. ``progress``: a
-    ``tqdm.auto`` bar over the settings."""
-    settings = [(s, method, b, ft) for ft in fine_tune for s in sorted(set(sparsities) | set(_PANEL_GRID))
+    callback trains or clusters. The whole table is cached on disk
+    (:func:`pruninglab.cache.cached`, deterministic), so a second run (or the second build of the
+    notebook) loads it in well under a second. Returns the number of settings cached.
+    ``progress``: a ``tqdm.auto`` bar over the settings (shown only when computing)."""
+    from ..cache import cached
+    sp = tuple(sorted(set(round(float(s), 6) for s in sparsities) | set(_PANEL_GRID)))
+    table = cached("joint06-table", CACHE_VERSION,
+                   lambda **grid: _joint_table(progress=bool(progress), **grid), sparsities=sp,
+                   bits=tuple(int(b) for b in bits), methods=tuple(methods),
+                   fine_tune=tuple(bool(f) for f in fine_tune))
+    for r in table:
+        _MEMO.setdefault((r["sparsity"], r["bits"], r["method"], r["fine_tune"]), r)
+    return len(table)
+
+
+@_one_thread
+def _joint_table(sparsities, bits, methods, fine_tune, progress) -> list:
+    settings = [(s, method, b, ft) for ft in fine_tune for s in sparsities
                 for method in methods for b in bits]
     it = settings
     if progress:
         from tqdm.auto import tqdm
         it = tqdm(settings, desc="precompute (fine-tune per sparsity, quantize per setting)")
+    out = []
     for s, method, b, ft in it:
-        compute_joint(s, b, method, ft)
-    return len(settings)
+        r = compute_joint(s, b, method, ft)
+        out.append({k: v for k, v in r.items()})
+    return out
 
 
 def shared_weights(sparsity: float = 0.9, bits: int = 4) -> dict:

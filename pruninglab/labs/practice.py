@@ -144,7 +144,8 @@ def training_benchmark(sparsity: float = 0.9, epochs: int = 3, repeats: int = 3,
     """Median seconds to train for ``epochs`` epochs on the digits train split: the dense MLP,
     the same MLP with a magnitude mask re-applied after every step (``after_step``), and a
     physically smaller MLP (hidden layers keep ``1 − sparsity`` of their neurons). One untimed
-    warm-up run each, then ``repeats`` interleaved runs. A measurement.
+    one-epoch warm-up run each, then ``repeats`` interleaved runs; ``*_s`` is the median,
+    ``*_spread`` the (min, max) over the runs. A measurement.
     """
     from ..data import load_digits
     from ..models import build_model
@@ -155,7 +156,7 @@ def training_benchmark(sparsity: float = 0.9, epochs: int = 3, repeats: int = 3,
     check_int(repeats, "repeats", lo=1)
     split = load_digits("train")
 
-    def run(kind):
+    def run(kind, n_epochs=epochs):
         torch.manual_seed(seed)
         model = build_model("mlp")
         hook = None
@@ -168,18 +169,19 @@ def training_benchmark(sparsity: float = 0.9, epochs: int = 3, repeats: int = 3,
         elif kind == "small":
             model = shrink_mlp_neurons(model, s)
         t0 = time.perf_counter()
-        train(model, split, epochs=epochs, seed=seed, after_step=hook)
+        train(model, split, epochs=n_epochs, seed=seed, after_step=hook)
         return time.perf_counter() - t0
 
     kinds = ("dense", "masked", "small")
     for kind in kinds:  # warm-up (first calls allocate and initialise kernels)
-        run(kind)
+        run(kind, 1)
     times = {k: [] for k in kinds}
     for _ in range(repeats):  # interleaved, so a load change on the machine hits all three
         for kind in kinds:
             times[kind].append(run(kind))
     out = {"sparsity": s, "epochs": epochs}
     out.update({f"{k}_s": statistics.median(v) for k, v in times.items()})
+    out.update({f"{k}_spread": (min(v), max(v)) for k, v in times.items()})
     return out
 
 

@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from .._validate import check_bits, check_choice, check_int
+from .joint import _one_thread
 from ..hardware import measure_latency, model_energy, storage_bytes
 from ..quantization import (FakeQuantLinear, convert_qat, kmeans_quantize_model, model_size_bytes,
                             prepare_qat, quantize, quantize_model)
@@ -141,15 +142,24 @@ def _kmeans_model(b: int) -> nn.Module:
     return quantize_model_weights(_setup()[0], b, method="kmeans")
 
 
-@lru_cache(maxsize=1024)
+#: version of this module's on-disk cache entries (bump when a computation changes)
+CACHE_VERSION = 3
+#: compute_quant results per validated setting, filled on first use or by precompute_quant
+_MEMO: dict = {}
+
+
 def _compute_quant(b: int, scheme: str, per_channel: bool, method: str, weight_memory: str) -> dict:
-    """:func:`compute_quant` after validation, cached per setting (a slider revisit is free) and
-    on disk (the QAT fine-tunings make a cold precomputation take ~20 s)."""
+    """:func:`compute_quant` after validation, memoised per setting (a slider revisit is free)
+    and cached on disk per setting (a QAT setting fine-tunes for ~0.5 s)."""
     from ..cache import cached
-    return cached("quant05", 2, _compute_quant_raw, b=b, scheme=scheme, per_channel=per_channel,
-                  method=method, weight_memory=weight_memory)
+    key = (b, scheme, per_channel, method, weight_memory)
+    if key not in _MEMO:
+        _MEMO[key] = cached("quant05", CACHE_VERSION, _compute_quant_raw, b=b, scheme=scheme,
+                            per_channel=per_channel, method=method, weight_memory=weight_memory)
+    return _MEMO[key]
 
 
+@_one_thread
 def _compute_quant_raw(b: int, scheme: str, per_channel: bool, method: str,
                        weight_memory: str) -> dict:
     from ..train import accuracy
@@ -199,27 +209,44 @@ def sweep_bits(bits: tuple = tuple(range(2, 9)), method: str = "ptq") -> dict:
     return {"bits": list(bits), "curves": curves, "method": method}
 
 
-def precompute_quant(bits=range(2, 17), methods=METHODS, weight_memories=WEIGHT_MEMORIES,
+#: bit-widths of the notebook-05 slider (the accuracy-vs-bits sweeps cover the same range)
+SLIDER_BITS = tuple(range(2, 9))
+
+
+def precompute_quant(bits=SLIDER_BITS, methods=METHODS, weight_memories=WEIGHT_MEMORIES,
                      progress: bool = False) -> int:
     """Fill the caches behind the notebook-05 slider: :func:`compute_quant` for every bit-width in
     ``bits``, both schemes, both granularities, every method in ``methods`` (QAT: a short
     fine-tuning each; k-means: one clustering per bit-width) and weight memory, and the
     accuracy-vs-bits sweeps the figure draws. Call it once before building the UI so that no
-    callback trains or clusters. Results are cached on disk, so a second run (another kernel)
-    takes a few seconds. ``progress``: a tqdm bar. Returns the number of settings now cached."""
+    callback trains or clusters. The whole table is cached on disk as one entry
+    (:func:`pruninglab.cache.cached`, deterministic), so a second run (another kernel, the other
+    build) loads it in a fraction of a second. ``progress``: a tqdm bar (shown only while
+    computing). Returns the number of settings now cached."""
+    from ..cache import cached
+    grid = dict(bits=tuple(check_bits(b, "bits", lo=1, hi=16) for b in bits),
+                methods=tuple(check_choice(m, "methods", METHODS) for m in methods),
+                weight_memories=tuple(check_choice(w, "weight_memories", WEIGHT_MEMORIES)
+                                      for w in weight_memories))
+    table = cached("quant05-table", CACHE_VERSION,
+                   lambda **g: _quant_table(progress=bool(progress), **g), **grid)
+    for r in table:
+        _MEMO.setdefault((r["bits"], r["scheme"], r["per_channel"], r["method"], r["weight_memory"]), r)
+    for m in grid["methods"]:
+        if m != "qat":
+            sweep_bits(SLIDER_BITS, m)
+    return len(table)
+
+
+def _quant_table(bits, methods, weight_memories, progress) -> list:
     settings = [(b, sc, pc, m, wm) for m in methods for b in bits for sc in SCHEMES
                 for pc in (True, False) for wm in weight_memories
                 if not (m != "kmeans" and sc == "symmetric" and b < 2)]
     it = settings
     if progress:
         from tqdm.auto import tqdm
-        it = tqdm(settings, desc="quantized MLP settings")
-    for b, sc, pc, m, wm in it:
-        compute_quant(b, sc, pc, m, wm)
-    for m in methods:
-        if m != "qat":
-            sweep_bits(tuple(range(2, 9)), m)
-    return len(settings)
+        it = tqdm(settings, desc="quantized MLP settings (QAT fine-tunes once per setting)")
+    return [dict(compute_quant(b, sc, pc, m, wm)) for b, sc, pc, m, wm in it]
 
 
 def _quant_text(r: dict) -> str:
@@ -250,7 +277,7 @@ def live_quant():
         a1, a2 = fig.subplots(1, 2)
         curves = [a1.plot([], [], "-", lw=1)[0] for _ in range(2 * len(SCHEMES))]
         (dot,) = a1.plot([], [], "o", color="C3", ms=9)
-        a1.set(xlabel="weight bits", ylabel="val accuracy (%)", ylim=(0, 100), xlim=(1.5, 16.5),
+        a1.set(xlabel="weight bits", ylabel="val accuracy (%)", ylim=(0, 100), xlim=(1.5, 8.5),
                title="accuracy")
         bars = a2.bar([0, 1], [0, 0], color=["0.6", "C0"])
         a2.set_xticks([0, 1], ["fp32\nKiB", ""])
@@ -424,14 +451,14 @@ class _FusedFakeQuantLinear(nn.Module):
         return nn.functional.linear(x, w, self.bias)
 
 
-def latency_benchmark(repeats: int = 25, batches=(1, 64), rounds: int = 5) -> list[dict]:
+def latency_benchmark(repeats: int = 5, batches=(1, 64), rounds: int = 3) -> list[dict]:
     """Measured latency (ms) of fp32, int8 dynamic, fake-quantized (``FakeQuantLinear``, 8-bit
     symmetric per-channel, re-quantizing the weight with the library's STE function on every call) and
     fused fake-quantized (``torch.fake_quantize_per_channel_affine``) versions of the reference
     MLP and of a 1024 × 1024 Linear layer, per batch size. The variants are **interleaved**:
-    ``rounds`` rounds, each timing every variant (after warm-up) in a rotated order with
-    ``repeats`` calls; reported: the median over rounds (``*_ms``) and the min–max spread
-    (``*_spread``). A measurement on this machine: not deterministic; shown only in
+    two warm-up calls per variant, then ``rounds`` rounds, each timing every variant (one more
+    warm-up call, then ``repeats`` timed batches of calls) in a rotated order; reported: the
+    median over rounds (``*_ms``) and the min–max spread over rounds (``*_spread``). A measurement on this machine: not deterministic; shown only in
     ``nbval-ignore-output`` cells."""
     check_int(repeats, "repeats", lo=1)
     check_int(rounds, "rounds", lo=1)
@@ -456,9 +483,13 @@ def latency_benchmark(repeats: int = 25, batches=(1, 64), rounds: int = 5) -> li
                             "fused": lambda: fused(x)}
                 times = {k: [] for k in variants}
                 keys = list(variants)
+                for k in keys:                       # warm every variant up once, before all rounds
+                    for _ in range(2):
+                        variants[k]()
                 for r in range(rounds):
                     for k in keys[r % len(keys):] + keys[:r % len(keys)]:
-                        times[k].append(1e3 * measure_latency(variants[k], repeats=repeats)["median_s"])
+                        times[k].append(1e3 * measure_latency(variants[k], warmup=1,
+                                                              repeats=repeats)["median_s"])
                 row = {"model": name, "batch": bsz}
                 for k, ts in times.items():
                     row[f"{k}_ms"] = float(np.median(ts))
@@ -560,18 +591,28 @@ def integer_mlp_accuracy(requant_fn, split: str = "val") -> dict:
             "multipliers": ms, "agree": float((pred == ref_pred).mean())}
 
 
+def _mm(a, b):
+    """``a @ b`` of float64 arrays through torch on one thread: numpy's multi-threaded BLAS spends
+    far more time synchronising than computing on these small matrices (and its result could
+    depend on the thread count)."""
+    from ..utils import num_threads
+    with num_threads(1):
+        return (torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64))
+                @ torch.from_numpy(np.ascontiguousarray(b, dtype=np.float64))).numpy()
+
+
 def _softmax_grad(W, b, x, y):
-    z = x @ W.T + b
+    z = _mm(x, W.T) + b
     z = z - z.max(1, keepdims=True)
     p = np.exp(z)
     p /= p.sum(1, keepdims=True)
     p[np.arange(len(y)), y] -= 1.0
     p /= len(y)
-    return p.T @ x, p.sum(0)
+    return _mm(p.T, x), p.sum(0)
 
 
 def _softmax_acc(W, b, x, y):
-    return float(((x @ W.T + b).argmax(1) == y).mean())
+    return float(((_mm(x, W.T) + b).argmax(1) == y).mean())
 
 
 def qat_softmax_study(fq_fn, bits: int = 2, float_steps: int = 100, qat_steps: int = 80,
