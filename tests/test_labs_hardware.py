@@ -238,13 +238,25 @@ def test_energy_sram_option_and_weight_bits():
     assert e["layers"][0]["weight_bits"] == 64 * 256 * 4
 
 
-def test_roofline_sparsity_control_disabled_unless_unstructured():
-    ui = L.link_sparsity_to_structure(slider_ui(
-        L.compute_roofline, None, structure=dropdown(STRUCTURES, "dense", "structure"),
-        sparsity=sparsity_slider(0.9, hi=0.98)))
-    ctl = {c.description: c for c in ui.children if hasattr(c, "description")}
+def test_roofline_controls_disabled_with_a_reason_when_they_cannot_change_the_view():
+    ui = slider_ui(L.compute_roofline, None, profile=dropdown(L.PROFILE_CHOICES, "Orin Nano", "profile"),
+                   bits=bits_slider(8, lo=2, hi=32), batch=dropdown([1, 64], 1, "batch"),
+                   structure=dropdown(STRUCTURES, "dense", "structure"),
+                   sparsity=sparsity_slider(0.9, hi=0.98),
+                   disabled_when=L.roofline_ui_rules(["profile", "bits", "batch", "structure", "sparsity"]))
+    ctl = ui.controls
     assert ctl["sparsity"].disabled and "inactive" in L._roofline_text(ui.result)
+    assert set(ui.disabled_reasons) == {"sparsity"}
     ctl["structure"].value = "unstructured"
     assert not ctl["sparsity"].disabled and "inactive" not in L._roofline_text(ui.result)
     ctl["structure"].value = "2:4"
     assert ctl["sparsity"].disabled and "50 %" in L._roofline_text(ui.result)
+    # the int8-only Edge TPU at 16 bits shows only "no fp16 units": everything but profile/bits is dead
+    ctl["profile"].value = "Edge TPU"
+    ctl["bits"].value = 16
+    assert not ui.result["current"]["supported"]
+    assert set(ui.disabled_reasons) == {"batch", "structure", "sparsity"}
+    assert all("Edge TPU has no fp16 units" in r for r in ui.disabled_reasons.values())
+    assert not ctl["bits"].disabled and not ctl["profile"].disabled
+    ctl["bits"].value = 8
+    assert set(ui.disabled_reasons) == {"sparsity"} and ui.result["current"]["supported"]

@@ -455,13 +455,14 @@ predict("q08-roof24", "Orin Nano, int8, batch 1, structure 2:4: what speedup ove
         "model give the MLP?", choices=["~2×", "~1.6×", "~1.2×", "none"])
 
 # %% tags=["nbval-ignore-output"]
-lab.link_sparsity_to_structure(slider_ui(lab.compute_roofline, lab.live_roofline(),
+slider_ui(lab.compute_roofline, lab.live_roofline(),
           profile=dropdown(lab.PROFILE_CHOICES, "Orin Nano", "profile"),
           bits=bits_slider(8, lo=2, hi=32),
           batch=dropdown([1, 8, 64, 256, 1024], 1, "batch"),
           structure=dropdown(hw.STRUCTURES, "dense", "structure"),
           sparsity=sparsity_slider(0.9, hi=0.98),
-          model=dropdown(lab.MODELS, "mlp", "model")))
+          model=dropdown(lab.MODELS, "mlp", "model"),
+          disabled_when=lab.roofline_rules())
 
 # %%
 _ = reveal("q08-roof24", f"{lab.compute_roofline('Orin Nano', bits=8, batch=1, structure='2:4', sparsity=0.5)['speedup']:.2f}× "

@@ -51,7 +51,7 @@ __all__ = ["fake_quant_weight", "pruned_accuracy", "compute_storage", "live_stor
            "live_roofline", "render_roofline",
            "shrink_mlp", "mlp_flops", "mlp_latency_table", "lut_latency", "latency_budget_study",
            "render_budget_study", "PROFILE_CHOICES", "MODELS", "WEIGHT_MEMORIES",
-           "format_table", "roofline_with", "link_sparsity_to_structure", "energy_with", "netadapt_with", "staircase_lut"]
+           "format_table", "roofline_with", "roofline_rules", "roofline_ui_rules", "energy_with", "netadapt_with", "staircase_lut"]
 
 #: weight-memory choices of the energy slider: off-chip DRAM or on-chip SRAM (Han et al. 2015
 #: per-32-bit-access figures, :data:`pruninglab.hardware.MEMORY_LEVELS`).
@@ -452,23 +452,40 @@ def _roofline_text(res: dict) -> str:
             + note)
 
 
-def link_sparsity_to_structure(ui):
-    """Disable the ``sparsity`` control of a roofline ``slider_ui`` while ``structure`` is not
-    ``"unstructured"`` (it cannot change the view there: ``dense`` prunes nothing, 2:4 is always
-    50 %); the reason is in the tooltip and in the printed text. Returns ``ui``."""
-    ctl = {getattr(c, "description", ""): c for c in ui.children}
-    st, sp = ctl.get("structure"), ctl.get("sparsity")
-    if st is None or sp is None:
-        raise ValueError("ui must have 'structure' and 'sparsity' controls")
+def roofline_rules() -> dict:
+    """``disabled_when`` rules for the roofline ``slider_ui`` (no dead controls).
 
-    def _sync(change=None):
-        sp.disabled = st.value != "unstructured"
-        sp.tooltip = ("only unstructured sparsity is a free parameter: 'dense' prunes "
-                                  "nothing, 2:4 is always 50 %" if sp.disabled else "")
+    * ``sparsity`` is disabled unless ``structure`` is ``"unstructured"`` ('dense' prunes nothing,
+      2:4 is always 50 %);
+    * when the chosen ``profile`` has no units for the chosen ``bits`` (e.g. the int8-only Edge TPU
+      at 9–32 bits) the view is only that message, so ``batch``, ``structure``, ``sparsity`` and
+      ``model`` are disabled with that reason until ``bits`` or ``profile`` changes.
+    Rules whose control is absent are dropped by the caller (see :func:`roofline_ui_rules`).
+    """
+    def unsupported(p):
+        if "profile" not in p or "bits" not in p:
+            return None
+        prof = get_profile(p["profile"])
+        peak, prec = prof.peak(p["bits"])
+        return None if peak is not None else (f"{p['profile']} has no {prec} units at {p['bits']} bits: "
+                                              "pick ≤ 8 bits or another profile")
 
-    st.observe(_sync, names="value")
-    _sync()
-    return ui
+    def sparsity(p):
+        why = unsupported(p)
+        if why:
+            return why
+        if p.get("structure", "unstructured") != "unstructured":
+            return ("only unstructured sparsity is a free parameter: 'dense' prunes nothing, "
+                    "2:4 is always 50 %")
+        return None
+
+    return {"batch": unsupported, "structure": unsupported, "model": unsupported,
+            "sparsity": sparsity}
+
+
+def roofline_ui_rules(names) -> dict:
+    """:func:`roofline_rules` restricted to the controls ``names`` a roofline UI actually has."""
+    return {k: v for k, v in roofline_rules().items() if k in set(names)}
 
 
 _ROOF_XS = np.logspace(-1, 4, 60)
