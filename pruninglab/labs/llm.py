@@ -355,3 +355,51 @@ PUBLISHED_LLAMA2_7B = {
     "2:4": {"magnitude": 54.59, "sparsegpt": 10.17, "wanda": 11.02},
 }
 __all__ += ["PUBLISHED_LLAMA2_7B"]
+
+
+# ------------------------------------------------------------------------------ training-seed spread
+#: (better-looking, baseline) pairs whose order the notebook states
+KEY_PAIRS = (("wanda 50%", "magnitude 50%"), ("sparsegpt 50%", "wanda 50%"),
+             ("wanda 2:4", "magnitude 2:4"), ("sparsegpt 2:4", "wanda 2:4"),
+             ("gptq 3-bit per-channel", "rtn 3-bit per-channel"), ("gptq 3-bit g128", "rtn 3-bit g128"))
+
+
+def seed_spread(results: dict | None = None) -> dict | None:
+    """Min / max / mean over training seeds of every key setting, and a verdict per
+    :data:`KEY_PAIRS` pair: ``"a"`` (a lower on every seed *and* the two min–max ranges do not
+    overlap), ``"b"`` (the reverse) or ``"tie"`` (the ranges overlap: the difference is inside
+    the seed spread). None when the results hold no ``"seeds"`` entry (or fewer than 2 seeds)."""
+    r = _results() if results is None else results
+    s = r.get("seeds")
+    if not s or len(s.get("per_seed", {})) < 2:
+        return None
+    seeds = [str(x) for x in s["seeds"]]
+    rows = {}
+    for k in ["dense", *s["settings"]]:
+        v = [s["per_seed"][x][k] for x in seeds]
+        rows[k] = {"values": v, "min": min(v), "max": max(v), "mean": float(np.mean(v))}
+    verdicts = {}
+    for a, b in KEY_PAIRS:
+        ra, rb = rows[a], rows[b]
+        if ra["max"] < rb["min"] and all(x < y for x, y in zip(ra["values"], rb["values"])):
+            verdicts[(a, b)] = "a"
+        elif rb["max"] < ra["min"] and all(y < x for x, y in zip(ra["values"], rb["values"])):
+            verdicts[(a, b)] = "b"
+        else:
+            verdicts[(a, b)] = "tie"
+    return {"seeds": [int(x) for x in seeds], "rows": rows, "verdicts": verdicts}
+
+
+def seed_sentences(sp: dict) -> str:
+    """One sentence per :data:`KEY_PAIRS` pair from :func:`seed_spread`: which is better, or a tie."""
+    out = []
+    for (a, b), v in sp["verdicts"].items():
+        ra, rb = sp["rows"][a], sp["rows"][b]
+        rng = f"({ra['min']:.3f}–{ra['max']:.3f} vs {rb['min']:.3f}–{rb['max']:.3f})"
+        if v == "tie":
+            out.append(f"{a} vs {b}: **a tie** — the seed ranges overlap {rng}")
+        else:
+            win, lose = (a, b) if v == "a" else (b, a)
+            out.append(f"{win} beats {lose} on every seed, by more than the seed spread {rng}")
+    return "; ".join(out) + "."
+__all__ += ["KEY_PAIRS", "seed_spread", "seed_sentences"]
