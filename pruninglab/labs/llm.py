@@ -168,13 +168,14 @@ def live_pruning():
     a move only draws the three circles and the vertical line."""
 
     def setup(fig):
-        fig.subplots_adjust(left=0.11, right=0.98, bottom=0.14, top=0.92)
+        fig.subplots_adjust(left=0.11, right=0.98, bottom=0.17, top=0.95)
         ax = fig.add_subplot()
         r = compute_pruning()
         for m, ys in r["curves"].items():
             ax.plot(r["grid"], ys, "-o", ms=3, color=METHOD_COLORS[m], label=m)
         ax.axhline(r["dense"], color="k", ls="--", lw=1, label=f"dense ({r['dense']:.2f})")
-        ax.set(xlabel="sparsity of the block linear layers", ylabel="val perplexity / char")
+        ax.set(xlabel="sparsity of the block linear layers", ylabel="val perplexity / char",
+               xlim=(min(r["grid"]) - 0.05, max(r["grid"]) + 0.05))
         ax.legend(fontsize=8, loc="upper left")
         dots = {m: ax.plot([], [], "o", ms=9, mfc="none", color=METHOD_COLORS[m])[0] for m in r["curves"]}
         vline = ax.axvline(0.5, color="0.6", lw=1)
