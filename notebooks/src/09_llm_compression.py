@@ -346,8 +346,8 @@ if SP is None:
                  "comparison above is one training run, and only the calibration-seed spread of section 1 "
                  "is measured.")
 else:
-    print(lab.table([[k, *v["values"], v["max"] - v["min"]] for k, v in SP["rows"].items()],
-                    ["setting", *[f"seed {x}" for x in SP["seeds"]], "max − min"]))
+    print(lab.table([[k, *v["values"], f"{v['min']:.3f}–{v['max']:.3f}"] for k, v in SP["rows"].items()],
+                    ["setting", *[f"seed {x}" for x in SP["seeds"]], "min–max"]))
     seed_text = f"Over training seeds {SP['seeds']}: " + lab.seed_sentences(SP)
 md("{t}", t=seed_text)
 

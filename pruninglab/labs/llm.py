@@ -401,6 +401,6 @@ def seed_sentences(sp: dict) -> str:
             out.append(f"{a} vs {b}: **a tie** — the seed ranges overlap {rng}")
         else:
             win, lose = (a, b) if v == "a" else (b, a)
-            out.append(f"{win} beats {lose} on every seed, by more than the seed spread {rng}")
+            out.append(f"{win} beats {lose} on every seed and the seed ranges do not overlap {rng}")
     return "; ".join(out) + "."
 __all__ += ["KEY_PAIRS", "seed_spread", "seed_sentences"]
