@@ -84,17 +84,19 @@ def _fake(per_seed):
                       "per_seed": {str(i): dict(zip(keys, v)) for i, v in enumerate(per_seed)}}}
 
 
-def test_seed_spread_calls_overlapping_ranges_a_tie():
+def test_seed_spread_calls_a_sign_change_a_tie():
     assert lab.seed_spread({"dense": 1}) is None
     sp = lab.seed_spread(_fake([[6.7, 7.30, 7.5, 6.9, 8.3, 8.4, 7.0, 6.81, 6.93, 6.81, 6.93],
                                 [6.8, 7.40, 7.6, 7.0, 8.5, 8.4, 7.1, 6.85, 6.90, 6.84, 6.95],
                                 [6.9, 7.35, 7.35, 6.95, 8.4, 8.6, 7.1, 6.80, 6.95, 6.83, 6.94]]))
     v = sp["verdicts"]
-    assert v[("wanda 50%", "magnitude 50%")] == "tie"          # ranges 7.30-7.40 vs 7.35-7.60 overlap
-    assert v[("sparsegpt 50%", "wanda 50%")] == "a"            # 6.9-7.0 below 7.3-7.4 on every seed
+    assert sp["diffs"][("wanda 50%", "magnitude 50%")] == [-0.2, -0.2, 0.0]
+    assert v[("wanda 50%", "magnitude 50%")] == "tie"          # equal on one seed: not lower on every seed
+    assert v[("wanda 2:4", "magnitude 2:4")] == "tie"          # -0.1, +0.1, -0.2: sign changes
+    assert v[("sparsegpt 50%", "wanda 50%")] == "a"
     assert v[("gptq 3-bit per-channel", "rtn 3-bit per-channel")] == "a"
     assert sp["rows"]["dense"]["min"] == 6.7 and sp["rows"]["dense"]["max"] == 6.9
     text = lab.seed_sentences(sp)
-    assert "wanda 50% vs magnitude 50%: **a tie**" in text and "sparsegpt 50% beats wanda 50%" in text
+    assert "wanda 2:4 vs magnitude 2:4: **a tie**" in text and "sparsegpt 50% beats wanda 50%" in text
     flipped = lab.seed_spread(_fake([[6.7, 8.0, 7.0] + [7.0] * 8, [6.8, 8.1, 7.1] + [7.0] * 8]))
     assert flipped["verdicts"][("wanda 50%", "magnitude 50%")] == "b"

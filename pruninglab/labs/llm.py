@@ -366,10 +366,12 @@ KEY_PAIRS = (("wanda 50%", "magnitude 50%"), ("sparsegpt 50%", "wanda 50%"),
 
 
 def seed_spread(results: dict | None = None) -> dict | None:
-    """Min / max / mean over training seeds of every key setting, and a verdict per
-    :data:`KEY_PAIRS` pair: ``"a"`` (a lower on every seed *and* the two min–max ranges do not
-    overlap), ``"b"`` (the reverse) or ``"tie"`` (the ranges overlap: the difference is inside
-    the seed spread). None when the results hold no ``"seeds"`` entry (or fewer than 2 seeds)."""
+    """Min / max / mean over training seeds of every key setting, and per :data:`KEY_PAIRS` pair
+    ``(a, b)`` the per-seed difference ``a − b`` (same calibration and validation text for every
+    seed, so the pairing is fair) with a verdict: ``"a"`` (a lower on every seed), ``"b"`` (b
+    lower on every seed) or ``"tie"`` (the sign of the difference changes across seeds: the
+    difference is inside the seed-to-seed spread). None without a ``"seeds"`` entry (or with
+    fewer than 2 seeds)."""
     r = _results() if results is None else results
     s = r.get("seeds")
     if not s or len(s.get("per_seed", {})) < 2:
@@ -379,28 +381,26 @@ def seed_spread(results: dict | None = None) -> dict | None:
     for k in ["dense", *s["settings"]]:
         v = [s["per_seed"][x][k] for x in seeds]
         rows[k] = {"values": v, "min": min(v), "max": max(v), "mean": float(np.mean(v))}
-    verdicts = {}
+    verdicts, diffs = {}, {}
     for a, b in KEY_PAIRS:
-        ra, rb = rows[a], rows[b]
-        if ra["max"] < rb["min"] and all(x < y for x, y in zip(ra["values"], rb["values"])):
-            verdicts[(a, b)] = "a"
-        elif rb["max"] < ra["min"] and all(y < x for x, y in zip(ra["values"], rb["values"])):
-            verdicts[(a, b)] = "b"
-        else:
-            verdicts[(a, b)] = "tie"
-    return {"seeds": [int(x) for x in seeds], "rows": rows, "verdicts": verdicts}
+        d = [round(x - y, 4) for x, y in zip(rows[a]["values"], rows[b]["values"])]
+        diffs[(a, b)] = d
+        verdicts[(a, b)] = "a" if max(d) < 0 else "b" if min(d) > 0 else "tie"
+    return {"seeds": [int(x) for x in seeds], "rows": rows, "diffs": diffs, "verdicts": verdicts}
 
 
 def seed_sentences(sp: dict) -> str:
     """One sentence per :data:`KEY_PAIRS` pair from :func:`seed_spread`: which is better, or a tie."""
     out = []
     for (a, b), v in sp["verdicts"].items():
-        ra, rb = sp["rows"][a], sp["rows"][b]
-        rng = f"({ra['min']:.3f}–{ra['max']:.3f} vs {rb['min']:.3f}–{rb['max']:.3f})"
+        d = sp["diffs"][(a, b)]
+        rng = f"({a} − {b} per seed: {min(d):+.3f} to {max(d):+.3f})"
         if v == "tie":
-            out.append(f"{a} vs {b}: **a tie** — the seed ranges overlap {rng}")
+            out.append(f"{a} vs {b}: **a tie**, the difference changes sign across seeds {rng}")
         else:
             win, lose = (a, b) if v == "a" else (b, a)
-            out.append(f"{win} beats {lose} on every seed and the seed ranges do not overlap {rng}")
+            out.append(f"{win} beats {lose} on every seed {rng}")
     return "; ".join(out) + "."
+
+
 __all__ += ["KEY_PAIRS", "seed_spread", "seed_sentences"]
