@@ -3,11 +3,14 @@
     python -m pruninglab.train_reference            # both models
     python -m pruninglab.train_reference --check    # retrain in memory, compare to saved files
     python -m pruninglab.train_reference --model lm [--check]   # notebook 09's language model
+    python -m pruninglab.train_reference --model lm --seeds 0 1 2 [--check]   # its spread over seeds
+    python -m pruninglab.train_reference --model lm --results-only   # shipped weights -> same results?
 
 Writes ``data/reference_mlp.pt``, ``data/reference_cnn.pt`` (state_dicts) and
 ``data/reference_metrics.json`` (train/val/test accuracy, the recipe used). ``--model lm`` trains
 the character-level transformer of notebook 09 (``data/reference_lm.pt``) and writes its
-precomputed sweeps (``data/lm_results.json``); see :mod:`pruninglab.llm.experiments`.
+precomputed sweeps (``data/lm_results.json``); ``--seeds`` trains those seeds and writes only the
+key comparisons per seed (the ``"seeds"`` entry); see :mod:`pruninglab.llm.reference`.
 """
 from __future__ import annotations
 
@@ -43,10 +46,18 @@ def main(argv=None) -> int:
     p.add_argument("--check", action="store_true", help="retrain and compare with saved weights")
     p.add_argument("models", nargs="*", default=["mlp", "cnn"])
     p.add_argument("--model", choices=["mlp", "cnn", "lm"], help="train only this model")
+    p.add_argument("--seeds", type=int, nargs="+", help="with --model lm: the training-seed spread of "
+                   "the key comparisons (e.g. 0 1 2) instead of the seed-0 model and its full sweep")
+    p.add_argument("--results-only", action="store_true", help="with --model lm: no training; run the "
+                   "sweeps on the shipped weights and compare them with the shipped results")
     args = p.parse_args(argv)
+    if (args.seeds or args.results_only) and args.model != "lm":
+        p.error("--seeds and --results-only need --model lm")
     if args.model == "lm":
-        from .llm.reference import main_lm
-        return main_lm(check=args.check)
+        from .llm.reference import main_lm, main_lm_seeds
+        if args.seeds:
+            return main_lm_seeds(args.seeds, check=args.check)
+        return main_lm(check=args.check, results_only=args.results_only)
     if args.model:
         args.models = [args.model]
     all_metrics = {}

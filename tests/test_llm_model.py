@@ -132,3 +132,27 @@ def test_shipped_model_and_results_agree():
     p = perplexity(m, eval_batches("val", m.cfg.ctx, EVAL_TOKENS))
     assert p == pytest.approx(r["dense"], abs=2e-3)
     assert p < 0.1 * VOCAB_SIZE  # far better than uniform guessing
+
+
+def test_seed_entry_consistent_with_the_full_sweep():
+    """The per-seed key settings are the sweep's settings; seed 0 of ``"seeds"`` (when shipped)
+    repeats the full sweep's numbers exactly (same model, calibration and validation tokens)."""
+    from pruninglab.llm.experiments import KEY_SETTINGS, key_from_sweep
+    from pruninglab.llm.reference import load_results
+    r = load_results()
+    key = key_from_sweep(r)
+    assert set(key) == {"dense", *KEY_SETTINGS}
+    assert key["sparsegpt 2:4"] == r["nm"]["2:4"]["sparsegpt"]
+    if "seeds" in r:
+        s = r["seeds"]
+        assert s["settings"] == list(KEY_SETTINGS) and len(s["seeds"]) >= 3
+        assert s["per_seed"]["0"] == key
+        assert len({s["per_seed"][str(x)]["dense"] for x in s["seeds"]}) == len(s["seeds"])  # distinct models
+
+
+def test_train_reference_lm_options_are_validated():
+    from pruninglab.train_reference import main
+    with pytest.raises(SystemExit):
+        main(["--seeds", "1"])                 # --seeds needs --model lm
+    with pytest.raises(SystemExit):
+        main(["--model", "cnn", "--results-only"])

@@ -18,7 +18,8 @@ import numpy as np
 
 from ._bank_data import CHOICE, OPEN
 
-__all__ = ["Item", "bank", "item", "TOPICS", "TOPIC_NOTEBOOK", "grade_item", "GENERATOR_SEEDS"]
+__all__ = ["Item", "bank", "item", "TOPICS", "TOPIC_NOTEBOOK", "grade_item", "GENERATOR_SEEDS",
+           "LLM_SECTIONS", "TOPIC_SECTION", "ITEM_SECTION", "topic_link", "section_anchor"]
 
 #: topic -> (中文, English, notebook that teaches it)
 TOPICS = {
@@ -30,11 +31,45 @@ TOPICS = {
     "joint": ("剪枝与量化联合", "joint pruning and quantization", "06_joint_pruning_quantization"),
     "practice": ("工程实践与存储", "practice and storage", "07_pruning_in_practice"),
     "hardware": ("硬件感知与屋顶线", "hardware and roofline", "08_hardware_lab"),
-    "llm_quant": ("大模型量化", "LLM quantization", "05_quantization"),
-    "llm_sparsity": ("大模型稀疏", "LLM sparsity", "08_hardware_lab"),
-    "llm_serving": ("大模型推理与 KV cache", "LLM serving and KV cache", "08_hardware_lab"),
+    "llm_quant": ("大模型量化", "LLM quantization", "09_llm_compression"),
+    "llm_sparsity": ("大模型稀疏", "LLM sparsity", "09_llm_compression"),
+    "llm_serving": ("大模型推理与 KV cache", "LLM serving and KV cache", "09_llm_compression"),
 }
 TOPIC_NOTEBOOK = {k: v[2] for k, v in TOPICS.items()}
+
+#: the ``##`` sections of notebook 09 (heading text, verbatim; a test checks they exist)
+LLM_SECTIONS = {
+    "pruning": "1 · One-shot pruning: magnitude vs Wanda vs SparseGPT",
+    "quant": "2 · Weight-only quantization: RTN vs GPTQ, per channel vs group-wise, AWQ",
+    "outliers": "3 · Activation outliers and SmoothQuant (W8A8)",
+    "serving": "4 · Inference cost: the KV cache and decode speed",
+    "formats": "5 · Storage formats with their exact bits",
+}
+#: topic -> its default section of notebook 09
+TOPIC_SECTION = {"llm_sparsity": "pruning", "llm_quant": "quant", "llm_serving": "serving"}
+#: items (hand-written ids, or generator names) taught in another section than their topic's
+ITEM_SECTION = {
+    "llm-smoothquant": "outliers", "llm-smooth-why": "outliers", "llm-int8": "outliers",
+    "open-llm-outliers": "outliers",
+    "llm-fp8": "formats", "llm-mx": "formats", "open-llm-formats": "formats",
+    "llm-kv-quant": "serving",   # KV-cache quantization: section 4
+    "llm-w4-why": "serving",     # why 4-bit weights speed decoding: the bandwidth bound, section 4
+}
+
+
+def section_anchor(heading: str) -> str:
+    """The link fragment JupyterLab and nbconvert give a markdown heading (spaces → ``-``)."""
+    return heading.strip().replace(" ", "-")
+
+
+def topic_link(topic: str, section: str | None = None) -> str:
+    """``notebooks/<nb>.ipynb`` of ``topic``, with ``#<anchor>`` of its notebook-09 section
+    (``section``: a key of :data:`LLM_SECTIONS`; default the topic's)."""
+    if topic not in TOPICS:
+        raise ValueError(f"topic must be one of {sorted(TOPICS)}, got {topic!r}")
+    path = f"notebooks/{TOPIC_NOTEBOOK[topic]}.ipynb"
+    key = section or TOPIC_SECTION.get(topic)
+    return path + (f"#{section_anchor(LLM_SECTIONS[key])}" if key else "")
 GENERATOR_SEEDS = (0, 1, 2, 3)
 
 
@@ -62,6 +97,19 @@ class Item:
     @property
     def notebook(self) -> str:
         return TOPIC_NOTEBOOK[self.topic]
+
+    @property
+    def section(self) -> str | None:
+        """Heading of the notebook section that teaches this item (LLM topics: notebook 09), or
+        None where the whole notebook does."""
+        key = ITEM_SECTION.get(self.generator or self.id) or TOPIC_SECTION.get(self.topic)
+        return LLM_SECTIONS[key] if key else None
+
+    @property
+    def link(self) -> str:
+        """``notebooks/<nb>.ipynb``, with ``#<anchor>`` of :attr:`section` where there is one."""
+        base = f"notebooks/{self.notebook}.ipynb"
+        return base + (f"#{section_anchor(self.section)}" if self.section else "")
 
     def text(self, lang: str = "en") -> str:
         if lang not in ("zh", "en"):

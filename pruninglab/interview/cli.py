@@ -77,6 +77,7 @@ def run(args, stdin=None, stdout=None) -> int:
         else:
             fb = f"{score:.0%}"
         print(("得分" if zh else "score") + f" {score:.2f}  ({fb})", file=out)
+        print(("  复习：" if zh else "  taught in: ") + it.link, file=out)
     res = iv.finish()
     print("\n" + res.summary(), file=out)
     if not args.no_history:

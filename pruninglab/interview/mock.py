@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validate import check_int, check_number
-from .bank import TOPICS, Item, bank, grade_item
+from .bank import TOPICS, Item, bank, grade_item, topic_link
 
 __all__ = ["MockInterview", "MockResult", "history_path", "append_history", "load_history",
            "plot_history", "draw"]
@@ -93,7 +93,7 @@ class MockResult:
         if self.weak_topics:
             lines.append("薄弱主题（去复习）:" if zh else "weak topics (review):")
             for t in self.weak_topics:
-                lines.append(f"  {TOPICS[t][0] if zh else TOPICS[t][1]} → notebooks/{TOPICS[t][2]}.ipynb")
+                lines.append(f"  {TOPICS[t][0] if zh else TOPICS[t][1]} → {topic_link(t)}")
         else:
             lines.append("没有薄弱主题。" if zh else "no weak topics.")
         return "\n".join(lines)

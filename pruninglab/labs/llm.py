@@ -12,6 +12,7 @@ and draw (pure ``compute_*`` + a :class:`pruninglab.ui.LivePlot` ``live_*``):
 """
 from __future__ import annotations
 
+import io
 from functools import lru_cache
 
 import numpy as np
@@ -47,6 +48,108 @@ def table(rows, header) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------------------ fast live figures
+
+@lru_cache(maxsize=None)
+def _blit_plot_class():
+    from ..ui import LivePlot
+
+    class BlitPlot(LivePlot):
+        """A :class:`~pruninglab.ui.LivePlot` whose static part is rendered once (blitting).
+
+        ``setup`` returns a state with ``"dynamic"``: the artists that ``update`` changes; every
+        other artist (axes, ticks, labels, legend, precomputed curves: most of the cost) is fixed.
+        The first :meth:`draw` renders the figure without the dynamic artists and keeps those
+        pixels; every later one restores them (a memory copy), draws only the dynamic artists on
+        top and encodes the PNG (:func:`_png_rgb`: RGB, no row filter, zlib level 1; ~2.5× faster
+        than PIL's encoder here at the same size). PNGs are also kept per result, so moving back
+        to a setting already shown costs a dictionary look-up. The dynamic artists get a zorder of at
+        least 6 (above legends and grids, so painting them last is what a full redraw does): the
+        pixels equal a full redraw of the figure (``tests/test_labs_llm.py`` compares them)."""
+
+        max_frames = 512
+
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            self._bg = None
+            self._frames: dict = {}
+
+        def _ensure(self):
+            if self.fig is None:
+                from matplotlib.backends.backend_agg import FigureCanvasAgg
+                super()._ensure()
+                self._canvas = FigureCanvasAgg(self.fig)
+            return self.fig
+
+        def _dynamic(self):
+            """The dynamic artists in the order a full redraw would paint them, all above the
+            static ones (zorder raised to at least 6, over legends and grids)."""
+            if not hasattr(self, "_dyn"):
+                dyn = list(self.state["dynamic"])
+                for a in dyn:
+                    a.set_zorder(max(a.get_zorder(), 6))
+                order = {id(a): i for ax in self.fig.axes for i, a in enumerate(ax.get_children())}
+                self._dyn = sorted(dyn, key=lambda a: (a.get_zorder(), order.get(id(a), 0)))
+            return self._dyn
+
+        @staticmethod
+        def _key(result):
+            return repr(sorted((k, v) for k, v in result.items() if isinstance(v, (int, float, str))))
+
+        def draw(self, result: dict) -> bytes:
+            key = self._key(result)
+            png = self._frames.get(key)
+            if png is None:
+                png = self._render(result)
+                if len(self._frames) < self.max_frames:
+                    self._frames[key] = png
+            self.png = png
+            return png
+
+        def _render(self, result: dict) -> bytes:
+            fig = self._ensure()
+            self.update(self.state, result)
+            canvas, dyn = self._canvas, self._dynamic()
+            if self._bg is None:
+                vis = [a.get_visible() for a in dyn]
+                for a in dyn:
+                    a.set_visible(False)
+                canvas.draw()
+                self._bg = canvas.copy_from_bbox(fig.bbox)
+                for a, v in zip(dyn, vis):
+                    a.set_visible(v)
+            else:
+                canvas.restore_region(self._bg)
+            renderer = canvas.get_renderer()
+            for a in dyn:
+                if a.get_visible():
+                    a.draw(renderer)
+            return _png_rgb(np.asarray(canvas.buffer_rgba())[..., :3], self.compress_level)
+
+    return BlitPlot
+
+
+def _png_rgb(rgb: np.ndarray, level: int = 1) -> bytes:
+    """PNG bytes of an (h, w, 3) uint8 image: 8-bit RGB, filter type 0 on every row, one zlib
+    stream (the PNG specification's minimal encoder; ``PIL.Image.open`` reads it back exactly)."""
+    import struct
+    import zlib
+    h, w, _ = rgb.shape
+    raw = np.empty((h, 1 + 3 * w), np.uint8)
+    raw[:, 0] = 0
+    raw[:, 1:] = rgb.reshape(h, 3 * w)
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + chunk(b"IEND", b""))
+
+
+def _BlitPlot(*a, **k):
+    return _blit_plot_class()(*a, **k)
+
+
 # ------------------------------------------------------------------------------ pruning slider
 
 def compute_pruning(sparsity: float = 0.5) -> dict:
@@ -61,27 +164,30 @@ def compute_pruning(sparsity: float = 0.5) -> dict:
 
 
 def live_pruning():
-    from ..ui import LivePlot
+    """Static background (the three precomputed curves, dense line, axes, legend) rendered once;
+    a move only draws the three circles and the vertical line."""
 
     def setup(fig):
-        fig.subplots_adjust(left=0.11, right=0.98, bottom=0.14, top=0.92)
+        fig.subplots_adjust(left=0.11, right=0.98, bottom=0.17, top=0.95)
         ax = fig.add_subplot()
         r = compute_pruning()
         for m, ys in r["curves"].items():
             ax.plot(r["grid"], ys, "-o", ms=3, color=METHOD_COLORS[m], label=m)
         ax.axhline(r["dense"], color="k", ls="--", lw=1, label=f"dense ({r['dense']:.2f})")
-        ax.set(xlabel="sparsity of the block linear layers", ylabel="val perplexity / char")
+        ax.set(xlabel="sparsity of the block linear layers", ylabel="val perplexity / char",
+               xlim=(min(r["grid"]) - 0.05, max(r["grid"]) + 0.05))
         ax.legend(fontsize=8, loc="upper left")
         dots = {m: ax.plot([], [], "o", ms=9, mfc="none", color=METHOD_COLORS[m])[0] for m in r["curves"]}
         vline = ax.axvline(0.5, color="0.6", lw=1)
-        return {"dots": dots, "vline": vline, "ax": ax}
+        ax.autoscale(False)  # limits fixed by the curves: the background never changes
+        return {"fig": fig, "dots": dots, "vline": vline, "ax": ax, "dynamic": [vline, *dots.values()]}
 
     def update(st, res):
         for m, d in st["dots"].items():
             d.set_data([res["sparsity"]], [res["ppl"][m]])
-        st["vline"].set_xdata([res["sparsity"]])
+        st["vline"].set_xdata([res["sparsity"]] * 2)
 
-    return LivePlot(setup, update, figsize=(6.0, 3.0), text=lambda res: f"sparsity {res['sparsity']:.0%}: " + ", ".join(
+    return _BlitPlot(setup, update, figsize=(6.0, 3.0), text=lambda res: f"sparsity {res['sparsity']:.0%}: " + ", ".join(
         f"{m} {v:.3f}" for m, v in res["ppl"].items()))
 
 
@@ -102,33 +208,32 @@ def compute_calibration(n_samples: int = 64) -> dict:
 
 
 def live_calibration():
-    from ..ui import LivePlot
+    """Curves, magnitude and dense lines are fixed (drawn once as background); a move draws the
+    two circles only."""
 
     def setup(fig):
         fig.subplots_adjust(left=0.11, right=0.98, bottom=0.15, top=0.9)
         ax = fig.add_subplot()
-        lines = {m: ax.plot([], [], "-o", ms=3, color=METHOD_COLORS[m], label=m)[0] for m in ("wanda", "sparsegpt")}
-        mag = ax.axhline(1, color=METHOD_COLORS["magnitude"], lw=1, label="magnitude (no data)")
-        dense = ax.axhline(1, color="k", ls="--", lw=1, label="dense")
-        dots = {m: ax.plot([], [], "o", ms=9, mfc="none", color=METHOD_COLORS[m])[0] for m in lines}
-        sizes = _results()["calib_size"]["sizes"]
+        r = compute_calibration()
+        x = np.log2(r["sizes"])
+        for m in ("wanda", "sparsegpt"):
+            ax.plot(x, r["curves"][m], "-o", ms=3, color=METHOD_COLORS[m], label=m)
+        ax.axhline(r["magnitude"], color=METHOD_COLORS["magnitude"], lw=1, label="magnitude (no data)")
+        ax.axhline(r["dense"], color="k", ls="--", lw=1, label="dense")
+        dots = {m: ax.plot([], [], "o", ms=9, mfc="none", color=METHOD_COLORS[m])[0] for m in r["curves"]}
+        ys = [v for c in r["curves"].values() for v in c] + [r["magnitude"], r["dense"]]
+        lo, hi = min(ys), max(ys)
         ax.set(xlabel="calibration windows (× 64 tokens; log spacing)", ylabel="val perplexity / char",
-               xlim=(-0.5, np.log2(max(sizes)) + 0.5))
-        ax.set_xticks(np.log2(sizes), [str(n) for n in sizes])
+               xlim=(-0.5, max(x) + 0.5), ylim=(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)))
+        ax.set_xticks(x, [str(n) for n in r["sizes"]])
         ax.legend(fontsize=8)
-        return {"ax": ax, "lines": lines, "mag": mag, "dense": dense, "dots": dots}
+        return {"fig": fig, "ax": ax, "dots": dots, "dynamic": list(dots.values())}
 
     def update(st, res):
-        for m, ln in st["lines"].items():
-            ln.set_data(np.log2(res["sizes"]), res["curves"][m])
-            st["dots"][m].set_data([np.log2(res["n_samples"])], [res["ppl"][m]])
-        st["mag"].set_ydata([res["magnitude"]] * 2)
-        st["dense"].set_ydata([res["dense"]] * 2)
-        ys = [v for c in res["curves"].values() for v in c] + [res["magnitude"], res["dense"]]
-        lo, hi = min(ys), max(ys)
-        st["ax"].set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+        for m, d in st["dots"].items():
+            d.set_data([np.log2(res["n_samples"])], [res["ppl"][m]])
 
-    return LivePlot(setup, update, figsize=(6.0, 3.0), text=lambda res: (
+    return _BlitPlot(setup, update, figsize=(6.0, 3.0), text=lambda res: (
         f"{res['pattern']}, {res['n_samples']} windows ({res['tokens']} tokens): "
         + ", ".join(f"{m} {v:.3f}" for m, v in res["ppl"].items())))
 
@@ -150,35 +255,44 @@ def compute_groups(bits: int = 3, group_size: int = 128) -> dict:
 
 
 def live_groups():
-    from ..ui import LivePlot
+    """Both bit widths on one axis of true bits per weight (3-bit settings lie at 3.1–3.6, 4-bit
+    at 4.1–4.6, so they never overlap): the four curves are a fixed background and a move draws
+    the two circles only."""
 
     def setup(fig):
         fig.subplots_adjust(left=0.11, right=0.98, bottom=0.15, top=0.9)
         ax = fig.add_subplot()
-        lines = {m: ax.plot([], [], "-o", ms=3, color=METHOD_COLORS[m], label=m.upper())[0] for m in ("rtn", "gptq")}
-        dots = {m: ax.plot([], [], "o", ms=9, mfc="none", color=METHOD_COLORS[m])[0] for m in lines}
-        dense = ax.axhline(1, color="k", ls="--", lw=1, label="dense fp32")
+        q = _results()["quant"]
+        ys = [_results()["dense"]]
+        for b in q["bits"]:
+            r = compute_groups(b, q["group_sizes"][0])
+            order = np.argsort(r["bpw_curve"])
+            x = np.asarray(r["bpw_curve"])[order]
+            for m in ("rtn", "gptq"):
+                y = np.asarray(r["curves"][m])[order]
+                ax.plot(x, y, "-o", ms=3, color=METHOD_COLORS[m], label=m.upper() if b == q["bits"][0] else None)
+                ys += list(y)
+            ax.annotate(f"{b} bits", (x.mean(), max(r["curves"]["rtn"])), textcoords="offset points",
+                        xytext=(0, 6), ha="center", fontsize=8)
+        ax.axhline(_results()["dense"], color="k", ls="--", lw=1, label="dense fp32")
+        dots = {m: ax.plot([], [], "o", ms=9, mfc="none", color=METHOD_COLORS[m])[0] for m in ("rtn", "gptq")}
+        xs = [v for b in q["bits"] for v in q["bits_per_weight"][str(b)]]
         ax.set(xlabel="true bits per weight (codes + fp16 scale + zero point per group)",
-               ylabel="val perplexity / char")
-        ax.legend(fontsize=8)
-        return {"ax": ax, "lines": lines, "dots": dots, "dense": dense}
+               ylabel="val perplexity / char", xlim=(min(xs) - 0.15, max(xs) + 0.15),
+               ylim=(min(ys) * 0.99, max(ys) * 1.02))
+        ax.legend(fontsize=8, loc="upper right")
+        return {"fig": fig, "ax": ax, "dots": dots, "dynamic": list(dots.values())}
 
     def update(st, res):
-        for m, ln in st["lines"].items():
-            ln.set_data(res["bpw_curve"], res["curves"][m])
-            st["dots"][m].set_data([res["bits_per_weight"]], [res["ppl"][m]])
-        st["dense"].set_ydata([res["dense"]] * 2)
-        ys = [v for c in res["curves"].values() for v in c] + [res["dense"]]
-        st["ax"].set_ylim(min(ys) * 0.97, max(ys) * 1.05)
-        x = res["bpw_curve"]
-        st["ax"].set_xlim(min(x) - 0.1, max(x) + 0.1)
+        for m, d in st["dots"].items():
+            d.set_data([res["bits_per_weight"]], [res["ppl"][m]])
 
     def text(res):
         g = "per channel" if res["group_size"] == 0 else f"group {res['group_size']}"
         return (f"{res['bits']} bits, {g}: {res['bits_per_weight']:.3f} bits/weight; "
                 f"RTN {res['ppl']['rtn']:.3f}, GPTQ {res['ppl']['gptq']:.3f}")
 
-    return LivePlot(setup, update, figsize=(6.0, 3.0), text=text)
+    return _BlitPlot(setup, update, figsize=(6.0, 3.0), text=text)
 
 
 # ------------------------------------------------------------------------------ KV-cache slider
@@ -202,25 +316,31 @@ def compute_kv(seq_len: int = 4096, batch: int = 1, precision: str = "fp16", n_k
 
 
 def live_kv():
-    from ..ui import LivePlot
+    """Log-scale axis with fixed limits covering every slider combination (2 MiB … 1 TiB), so the
+    axes are a fixed background and a move only resizes the two bars; the numbers are in the text
+    line above the figure."""
+    lo, hi = 1e-3, 2e3  # GiB
 
     def setup(fig):
-        fig.subplots_adjust(left=0.3, right=0.97, bottom=0.2, top=0.85)
+        fig.subplots_adjust(left=0.2, right=0.97, bottom=0.22, top=0.95)
         ax = fig.add_subplot()
-        bars = ax.barh([0, 1], [1, 1], color=["C3", "C7"])
+        bars = ax.barh([0, 1], [1, 1], left=lo, color=["C3", "C7"])
         ax.set_yticks([0, 1], ["KV cache", "weights (fp16)"])
-        ax.set(xlabel="GiB")
-        return {"ax": ax, "bars": bars}
+        ax.set_xscale("log")
+        ax.set(xlabel="GiB (log scale)", xlim=(lo, hi), ylim=(-0.6, 1.6))
+        ax.grid(axis="x", which="major", lw=0.5, alpha=0.5)
+        return {"fig": fig, "ax": ax, "bars": bars, "dynamic": list(bars)}
 
     def update(st, res):
-        st["bars"][0].set_width(res["kv_gib"])
-        st["bars"][1].set_width(res["weight_gib"])
-        st["ax"].set_xlim(0, max(res["kv_gib"], res["weight_gib"]) * 1.1)
-        st["ax"].set_title(f"LLaMA-2-7B, {res['seq_len']} tokens × batch {res['batch']}, "
-                           f"{res['n_kv_heads']} KV heads, {res['precision']}: KV {res['kv_gib']:.2f} GiB",
-                           fontsize=9)
+        st["bars"][0].set_width(max(res["kv_gib"] - lo, 0.0))
+        st["bars"][1].set_width(res["weight_gib"] - lo)
 
-    return LivePlot(setup, update, figsize=(6.4, 2.4))
+    def text(res):
+        return (f"LLaMA-2-7B, {res['seq_len']} tokens × batch {res['batch']}, {res['n_kv_heads']} KV heads, "
+                f"{res['precision']}: KV cache {res['kv_gib']:.3f} GiB vs weights {res['weight_gib']:.2f} GiB "
+                f"(fp16); {res['per_token_bytes'] / 2 ** 10:.0f} KiB per token")
+
+    return _BlitPlot(setup, update, figsize=(6.4, 2.2), text=text)
 
 
 # ------------------------------------------------------------------------------ published reference
@@ -236,3 +356,51 @@ PUBLISHED_LLAMA2_7B = {
     "2:4": {"magnitude": 54.59, "sparsegpt": 10.17, "wanda": 11.02},
 }
 __all__ += ["PUBLISHED_LLAMA2_7B"]
+
+
+# ------------------------------------------------------------------------------ training-seed spread
+#: (better-looking, baseline) pairs whose order the notebook states
+KEY_PAIRS = (("wanda 50%", "magnitude 50%"), ("sparsegpt 50%", "wanda 50%"),
+             ("wanda 2:4", "magnitude 2:4"), ("sparsegpt 2:4", "wanda 2:4"),
+             ("gptq 3-bit per-channel", "rtn 3-bit per-channel"), ("gptq 3-bit g128", "rtn 3-bit g128"))
+
+
+def seed_spread(results: dict | None = None) -> dict | None:
+    """Min / max / mean over training seeds of every key setting, and per :data:`KEY_PAIRS` pair
+    ``(a, b)`` the per-seed difference ``a − b`` (same calibration and validation text for every
+    seed, so the pairing is fair) with a verdict: ``"a"`` (a lower on every seed), ``"b"`` (b
+    lower on every seed) or ``"tie"`` (the sign of the difference changes across seeds: the
+    difference is inside the seed-to-seed spread). None without a ``"seeds"`` entry (or with
+    fewer than 2 seeds)."""
+    r = _results() if results is None else results
+    s = r.get("seeds")
+    if not s or len(s.get("per_seed", {})) < 2:
+        return None
+    seeds = [str(x) for x in s["seeds"]]
+    rows = {}
+    for k in ["dense", *s["settings"]]:
+        v = [s["per_seed"][x][k] for x in seeds]
+        rows[k] = {"values": v, "min": min(v), "max": max(v), "mean": float(np.mean(v))}
+    verdicts, diffs = {}, {}
+    for a, b in KEY_PAIRS:
+        d = [round(x - y, 4) for x, y in zip(rows[a]["values"], rows[b]["values"])]
+        diffs[(a, b)] = d
+        verdicts[(a, b)] = "a" if max(d) < 0 else "b" if min(d) > 0 else "tie"
+    return {"seeds": [int(x) for x in seeds], "rows": rows, "diffs": diffs, "verdicts": verdicts}
+
+
+def seed_sentences(sp: dict) -> str:
+    """One sentence per :data:`KEY_PAIRS` pair from :func:`seed_spread`: which is better, or a tie."""
+    out = []
+    for (a, b), v in sp["verdicts"].items():
+        d = sp["diffs"][(a, b)]
+        rng = f"({a} − {b} per seed: {min(d):+.3f} to {max(d):+.3f})"
+        if v == "tie":
+            out.append(f"{a} vs {b}: **a tie**, the difference changes sign across seeds {rng}")
+        else:
+            win, lose = (a, b) if v == "a" else (b, a)
+            out.append(f"{win} beats {lose} on every seed {rng}")
+    return "; ".join(out) + "."
+
+
+__all__ += ["KEY_PAIRS", "seed_spread", "seed_sentences"]

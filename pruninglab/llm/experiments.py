@@ -4,8 +4,10 @@
 Every number is a held-out perplexity per character of the shipped model (fp16 weights): on the
 first ``EVAL_TOKENS`` tokens of the **validation** split for every decision, and on the first
 ``TEST_TOKENS`` tokens of the **test** split once for the chosen settings (``"test"`` entry). Calibration windows come from the train
-split. Spread: the model is trained once (seed 0); the spread reported is over **calibration
-seeds** (3 independent draws of the calibration windows), not over training seeds.
+split. Spread: the full sweep is run on the shipped model (training seed 0), with a spread over
+**calibration seeds** (3 independent draws of the calibration windows); the spread over **training
+seeds** is measured for the key comparisons only (:func:`run_key`, ``"seeds"`` entry, written by
+``python -m pruninglab.train_reference --model lm --seeds 0 1 2``).
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from .model import TinyGPT, perplexity
 from .quant import bits_per_weight
 
 __all__ = ["EVAL_TOKENS", "CALIB", "SPARSITIES", "CALIB_SIZES", "GROUP_SIZES", "run_all", "STAGES",
-           "run_stage", "finish"]
+           "run_stage", "finish", "KEY_SETTINGS", "run_key", "key_from_sweep"]
 
 EVAL_TOKENS = 4096
 TEST_TOKENS = 8192
@@ -137,3 +139,42 @@ def run_all(model: TinyGPT, log=print) -> dict:
     for st in STAGES:
         out.update(run_stage(model, st, log))
     return finish(out)
+
+
+#: the comparisons repeated for every training seed: name -> compress_model arguments
+KEY_SETTINGS = {
+    **{f"{m} 50%": dict(method=m, sparsity=0.5) for m in PRUNERS},
+    **{f"{m} 2:4": dict(method=m, prune_n=2, prune_m=4) for m in PRUNERS},
+    **{f"{m} 3-bit {'per-channel' if g is None else f'g{g}'}": dict(method=m, bits=3, group_size=g)
+       for m in ("rtn", "gptq") for g in (None, 128)},
+}
+
+
+@torch.no_grad()
+def run_key(model: TinyGPT, log=print) -> dict:
+    """Dense and :data:`KEY_SETTINGS` validation perplexities of one model (same calibration
+    windows, seed 0, and same validation tokens as :func:`run_all`)."""
+    t0 = time.perf_counter()
+    val = eval_batches("val", model.cfg.ctx, EVAL_TOKENS)
+    calib = calibration_batch(seed=0, **CALIB)
+    out = {"dense": _r(perplexity(model, val))}
+    for name, kw in KEY_SETTINGS.items():
+        kw = dict(kw)
+        out[name] = _r(perplexity(compress_model(model, kw.pop("method"), calib, **kw), val))
+        log(f"seed key: {name} {out[name]} ({time.perf_counter() - t0:.0f} s)")
+    return out
+
+
+def key_from_sweep(results: dict) -> dict:
+    """The :data:`KEY_SETTINGS` numbers of the shipped model, read from the full sweep (they must
+    equal :func:`run_key` of that model: same model, calibration and validation tokens)."""
+    k = results["pruning"]["sparsities"].index(0.5)
+    q, gs = results["quant"], results["quant"]["group_sizes"]
+    out = {"dense": results["dense"]}
+    for m in PRUNERS:
+        out[f"{m} 50%"] = results["pruning"][m][k]
+        out[f"{m} 2:4"] = results["nm"]["2:4"][m]
+    for m in ("rtn", "gptq"):
+        out[f"{m} 3-bit per-channel"] = q[m]["3"][gs.index(0)]
+        out[f"{m} 3-bit g128"] = q[m]["3"][gs.index(128)]
+    return out
