@@ -51,14 +51,17 @@ lab: $(STAMP) fonts
 	@mkdir -p build/jupyter/user-settings && cp -rn jupyter/lab/user-settings/. build/jupyter/user-settings/
 	$(LAB_ENV) $(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb $(LAB_ARGS)
 
+# Two pytest-xdist workers on two cores: one BLAS/OpenMP thread each unless the caller says
+# otherwise (notebooks pin torch to one thread anyway; `OMP_NUM_THREADS=2 make test` also passes).
+test test-notebooks: export OMP_NUM_THREADS ?= 1
 test: $(STAMP) nbgrader-venv fonts
-	$(BIN)/python -m pytest tests notebooks instructor $(NBVAL) -n 2 --dist loadscope -ra $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests notebooks instructor $(NBVAL) -n 2 --dist loadscope --no-loadscope-reorder -ra $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not browser" $(PYTEST_ARGS)
 
 test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest $(NBVAL) notebooks instructor -n 2 --dist loadscope $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(NBVAL) notebooks instructor -n 2 --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-browser: $(STAMP) fonts
 	$(BIN)/python -m pytest tests -m browser -v $(PYTEST_ARGS)

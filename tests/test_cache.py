@@ -61,7 +61,8 @@ def _worker(cache, log, out):
 
 def test_two_processes_asking_at_once_compute_once(tmp_path):
     import multiprocessing as mp
-    ctx = mp.get_context("spawn")
+    # fork: the children reuse the imported modules (spawn re-imports torch: ~4 s each)
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     out = ctx.Queue()
     log = str(tmp_path / "calls.log")
     procs = [ctx.Process(target=_worker, args=(str(tmp_path / "c"), log, out)) for _ in range(2)]
