@@ -16,7 +16,7 @@ Only the order changes; which tests run, and what they assert, does not.
 """
 from __future__ import annotations
 
-_FIRST = ("tests/test_grading_nbgrader.py", "tests/test_browser.py", "tests/test_browser_interview.py")
+_FIRST = ("tests/test_grading_nbgrader.py", "tests/test_browser.py")
 
 
 def _rank(nodeid: str) -> int:

@@ -47,7 +47,7 @@ def cnn():
 
 
 # -- real browser (tests marked ``browser``): ONE JupyterLab server, ONE Chromium and one run of
-# each notebook per pytest worker, shared by tests/test_browser.py and tests/test_browser_interview.py
+# each notebook per pytest worker, used by tests/test_browser.py
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
     """``(base_url, token)`` of a JupyterLab on a copy of notebooks/ (benchmarks/browser_lab.py)."""
