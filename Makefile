@@ -55,6 +55,9 @@ lab: $(STAMP) fonts
 # otherwise (notebooks pin torch to one thread anyway; `OMP_NUM_THREADS=2 make test` also passes).
 test test-notebooks: export OMP_NUM_THREADS ?= 1
 test: $(STAMP) nbgrader-venv fonts
+	@# bytecode once (PYTHONDONTWRITEBYTECODE may be set): each of the ~50 kernels and CLIs
+	@# started by the tests would otherwise recompile the package (~0.4 s each)
+	$(BIN)/python -m compileall -q pruninglab benchmarks
 	$(BIN)/python -m pytest tests notebooks instructor $(NBVAL) -n 2 --dist loadscope --no-loadscope-reorder -ra $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
