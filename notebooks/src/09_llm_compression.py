@@ -179,7 +179,7 @@ ours50 = rows[1]
 best = min(zip(ours50[1:4], ["magnitude", "Wanda", "SparseGPT"]))[1]
 
 # %%
-reveal("q09-prune", best)
+_ = reveal("q09-prune", best)
 
 # %%
 nm24 = R["nm"]["2:4"]
@@ -220,6 +220,10 @@ slider_ui(lab.compute_pruning, lab.live_pruning(),
 # over three independent calibration draws (64 windows each); the spread over *training* seeds is
 # at the end of section 2.
 
+# %% tags=["nbval-ignore-output"]
+predict("q09-calib", "Going from 64 calibration windows down to ONE, which method loses more perplexity "
+        "at 50 %?", choices=["SparseGPT", "Wanda", "about the same"])
+
 # %%
 for k, v in R["calib_seeds"].items():
     print(f"{k:18s} seeds 0/1/2: {v}  spread {max(v) - min(v):.4f}")
@@ -231,6 +235,12 @@ md("With a single calibration window SparseGPT reaches {s1:.3f} and Wanda {w1:.3
 # %% tags=["nbval-ignore-output"]
 slider_ui(lab.compute_calibration, lab.live_calibration(),
           n_samples=dropdown(R["calib_size"]["sizes"], 64, "calibration windows"))
+
+# %%
+_c1, _c64 = lab.compute_calibration(1)["ppl"], lab.compute_calibration(64)["ppl"]
+_loss = {m: _c1[m] - _c64[m] for m in ("sparsegpt", "wanda")}
+_ = reveal("q09-calib", f"{'SparseGPT' if _loss['sparsegpt'] > _loss['wanda'] else 'Wanda'} "
+       f"(+{_loss['sparsegpt']:.3f} SparseGPT vs +{_loss['wanda']:.3f} Wanda perplexity)")
 
 # %% [markdown]
 # ## 2 · Weight-only quantization: RTN vs GPTQ, per channel vs group-wise, AWQ
@@ -301,6 +311,10 @@ md("At 4 bits per channel RTN costs {r4:+.3f} perplexity and GPTQ {g4:+.3f}; at 
 # %% [markdown]
 # ### Slider: bits × group size (0 = per channel)
 
+# %% tags=["nbval-ignore-output"]
+predict("q09-groups", "At 3 bits: GPTQ with groups of 128, or plain RTN with groups of 32 — which has the "
+        "lower perplexity?", choices=["GPTQ g128", "RTN g32", "a tie"])
+
 # %%
 res = lab.compute_groups(3, 32)
 print(res["bits_per_weight"], res["ppl"])
@@ -310,6 +324,12 @@ _ = lab.live_groups().draw(res)
 slider_ui(lab.compute_groups, lab.live_groups(),
           bits=int_slider(3, 3, 4, 1, "bits"),
           group_size=dropdown(Q["group_sizes"], 128, "group size (0 = per channel)"))
+
+# %%
+_g128, _g32 = lab.compute_groups(3, 128), lab.compute_groups(3, 32)
+_ = reveal("q09-groups", f"{'GPTQ g128' if _g128['ppl']['gptq'] < _g32['ppl']['rtn'] else 'RTN g32'} — "
+       f"GPTQ g128 {_g128['ppl']['gptq']:.3f} at {_g128['bits_per_weight']:.3f} bits/weight, "
+       f"RTN g32 {_g32['ppl']['rtn']:.3f} at {_g32['bits_per_weight']:.3f}")
 
 # %% [markdown]
 # ### AWQ-style activation-aware scaling
@@ -434,11 +454,19 @@ if ready("kv_cache_bytes", kv_cache_bytes):
 # caches are the two levers.
 
 # %% tags=["nbval-ignore-output"]
+predict("q09-gqa", "Same model, same tokens: 8 KV heads (GQA) instead of 32 makes the fp16 KV cache how "
+        "many times smaller?", choices=["2×", "4×", "8×", "32×"])
+
+# %% tags=["nbval-ignore-output"]
 slider_ui(lab.compute_kv, lab.live_kv(),
           seq_len=dropdown([512, 2048, 4096, 8192, 32768], 4096, "tokens"),
           batch=dropdown([1, 4, 8, 32], 1, "batch"),
           precision=dropdown(list(lab.KV_BYTES), "fp16", "KV precision"),
           n_kv_heads=dropdown([32, 8, 1], 32, "KV heads"))
+
+# %%
+_ratio = lab.compute_kv(4096, 1, "fp16", 32)["kv_bytes"] / lab.compute_kv(4096, 1, "fp16", 8)["kv_bytes"]
+_ = reveal("q09-gqa", f"{_ratio:.0f}× (the cache is linear in the number of KV heads)")
 
 # %% [markdown]
 # ### Quantizing the KV cache
