@@ -369,12 +369,13 @@ def taylor_cases_hidden(rng):
 
 # ---------------------------------------------------------------------------- mutants
 
-def _hooked(params, batches, fn_stat):
+def _hooked(params, batches, fn_stat, layer: int = 1):
+    """``fn_stat`` of the outputs of ``model[layer]`` (1 = after the ReLU, 0 = before) over the batches."""
     import torch
     from ..labs.criteria import relu_net
     model = relu_net(params)
     acts = []
-    h = model[1].register_forward_hook(lambda m, i, o: acts.append(o.detach()))
+    h = model[layer].register_forward_hook(lambda m, i, o: acts.append(o.detach()))
     try:
         with torch.no_grad():
             for x in batches:
@@ -394,17 +395,7 @@ def _mut_axis1(params, batches):
 def _mut_signed(params, batches):
     """S1-C6 defect 5: signed (pre-ReLU) activations averaged."""
     import torch
-    from ..labs.criteria import relu_net
-    model = relu_net(params)
-    acts = []
-    h = model[0].register_forward_hook(lambda m, i, o: acts.append(o.detach()))
-    try:
-        with torch.no_grad():
-            for x in batches:
-                model(torch.as_tensor(x))
-    finally:
-        h.remove()
-    a = torch.cat(acts)
+    a = _hooked(params, batches, torch.cat, layer=0)
     red = [0] + list(range(2, a.dim()))
     return a.mean(dim=red).double().numpy(), (torch.relu(a) == 0).double().mean(dim=red).numpy()
 

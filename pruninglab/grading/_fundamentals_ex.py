@@ -22,6 +22,7 @@ import numpy as np
 
 from ._common import Exercise, Problem, array_problem, fmt
 from ._protocol import grader_callable
+from ._pruning_ex import magnitude_cases_hidden
 
 NOTEBOOK = "01_pruning_fundamentals"
 
@@ -145,18 +146,8 @@ def magnitude_mask_fixed():
     ]
 
 
-def magnitude_mask_hidden(rng):
-    cases = []
-    for i in range(5):
-        shape = [(int(rng.integers(5, 60)),), (int(rng.integers(2, 9)), int(rng.integers(2, 9))),
-                 tuple(int(x) for x in rng.integers(1, 4, size=4))][i % 3]
-        w = rng.standard_normal(shape)
-        if i % 2:
-            w = np.round(w, 1)
-        w = w.astype(rng.choice([np.float32, np.float64]))
-        s = float(rng.choice([0.0, 0.1, 0.25, 0.5, 0.7, 0.9, 0.95]))
-        cases.append((f"random {w.ndim}-D {w.dtype} shape {w.shape}, sparsity {s}", (w, s)))
-    return cases
+# the hidden cases are the core magnitude_prune exercise's (same generator, same cases per seed)
+magnitude_mask_hidden = magnitude_cases_hidden
 
 
 def magnitude_mask_errors():
