@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from pruninglab.labs import llm as lab
-from pruninglab.ui import dropdown, float_slider, int_slider, slider_ui
+from pruninglab.ui import dropdown, float_slider, int_slider, png_rgb, slider_ui
 
 
 def test_compute_pruning_lookup_and_widget():
@@ -74,7 +74,7 @@ def test_blitted_frames_equal_a_full_redraw_and_are_cached():
 
 def test_png_encoder_roundtrip():
     rgb = np.random.default_rng(0).integers(0, 256, size=(7, 5, 3), dtype=np.uint8)
-    assert np.array_equal(np.asarray(Image.open(io.BytesIO(lab._png_rgb(rgb)))), rgb)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png_rgb(rgb)))), rgb)
 
 
 def _fake(per_seed):

@@ -1,4 +1,5 @@
 """The slider pattern: pure compute, render, and an interactive that tests can drive."""
+import numpy as np
 import pytest
 
 from pruninglab.ui import bits_slider, slider_ui, sparsity_slider
@@ -266,3 +267,70 @@ def test_saved_text_tells_the_learner_to_run_the_cells():
     assert plain.startswith("▶ Run the cells above") and "sparsity, bits" in plain
     assert "interactive(" not in plain and "FloatSlider" not in plain
     assert "Run the cells above" in repr(ui)
+
+
+def _blit_setup(fig):
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.95)
+    ax = fig.add_subplot()
+    ax.plot([0, 0.5, 1], [0, 1, 0.4], "-o", label="curve")
+    ax.legend(loc="upper right")
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="sparsity")
+    dot, = ax.plot([], [], "o", ms=9)
+    vline = ax.axvline(0.5, color="0.6")
+    return {"ax": ax, "dot": dot, "vline": vline, "dynamic": [dot, vline]}
+
+
+def _blit_update(st, r):
+    st["dot"].set_data([r["sparsity"]], [r["sparsity"] ** 2])
+    st["vline"].set_xdata([r["sparsity"]] * 2)
+
+
+def test_liveplot_blit_frames_equal_a_full_redraw_and_are_cached():
+    import io
+
+    from PIL import Image
+
+    from pruninglab.ui import LivePlot
+    live = LivePlot(_blit_setup, _blit_update)
+    assert live.blitting and not LivePlot(_setup, _update).blitting
+    first = live.draw({"sparsity": 0.1})
+    second = live.draw({"sparsity": 0.8})
+    blit = np.asarray(Image.open(io.BytesIO(second)).convert("RGB"))
+    live._canvas.draw()
+    full = np.asarray(live._canvas.buffer_rgba())[..., :3]
+    assert np.array_equal(blit, full) and first != second
+    assert live.draw({"sparsity": 0.1}) is first                  # revisited setting: cached bytes
+    assert live.blit_matches_full_redraw({"sparsity": 0.3})
+
+
+def test_liveplot_blit_check_catches_a_static_change():
+    from pruninglab.ui import LivePlot
+
+    def bad_update(st, r):                                       # changes the axis: not dynamic
+        _blit_update(st, r)
+        st["ax"].set_ylim(0, 2 * r["sparsity"] + 0.1)
+    live = LivePlot(_blit_setup, bad_update)
+    live.draw({"sparsity": 0.2})
+    assert not live.blit_matches_full_redraw({"sparsity": 0.9})
+
+
+def test_frame_key_covers_arrays_and_refuses_unknown_objects():
+    from pruninglab.ui import LivePlot
+    k = LivePlot.frame_key
+    a = np.arange(6.0)
+    assert k({"s": 0.5, "ys": a}) == k({"s": 0.5, "ys": a.copy()})
+    assert k({"s": 0.5, "ys": a}) != k({"s": 0.5, "ys": a + 1})     # same scalars, other data
+    assert k({"s": 0.5, "c": {"l1": [1, 2]}}) != k({"s": 0.5, "c": {"l1": [1, 3]}})
+    assert k({"s": 0.5, "m": object()}) is None and k([1]) is None
+
+
+def test_png_rgb_roundtrip_and_rejects_bad_input():
+    import io
+
+    from PIL import Image
+
+    from pruninglab.ui import png_rgb
+    rgb = np.random.default_rng(0).integers(0, 256, size=(7, 5, 3), dtype=np.uint8)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png_rgb(rgb)))), rgb)
+    with pytest.raises(ValueError, match="rgb"):
+        png_rgb(rgb.astype(float))

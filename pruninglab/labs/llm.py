@@ -12,7 +12,6 @@ and draw (pure ``compute_*`` + a :class:`pruninglab.ui.LivePlot` ``live_*``):
 """
 from __future__ import annotations
 
-import io
 from functools import lru_cache
 
 import numpy as np
@@ -50,104 +49,11 @@ def table(rows, header) -> str:
 
 # ------------------------------------------------------------------------------ fast live figures
 
-@lru_cache(maxsize=None)
-def _blit_plot_class():
-    from ..ui import LivePlot
-
-    class BlitPlot(LivePlot):
-        """A :class:`~pruninglab.ui.LivePlot` whose static part is rendered once (blitting).
-
-        ``setup`` returns a state with ``"dynamic"``: the artists that ``update`` changes; every
-        other artist (axes, ticks, labels, legend, precomputed curves: most of the cost) is fixed.
-        The first :meth:`draw` renders the figure without the dynamic artists and keeps those
-        pixels; every later one restores them (a memory copy), draws only the dynamic artists on
-        top and encodes the PNG (:func:`_png_rgb`: RGB, no row filter, zlib level 1; ~2.5× faster
-        than PIL's encoder here at the same size). PNGs are also kept per result, so moving back
-        to a setting already shown costs a dictionary look-up. The dynamic artists get a zorder of at
-        least 6 (above legends and grids, so painting them last is what a full redraw does): the
-        pixels equal a full redraw of the figure (``tests/test_labs_llm.py`` compares them)."""
-
-        max_frames = 512
-
-        def __init__(self, *a, **k):
-            super().__init__(*a, **k)
-            self._bg = None
-            self._frames: dict = {}
-
-        def _ensure(self):
-            if self.fig is None:
-                from matplotlib.backends.backend_agg import FigureCanvasAgg
-                super()._ensure()
-                self._canvas = FigureCanvasAgg(self.fig)
-            return self.fig
-
-        def _dynamic(self):
-            """The dynamic artists in the order a full redraw would paint them, all above the
-            static ones (zorder raised to at least 6, over legends and grids)."""
-            if not hasattr(self, "_dyn"):
-                dyn = list(self.state["dynamic"])
-                for a in dyn:
-                    a.set_zorder(max(a.get_zorder(), 6))
-                order = {id(a): i for ax in self.fig.axes for i, a in enumerate(ax.get_children())}
-                self._dyn = sorted(dyn, key=lambda a: (a.get_zorder(), order.get(id(a), 0)))
-            return self._dyn
-
-        @staticmethod
-        def _key(result):
-            return repr(sorted((k, v) for k, v in result.items() if isinstance(v, (int, float, str))))
-
-        def draw(self, result: dict) -> bytes:
-            key = self._key(result)
-            png = self._frames.get(key)
-            if png is None:
-                png = self._render(result)
-                if len(self._frames) < self.max_frames:
-                    self._frames[key] = png
-            self.png = png
-            return png
-
-        def _render(self, result: dict) -> bytes:
-            fig = self._ensure()
-            self.update(self.state, result)
-            canvas, dyn = self._canvas, self._dynamic()
-            if self._bg is None:
-                vis = [a.get_visible() for a in dyn]
-                for a in dyn:
-                    a.set_visible(False)
-                canvas.draw()
-                self._bg = canvas.copy_from_bbox(fig.bbox)
-                for a, v in zip(dyn, vis):
-                    a.set_visible(v)
-            else:
-                canvas.restore_region(self._bg)
-            renderer = canvas.get_renderer()
-            for a in dyn:
-                if a.get_visible():
-                    a.draw(renderer)
-            return _png_rgb(np.asarray(canvas.buffer_rgba())[..., :3], self.compress_level)
-
-    return BlitPlot
-
-
-def _png_rgb(rgb: np.ndarray, level: int = 1) -> bytes:
-    """PNG bytes of an (h, w, 3) uint8 image: 8-bit RGB, filter type 0 on every row, one zlib
-    stream (the PNG specification's minimal encoder; ``PIL.Image.open`` reads it back exactly)."""
-    import struct
-    import zlib
-    h, w, _ = rgb.shape
-    raw = np.empty((h, 1 + 3 * w), np.uint8)
-    raw[:, 0] = 0
-    raw[:, 1:] = rgb.reshape(h, 3 * w)
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + chunk(b"IEND", b""))
-
-
 def _BlitPlot(*a, **k):
-    return _blit_plot_class()(*a, **k)
+    """A :class:`~pruninglab.ui.LivePlot`; every ``setup`` here declares ``state["dynamic"]``, so
+    the static part is rendered once and a move paints only the moving artists (blitting)."""
+    from ..ui import LivePlot
+    return LivePlot(*a, **k)
 
 
 # ------------------------------------------------------------------------------ pruning slider
