@@ -6,7 +6,7 @@ copy of ``notebooks/``: Run All, then each control of each interactive is moved 
 last DOM mutation of that interactive's output (text or image, ``MutationObserver``), i.e. what the
 learner sees — not only the Python callback (``bench_sliders.py``).
 
-    python -m benchmarks.bench_browser_sliders [--notebooks 00_start_here ...] [--moves 3]
+    python -m benchmarks.bench_browser_sliders [--notebooks 00_start_here ...] [--moves 3] [--build learner]
     make bench-browser
 
 Writes ``benchmarks/results/browser_sliders.json``. Goal (issue 15): p95 < 100 ms, median < 60 ms.
@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -74,6 +75,9 @@ def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--notebooks", nargs="*", default=None, help="stems, e.g. 00_start_here")
     p.add_argument("--moves", type=int, default=3)
+    p.add_argument("--build", choices=("instructor", "learner"), default="instructor",
+                   help="instructor (default): every slider runs (the reference answers); learner: the "
+                        "shipped notebooks, where sliders that need the learner's function wait for it")
     p.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "browser_sliders.json")
     p.add_argument("--shots", type=Path, default=ROOT / "test-output" / "browser-bench")
     a = p.parse_args(argv)
@@ -85,14 +89,29 @@ def main(argv=None) -> dict:
     bl.ensure_cjk_font()
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     out = {"machine": {"cpus": os.cpu_count(), "loadavg_start": load, "python": platform.python_version()},
-           "moves_per_control": a.moves, "notebooks": []}
+           "moves_per_control": a.moves, "build": a.build, "notebooks": []}
     with tempfile.TemporaryDirectory(prefix="pl-bench-lab-") as work, \
-            bl.lab_server(Path(work)) as (base, token), bl.chromium() as browser:
+            tempfile.TemporaryDirectory(prefix="pl-bench-src-") as tmp:
+        src = Path(tmp) / "notebooks"
+        shutil.copytree(ROOT / "notebooks", src, ignore=shutil.ignore_patterns("src", ".ipynb_checkpoints"))
+        if a.build == "instructor":  # the instructor version of each notebook that has one
+            for q in (ROOT / "instructor").glob("*.ipynb"):
+                shutil.copy2(q, src / q.name)
+        _measure_all(names, a, out, Path(work), src)
+    return _summarize(out, a)
+
+
+def _measure_all(names, a, out, work: Path, src: Path) -> None:
+    from benchmarks import browser_lab as bl
+    with bl.lab_server(work, notebooks=src) as (base, token), bl.chromium() as browser:
         for n in names:
             print(f"# {n}", flush=True)
             out["notebooks"].append(measure_notebook(browser, base, token, n, a.moves, a.shots))
             a.json.parent.mkdir(parents=True, exist_ok=True)
             a.json.write_text(json.dumps(out, indent=2))  # partial results survive a timeout
+
+
+def _summarize(out: dict, a) -> dict:
     out["machine"]["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     all_ms = [x for nb in out["notebooks"] for r in nb["rows"] for x in r["samples_ms"]]
     if all_ms:

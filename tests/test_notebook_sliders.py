@@ -7,7 +7,9 @@ executed (``benchmarks/notebook_slice.py``: a backward slice over top-level name
 Every :class:`pruninglab.ui.SliderUI` built is recorded; each of its controls is moved once (a
 slider one step, as one arrow key in the browser; a dropdown to another option) and what the
 learner sees must change: the note line, the text and the PNG of the :class:`LivePlot` shown in
-place (the widgets the browser renders), or the printed output for any other render. A disabled
+place (the widgets the browser renders), or the printed output for any other render. A blitted
+:class:`LivePlot` (``state["dynamic"]``) must give the pixels of a full redraw after every move
+(:meth:`~pruninglab.ui.LivePlot.blit_matches_full_redraw`). A disabled
 control must show its reason (``⊘``). The real browser does the same for 00 and 01
 (``tests/test_browser.py``) and ``make bench-browser`` times it for every notebook.
 
@@ -143,7 +145,7 @@ def test_every_slider_changes_the_view(stem):
     with _isolated_globals():
         uis = _run_ui_cells(_path(stem))
         assert uis, f"{stem}: no slider_ui was built"
-        dead, checked = [], 0
+        dead, stale, checked = [], [], 0
         for k, ui in enumerate(uis):
             assert ui.error is None, f"{stem} ui#{k}: the first draw raised:\n{ui.error}"
             for name, w in ui.controls.items():
@@ -157,5 +159,11 @@ def test_every_slider_changes_the_view(stem):
                 checked += 1
                 if _view(ui) == before:
                     dead.append((k, name, w.value))
+                live = ui._render
+                if ui._live_mode() and getattr(live, "blitting", False) and ui.result is not None \
+                        and not live.blit_matches_full_redraw(ui.result):
+                    stale.append((k, name, w.value))
         assert checked, f"{stem}: no enabled control"
         assert not dead, f"{stem}: moving these controls changed nothing shown (ui#, control, value): {dead}"
+        assert not stale, (f"{stem}: a blitted frame differs from a full redraw (update changed a static "
+                           f"artist: limits, ticks, text?) after (ui#, control, value): {stale}")
