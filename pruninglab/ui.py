@@ -469,7 +469,10 @@ class LivePlot:
     is *static*: the first draw renders the figure without the dynamic artists and keeps those
     pixels; every later draw restores them (a memory copy) and paints only the dynamic artists on
     top. ``update`` must then change nothing but the dynamic artists (no axis limits, no tick
-    labels, no static text); :meth:`blit_matches_full_redraw` checks that for a result, and the
+    labels, no static text) — unless the state also has ``"background_key"``: a function of the
+    result naming the static picture (e.g. the layer a dropdown selects); ``update`` may change
+    static artists as a function of that key only, and one background is kept per key (up to
+    ``max_backgrounds``). :meth:`blit_matches_full_redraw` checks a frame for a result, and the
     slider tests call it on every move. Dynamic artists get a zorder of at least 6 (above legends
     and grids), so painting them last is what a full redraw does: the pixels are identical.
 
@@ -494,6 +497,8 @@ class LivePlot:
     compress_level = 1
     #: frames kept per LivePlot (a few MB at most)
     max_frames = 512
+    #: static backgrounds kept per LivePlot (one per ``background_key`` value)
+    max_backgrounds = 16
 
     def __init__(self, setup: Callable[[Any], Any], update: Callable[[Any, dict], Any],
                  text: Callable[[dict], str] | None = None, figsize: tuple = (7.0, 3.6),
@@ -594,16 +599,24 @@ class LivePlot:
             canvas.draw()
         else:
             dyn = self._dynamic()
+            keyf = self.state.get("background_key")
+            bkey = keyf(result) if callable(keyf) else None
             if self._bg is None:
+                self._bg = {}
+            bg = self._bg.get(bkey)
+            if bg is None:
                 vis = [a.get_visible() for a in dyn]
                 for a in dyn:
                     a.set_visible(False)
                 canvas.draw()
-                self._bg = canvas.copy_from_bbox(fig.bbox)
+                bg = canvas.copy_from_bbox(fig.bbox)
+                if len(self._bg) >= self.max_backgrounds:
+                    self._bg.pop(next(iter(self._bg)))
+                self._bg[bkey] = bg
                 for a, v in zip(dyn, vis):
                     a.set_visible(v)
             else:
-                canvas.restore_region(self._bg)
+                canvas.restore_region(bg)
             renderer = canvas.get_renderer()
             for a in dyn:
                 if a.get_visible():

@@ -334,3 +334,21 @@ def test_png_rgb_roundtrip_and_rejects_bad_input():
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(png_rgb(rgb)))), rgb)
     with pytest.raises(ValueError, match="rgb"):
         png_rgb(rgb.astype(float))
+
+
+def test_liveplot_background_key_rerenders_the_static_part_per_key():
+    from pruninglab.ui import LivePlot
+
+    def setup(fig):
+        st = _blit_setup(fig)
+        st["background_key"] = lambda r: r["scale"]
+        return st
+
+    def update(st, r):                       # the axis depends on the key only
+        _blit_update(st, r)
+        st["ax"].set_ylim(0, r["scale"])
+    live = LivePlot(setup, update)
+    for r in ({"sparsity": 0.2, "scale": 1}, {"sparsity": 0.7, "scale": 2}, {"sparsity": 0.4, "scale": 1}):
+        live.draw(r)
+        assert live.blit_matches_full_redraw(r)
+    assert len(live._bg) == 2
