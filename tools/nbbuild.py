@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
+import os
 import re
 import sys
 import time
@@ -118,11 +120,46 @@ def execute(nb, path: Path, timeout: int = 300):
     return nb
 
 
+def _progress_shown(cell) -> bool:
+    """Does a cell's output show progress: a tqdm bar (widget or text) or a progress line?"""
+    for o in cell.get("outputs", []):
+        data = o.get("data", {})
+        if "application/vnd.jupyter.widget-view+json" in data:
+            return True
+        text = o.get("text", "") or data.get("text/plain", "")
+        text = "".join(text) if isinstance(text, list) else text
+        if "it/s]" in text or "s/it]" in text or "%|" in text:
+            return True
+    return False
+
+
+def cell_times(nb) -> list[dict]:
+    """Wall time of every executed code cell (nbclient's ``metadata.execution`` timestamps: from
+    ``execute_input`` to ``execute_reply``) and whether its output shows progress."""
+    from datetime import datetime
+    rows = []
+    for i, cell in enumerate(nb.cells):
+        ex = cell.get("metadata", {}).get("execution", {})
+        a, b = ex.get("iopub.execute_input"), ex.get("shell.execute_reply")
+        if cell.cell_type != "code" or not a or not b:
+            continue
+        dt = (datetime.fromisoformat(b.replace("Z", "+00:00")) - datetime.fromisoformat(a.replace("Z", "+00:00")))
+        rows.append({"cell": i, "seconds": round(dt.total_seconds(), 2), "progress": _progress_shown(cell),
+                     "first_line": next((ln for ln in cell.source.splitlines() if ln.strip()), "")[:80]})
+    return rows
+
+
 def _write(nb, dst: Path, run: bool) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     if run:
         execute(nb, dst)
+        out = os.environ.get("PRUNINGLAB_CELL_TIMES")  # a folder: one JSON per built notebook
+        if out:
+            rel = dst.relative_to(ROOT)
+            f = Path(out) / (str(rel).replace("/", "__") + ".json")
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_text(json.dumps({"notebook": str(rel), "cells": cell_times(nb)}, indent=1))
     for cell in nb.cells:  # strip volatile metadata
         cell.metadata.pop("execution", None)
     nbformat.validate(nb)
