@@ -50,3 +50,26 @@ def test_strip_solutions_keeps_indentation_and_rejects_unbalanced():
                 "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION"):
         with pytest.raises(ValueError):
             nbbuild.strip_solutions(bad)
+
+
+def test_cell_times_and_silent_slow_cells(tmp_path):
+    """The no-silent-waits audit (issue 15): cell wall times from nbclient's timestamps, progress
+    detected from a tqdm widget or text bar, and slow_cells flags only slow cells without one."""
+    from benchmarks.slow_cells import silent_slow
+    nb = nbformat.v4.new_notebook()
+    ts = lambda s: f"2026-12-03T08:00:{s:06.3f}Z"
+    bar = {"output_type": "display_data", "metadata": {},
+           "data": {"application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "  0%|"}}
+    for src, a, b, outs in (("import x", 0, 0.5, []), ("train()", 1, 9.25, [bar]),
+                            ("sweep()", 10, 14.5, [{"output_type": "stream", "name": "stdout", "text": "done\n"}]),
+                            ("slow_text()", 15, 19, [{"output_type": "stream", "name": "stderr",
+                                                      "text": "100%|###| 5/5 [00:04<00:00,  1.2it/s]\n"}])):
+        c = nbformat.v4.new_code_cell(src, outputs=outs)
+        c.metadata["execution"] = {"iopub.execute_input": ts(a), "shell.execute_reply": ts(b)}
+        nb.cells.append(c)
+    rows = nbbuild.cell_times(nb)
+    assert [r["seconds"] for r in rows] == [0.5, 8.25, 4.5, 4.0]
+    assert [r["progress"] for r in rows] == [False, True, False, True]
+    (tmp_path / "nb.json").write_text(json.dumps({"notebook": "x.ipynb", "cells": rows}))
+    silent, slow = silent_slow(tmp_path, 3.0)
+    assert [c["first_line"] for c in silent] == ["sweep()"] and len(slow) == 3
