@@ -2,9 +2,11 @@
 ``notebook_setup`` / ``seed_everything`` (lazy seeding through an import hook), deterministic mode
 is set without importing ``torch._inductor``, and bad arguments raise naming the argument.
 
-The lazy cases need a process in which torch is not imported yet: each runs in a fresh
-interpreter (``python -c``, ≈ 1–2 s each, so there are only two). The reference values are
-torch's, NumPy's and Python's own generators seeded directly, computed here."""
+The real lazy case needs a process in which torch is not imported yet: ONE fresh interpreter
+(``python -c``, ≈ 1.5 s). The import hook's rules (pending actions replaced like later eager
+calls, run right after the module's own code and before the importer continues, hook removed
+once nothing is pending) are checked in this process on small throw-away modules. The reference
+values are torch's, NumPy's and Python's own generators seeded directly, computed here."""
 import json
 import os
 import random
@@ -15,44 +17,42 @@ import numpy as np
 import pytest
 import torch
 
+from pruninglab import utils
 from pruninglab.utils import num_threads, seed_everything
 
-# what a notebook sees after its setup call (torch imported only here), printed as JSON
-_STATE = """
+# a notebook's first cell, then what the notebook sees of torch once it imports it
+_LAZY = """
 import json, sys
-assert 'torch' not in sys.modules, 'the setup call imported torch'
+from pruninglab.utils import notebook_setup; notebook_setup(7)
+assert 'torch' not in sys.modules, 'notebook_setup imported torch'
 import torch
 out = {"rand": torch.rand(4).tolist(), "det": torch.are_deterministic_algorithms_enabled(),
        "warn_only": torch.is_deterministic_algorithms_warn_only_enabled(),
        "threads": torch.get_num_threads(), "print": repr(torch.tensor([1 / 3, 1e-7])),
        "np": __import__("numpy").random.rand(2).tolist(), "py": __import__("random").random(),
        "inductor_loaded": "torch._inductor" in sys.modules}
+import torch._inductor.config as cfg
+out["inductor_det"] = cfg.deterministic
+out["hooks_left"] = [type(f).__name__ for f in sys.meta_path if type(f).__name__ == "_AfterImport"]
+print(json.dumps(out))
 """
 
 
-def _lazy(setup: str, after: str = "") -> dict:
-    env = dict(os.environ, OMP_NUM_THREADS="2")
-    code = f"{setup}\n{_STATE}\n{after}\nprint(json.dumps(out))"
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
-    assert p.returncode == 0, p.stderr[-3000:]
-    return json.loads(p.stdout.strip().splitlines()[-1])
-
-
-def _reference(seed: int, printoptions: bool) -> dict:
-    """The values an eager ``torch.manual_seed(seed)`` / ``np.random.seed`` / ``random.seed`` give."""
+def _reference(seed: int) -> dict:
+    """The values an eager ``torch.manual_seed`` / ``np.random.seed`` / ``random.seed`` give."""
     ref = {"rand": torch.rand(4, generator=torch.Generator().manual_seed(seed)).tolist(),
            "np": np.random.RandomState(seed).rand(2).tolist(), "py": random.Random(seed).random()}
-    if printoptions:
-        with torch._tensor_str.printoptions(precision=4, sci_mode=False, linewidth=100):
-            ref["print"] = repr(torch.tensor([1 / 3, 1e-7]))
+    with torch._tensor_str.printoptions(precision=4, sci_mode=False, linewidth=100):
+        ref["print"] = repr(torch.tensor([1 / 3, 1e-7]))
     return ref
 
 
 def test_notebook_setup_before_torch_import_equals_eager_seeding():
-    out = _lazy("from pruninglab.utils import notebook_setup; notebook_setup(7)",
-                "import torch._inductor.config as cfg\nout['inductor_det'] = cfg.deterministic\n"
-                "out['hooks_left'] = [type(f).__name__ for f in sys.meta_path if type(f).__name__ == '_AfterImport']")
-    for k, v in _reference(7, printoptions=True).items():
+    p = subprocess.run([sys.executable, "-c", _LAZY], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, OMP_NUM_THREADS="2"))
+    assert p.returncode == 0, p.stderr[-3000:]
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    for k, v in _reference(7).items():
         assert out[k] == v, k
     assert out["det"] is True and out["warn_only"] is False and out["threads"] == 1
     assert out["inductor_loaded"] is False     # torch.use_deterministic_algorithms would import it
@@ -60,24 +60,55 @@ def test_notebook_setup_before_torch_import_equals_eager_seeding():
     assert out["hooks_left"] == []             # nothing pending: the import hook removed itself
 
 
-def test_pending_calls_replace_each_other_like_eager_calls():
-    # eager: seed 1 with one thread, then seed 5 leaving the pool alone -> seed 5, one thread;
-    # then torch's own use_deterministic_algorithms(False) (importing inductor's config, which
-    # fires our pending flag first) must still win
-    out = _lazy("from pruninglab.utils import seed_everything\nseed_everything(1)\n"
-                "seed_everything(5, threads=None)",
-                "torch.use_deterministic_algorithms(False)\nimport torch._inductor.config as cfg\n"
-                "out['after_false'] = [torch.are_deterministic_algorithms_enabled(), cfg.deterministic]")
-    for k, v in _reference(5, printoptions=False).items():
-        assert out[k] == v, k
-    assert out["threads"] == 1 and out["det"] is True
-    assert out["after_false"] == [False, False]
+@pytest.fixture
+def fresh_module(tmp_path, monkeypatch):
+    """``make(name, body)``: a module file ``name.py`` on sys.path, not imported yet."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    made = []
+
+    def make(name, body="x = 1\n"):
+        (tmp_path / f"{name}.py").write_text(body)
+        made.append(name)
+        return name
+
+    yield make
+    for name in made:
+        sys.modules.pop(name, None)
+        utils._PENDING.pop(name, None)
+    utils._HOOK.drop_if_idle()
+
+
+def test_pending_actions_run_after_the_module_in_first_set_order_and_replace(fresh_module):
+    name = fresh_module("pl_fake_a", "order = []\nvalue = 'module'\n")
+    log = []
+    utils._when_imported(name, "seed", lambda m: (m.order.append("seed 1"), log.append(m.value)))
+    utils._when_imported(name, "threads", lambda m: m.order.append("threads"))
+    utils._when_imported(name, "seed", lambda m: m.order.append("seed 5"))   # replaces seed 1
+    assert name not in sys.modules and utils._HOOK in sys.meta_path
+    mod = __import__(name)
+    assert mod.order == ["seed 5", "threads"] and log == []
+    assert name not in utils._PENDING
+    assert (utils._HOOK in sys.meta_path) == bool(utils._PENDING)   # (other modules may wait)
+    assert type(mod.__spec__.loader).__name__ == "SourceFileLoader"   # the real loader, not ours
+    assert mod.__loader__ is mod.__spec__.loader
+    utils._when_imported(name, "now", lambda m: m.order.append("now"))  # imported: runs at once
+    assert mod.order[-1] == "now" and name not in utils._PENDING
+
+
+def test_importer_runs_after_the_hook_so_its_own_settings_win(fresh_module):
+    # torch.use_deterministic_algorithms(False) imports inductor's config (our pending action
+    # sets the flag True) and then sets it False: the importer's assignment must come last
+    name = fresh_module("pl_fake_cfg", "deterministic = False\n")
+    user = fresh_module("pl_fake_user", f"import {name}\n{name}.deterministic = False\n")
+    utils._when_imported(name, "deterministic", lambda cfg: setattr(cfg, "deterministic", True))
+    __import__(user)
+    assert sys.modules[name].deterministic is False
 
 
 def test_seed_everything_with_torch_imported_applies_at_once():
     seed_everything(11)
     assert torch.are_deterministic_algorithms_enabled() and torch.get_num_threads() == 1
-    ref = _reference(11, printoptions=False)
+    ref = _reference(11)
     assert torch.rand(4).tolist() == ref["rand"] and np.random.rand(2).tolist() == ref["np"]
     assert random.random() == ref["py"]
     with num_threads(2):
