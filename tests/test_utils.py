@@ -3,7 +3,8 @@
 is set without importing ``torch._inductor``, and bad arguments raise naming the argument.
 
 The real lazy case needs a process in which torch is not imported yet: ONE fresh interpreter
-(``python -c``, ≈ 1.5 s). The import hook's rules (pending actions replaced like later eager
+(``python -c``, ≈ 1.5 s), which also checks that the modules the torch-free notebooks import
+(exercises, quiz, interview) do not import torch. The import hook's rules (pending actions replaced like later eager
 calls, run right after the module's own code and before the importer continues, hook removed
 once nothing is pending) are checked in this process on small throw-away modules. The reference
 values are torch's, NumPy's and Python's own generators seeded directly, computed here."""
@@ -25,6 +26,10 @@ _LAZY = """
 import json, sys
 from pruninglab.utils import notebook_setup; notebook_setup(7)
 assert 'torch' not in sys.modules, 'notebook_setup imported torch'
+# what the torch-free notebooks' first cells import (exercises, quiz, interview): still no torch
+import pruninglab.grading, pruninglab.grading.experiments, pruninglab.grading.seed_bugs
+import pruninglab.grading.quiz, pruninglab.interview, pruninglab.labs.learner
+assert 'torch' not in sys.modules, [m for m in sys.modules if m.startswith('pruninglab')]
 import torch
 out = {"rand": torch.rand(4).tolist(), "det": torch.are_deterministic_algorithms_enabled(),
        "warn_only": torch.is_deterministic_algorithms_warn_only_enabled(),
