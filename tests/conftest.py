@@ -47,8 +47,12 @@ def cnn():
 
 
 # -- real browser (tests marked ``browser``): ONE JupyterLab server, ONE Chromium and one run of
-# each notebook per pytest worker, used by tests/test_browser.py
-@pytest.fixture(scope="session")
+# each notebook, used by tests/test_browser.py (its only user: every browser test is in that one
+# module, which xdist's loadscope gives to one worker). Module scope, not session: the server, its
+# kernels (torch imported) and Chromium stop as soon as that module is done instead of idling
+# (JupyterLab keeps polling) until the worker's last test, and their shutdown (seconds) is not
+# added at the very end of the run.
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """``(base_url, token)`` of a JupyterLab on a copy of notebooks/ (benchmarks/browser_lab.py)."""
     from benchmarks import browser_lab as bl
@@ -62,7 +66,7 @@ def lab(tmp_path_factory):
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(lab):
     """Headless Debian Chromium (Playwright, executable_path=/usr/bin/chromium)."""
     from benchmarks import browser_lab as bl
@@ -70,10 +74,10 @@ def browser(lab):
         yield b
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ran_notebook(lab, browser):
     """``ran_notebook("00_start_here.ipynb") -> page``: opened, outputs cleared and Run All done
-    once per worker; later calls return the same page (no second Run All)."""
+    once; later calls return the same page (no second Run All)."""
     from benchmarks import browser_lab as bl
     base, token = lab
     pages: dict = {}

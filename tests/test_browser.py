@@ -10,7 +10,7 @@ Every slider of every notebook 00–09 is also moved in-process (no browser) by
 ``tests/test_notebook_sliders.py``.
 
 One JupyterLab server, one Chromium and one Run All per notebook per pytest worker: the fixtures
-``lab`` / ``browser`` / ``ran_notebook`` live in ``tests/conftest.py`` (session scope) and are
+``lab`` / ``browser`` / ``ran_notebook`` live in ``tests/conftest.py`` (module scope) and are
 shared by every test here. The Chinese answer cards (issue 12) are checked here too (one module,
 so that xdist's ``loadscope`` keeps every browser test on one worker and one server). Waits are conditions polled in the page, never
 fixed sleeps.

@@ -6,7 +6,9 @@ the model is rebuilt from what it returns (the reference model itself is never m
 from __future__ import annotations
 
 import numpy as np
-import torch
+
+# torch is imported inside the functions: an exercise notebook imports this module in its first
+# cell, and its learner build (stubs: no experiment runs) then never pays for importing torch
 
 __all__ = ["LAYERS", "apply_to_weights", "prune_sweep", "quant_sweep", "neuron_experiment"]
 
@@ -25,6 +27,7 @@ def _accuracy(model) -> float:
 
 def apply_to_weights(transform, layers=LAYERS):
     """A copy of the reference MLP whose layer weights are ``transform(W)`` (numpy float32)."""
+    import torch
     from ..models import load_reference
     model = load_reference("mlp")
     for name in layers:
@@ -86,6 +89,7 @@ def neuron_experiment(neuron_prune, ks):
     b = fc1.bias, W_next = fc2.weight) and rebuild a physically smaller MLP.
 
     Returns one dict per k: ``k``, ``hidden1`` (neurons left), ``params``, ``accuracy``."""
+    import torch
     from ..models import load_reference
     rows = []
     for k in ks:
