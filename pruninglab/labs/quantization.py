@@ -450,8 +450,9 @@ def latency_benchmark(repeats: int = 5, batches=(1, 64), rounds: int = 3) -> lis
     symmetric per-channel, re-quantizing the weight with the library's STE function on every call) and
     fused fake-quantized (``torch.fake_quantize_per_channel_affine``) versions of the reference
     MLP and of a 1024 × 1024 Linear layer, per batch size. The variants are **interleaved**:
-    two warm-up calls per variant, then ``rounds`` rounds, each timing every variant (one more
-    warm-up call, then ``repeats`` timed batches of calls) in a rotated order; reported: the
+    two warm-up calls per variant, then ``rounds`` rounds, each timing every variant (the
+    calibration pass of :func:`~pruninglab.hardware.measure_latency`, untimed, re-warms it; then
+    ``repeats`` timed batches of calls) in a rotated order; reported: the
     median over rounds (``*_ms``) and the min–max spread over rounds (``*_spread``). A measurement on this machine: not deterministic; shown only in
     ``nbval-ignore-output`` cells."""
     check_int(repeats, "repeats", lo=1)
@@ -482,7 +483,8 @@ def latency_benchmark(repeats: int = 5, batches=(1, 64), rounds: int = 3) -> lis
                         variants[k]()
                 for r in range(rounds):
                     for k in keys[r % len(keys):] + keys[:r % len(keys)]:
-                        times[k].append(1e3 * measure_latency(variants[k], warmup=1,
+                        # warmup=0: the calibration pass (>= 1 untimed call) is the re-warm-up
+                        times[k].append(1e3 * measure_latency(variants[k], warmup=0,
                                                               repeats=repeats)["median_s"])
                 row = {"model": name, "batch": bsz}
                 for k, ts in times.items():
