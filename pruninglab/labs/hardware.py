@@ -241,17 +241,48 @@ def _slot_class():
     from matplotlib.artist import Artist
 
     class _Slot(Artist):
-        """An axes artist that draws whichever artist it currently holds (a legend built for the
-        current selection): a blitted :class:`~pruninglab.ui.LivePlot` declares the slot as one
-        fixed dynamic artist while what it shows changes."""
+        """An axes artist that paints whichever legend it currently holds (one built per
+        selection): a blitted :class:`~pruninglab.ui.LivePlot` declares the slot as one fixed
+        dynamic artist while what it shows changes. Each legend is rendered once, alone, into an
+        RGBA tile (its text is most of a frame's cost) and composited from then on, in a full
+        redraw as in a blitted frame, so both give the same pixels. Legends placed with
+        ``loc="best"`` depend on the data, so they are drawn directly, never cached."""
 
         def __init__(self):
             super().__init__()
             self.child = None
+            self._tiles = {}
+
+        def _tile(self, renderer):
+            import math
+
+            from matplotlib.backends.backend_agg import RendererAgg
+            leg = self.child
+            key = (id(leg), renderer.width, renderer.height, renderer.dpi)
+            tile = self._tiles.get(key)
+            if tile is None:
+                off = RendererAgg(renderer.width, renderer.height, renderer.dpi)
+                leg.draw(off)
+                bb = leg.get_window_extent(off)
+                x0, y0 = max(0, math.floor(bb.x0) - 2), max(0, math.floor(bb.y0) - 2)
+                x1 = min(int(renderer.width), math.ceil(bb.x1) + 2)
+                y1 = min(int(renderer.height), math.ceil(bb.y1) + 2)
+                h = int(renderer.height)
+                rgba = np.asarray(off.buffer_rgba())[h - y1:h - y0, x0:x1].copy()
+                tile = self._tiles[key] = (x0, y0, rgba)
+            return tile
 
         def draw(self, renderer):
-            if self.child is not None and self.get_visible():
-                self.child.draw(renderer)
+            leg = self.child
+            if leg is None or not self.get_visible():
+                return
+            if leg._loc in (0, "best") or not hasattr(renderer, "buffer_rgba"):
+                leg.draw(renderer)
+                return
+            x0, y0, rgba = self._tile(renderer)
+            gc = renderer.new_gc()
+            renderer.draw_image(gc, x0, y0, rgba[::-1])   # draw_image rows run bottom to top
+            gc.restore()
 
     return _Slot
 
@@ -276,6 +307,26 @@ def _storage_ylim(model: str) -> tuple:
             if fin.size:
                 lo, hi = min(lo, float(fin.min())), max(hi, float(fin.max()))
     return lo / 1.5, hi * 1.5
+
+
+def _storage_legend_loc(res: dict, shown, ylim) -> str:
+    """Where the storage legend goes: the upper right corner while every shown curve stays in the
+    lower 55 % of the (log) axis at sparsity ≥ 0.5, else the lower left (high bit widths put the
+    curves near the top) — a cheap stand-in for ``loc="best"``, which searches the data on every
+    draw and would keep the legend from being cached as pixels."""
+    lo, hi = (math.log10(v) for v in ylim)
+    grid = np.asarray(_SPARSITY_GRID)
+    right = grid >= 0.5
+    top = 0.0
+    for fmt in shown:
+        y = np.asarray(res["curves"][fmt], dtype=float) / 1024
+        y = y[right & np.isfinite(y) & (y > 0)] if fmt != "2:4" else y[[int(np.argmin(np.abs(grid - 0.5)))]]
+        y = y[np.isfinite(y) & (y > 0)]
+        if y.size:
+            top = max(top, (math.log10(float(y.max())) - lo) / (hi - lo))
+    top = max(top, (math.log10(res["total_bytes"] / 1024) - lo) / (hi - lo)
+              if res["effective_sparsity"] >= 0.5 else 0.0)
+    return "upper right" if top < 0.55 else "lower left"
 
 
 def live_storage():
@@ -333,11 +384,12 @@ def live_storage():
         st["dot"].set_data([res["effective_sparsity"]], [res["total_bytes"] / 1024])
         st["title"].set_text(f"{res['model']}, {res['bits']}-bit values, index {res['index_bits']} b: "
                              f"val acc {res['accuracy']:.3f}")
-        leg = st["legends"].get(sel)   # the legend depends on the selected format only
+        loc = _storage_legend_loc(res, shown, ax.get_ylim())
+        leg = st["legends"].get((sel, loc))   # depends on the selected format and the corner only
         if leg is None:
             handles = [st["lines"][f] for f in shown] + [st["dot"]]
-            leg = st["legends"][sel] = st["Legend"](ax, handles, [h.get_label() for h in handles],
-                                                    fontsize=7)
+            leg = st["legends"][sel, loc] = st["Legend"](ax, handles, [h.get_label() for h in handles],
+                                                         fontsize=7, loc=loc)
         st["legend"].child = leg
 
     return LivePlot(setup, update, text=_storage_text, figsize=(7, 3.4))
