@@ -482,28 +482,39 @@ def _energy_top(res: dict) -> float:
 def live_energy():
     """A :class:`pruninglab.ui.LivePlot` for the energy slider: per-layer stacked bars (compute,
     weight memory, activation memory) in nJ per sample. Blitted: one set of bars per model is
-    created once; the axes are a static background per model and y-axis top (``background_key``;
-    the top is the next 1-2-5 step above the tallest bar, :func:`_nice_top`, so it changes only
-    when the bars outgrow or shrink far below it); a move sets bar heights and the title."""
+    created once; the axes without their y axis are a static background per model
+    (``background_key``: the layer names); a move paints the y axis (its top is the next 1-2-5
+    step above the tallest bar, :func:`_nice_top`), the bars, the legend and the title."""
+    from matplotlib.legend import Legend
     from matplotlib.patches import Patch
 
     from ..ui import LivePlot
 
     def setup(fig):
-        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.9)
+        fig.subplots_adjust(left=0.125, right=0.98, bottom=0.1, top=0.9)   # room for "17500"
         ax = fig.add_subplot()
-        ax.set(ylabel="nJ per sample")
-        leg = ax.legend(handles=[Patch(color=c, label=lab) for _, lab, c in _ENERGY_PARTS], fontsize=8)
+        # the y label is a static figure text (the axis itself is repainted on every move, and
+        # rotated text is the dearest part of it)
+        fig.text(0.012, 0.5, "nJ per sample", rotation=90, va="center", ha="left")
+        handles = [Patch(color=c, label=lab) for _, lab, c in _ENERGY_PARTS]
+        legends = {loc: Legend(ax, handles, [h.get_label() for h in handles], fontsize=8, loc=loc)
+                   for loc in ("upper right", "upper left")}
+        leg = _slot(ax)
         bars, names = {}, {}
         for model in MODELS:
             names[model] = [r["name"] for r in _profile(model, 1)]
             x = np.arange(len(names[model]))
             bars[model] = [ax.bar(x, np.zeros(len(x)), color=c) for _, _, c in _ENERGY_PARTS]
         title = ax.set_title("", y=1.0)   # fixed position: the title is redrawn on every move
-        # the legend is painted after the bars (as before: it stays on top of a tall bar)
-        dyn = [title] + [rect for m in MODELS for bc in bars[m] for rect in bc.patches] + [leg]
+        # the y axis (ticks, labels, grid lines) moves with the bars, so it is painted on every
+        # move too — under the bars (zorder 6 < 7), the legend on top (8), as in a full redraw
+        rects = [rect for m in MODELS for bc in bars[m] for rect in bc.patches]
+        for r in rects:
+            r.set_zorder(7)
+        leg.set_zorder(8)
+        dyn = [ax.yaxis, title] + rects + [leg]
         return {"ax": ax, "names": names, "bars": bars, "title": title, "dynamic": dyn,
-                "background_key": lambda res: (res["model"], _energy_top(res))}
+                "legend": leg, "legends": legends, "background_key": lambda res: res["model"]}
 
     def update(st, res):
         ax, L, n, model = st["ax"], res["layers"], res["batch"], res["model"]
@@ -513,7 +524,7 @@ def live_energy():
         x = np.arange(len(names))
         ax.set_xticks(x, names)                          # functions of the background key
         ax.set_xlim(-0.6, len(names) - 0.4)
-        ax.set_ylim(0, _energy_top(res))
+        ax.set_ylim(0, _energy_top(res))                 # the y axis is a dynamic artist
         for m, sets in st["bars"].items():
             for bc in sets:
                 for rect in bc.patches:
@@ -527,6 +538,9 @@ def live_energy():
             bottom = bottom + h
         st["title"].set_text(f"{res['model']} {res['bits']}-bit {res['kind']}, {res['format']}, "
                              f"s={res['sparsity']:.2f}, batch {n}")
+        # legend in the upper corner above the lower end bar (drawn once there, cached as pixels;
+        # loc="best" would search the bars on every draw)
+        st["legend"].child = st["legends"]["upper right" if bottom[-1] <= bottom[0] else "upper left"]
 
     return LivePlot(setup, update, text=_energy_text, figsize=(7, 3.2))
 
@@ -641,9 +655,9 @@ def live_roofline():
     """A :class:`pruninglab.ui.LivePlot` for the roofline slider: the roof (and the sparse-kernel
     roof for unstructured sparsity), each layer dense (hollow gray) and as configured (colored),
     with an arrow from one to the other. Artists for up to ``_MAX_LAYERS`` layers are created once.
-    Blitted: the axes are a static background per y range (``background_key``: the points'
-    range rounded out to decades, :func:`_decade_ylim`); a move paints the roofs, points, arrows,
-    message, title and legend (one legend per set of entries, built once)."""
+    Blitted: the axes without their y axis are the static background; a move paints the y axis
+    (the points' range rounded out to decades, :func:`_decade_ylim`), the roofs, points, arrows,
+    message, title and legend (one legend per set of entries, built once, cached as pixels)."""
     from matplotlib.legend import Legend
 
     from ..ui import LivePlot
@@ -652,7 +666,9 @@ def live_roofline():
         fig.subplots_adjust(left=0.12, right=0.96, bottom=0.14, top=0.9)
         ax = fig.add_subplot()
         ax.set(xscale="log", yscale="log", xlim=(_ROOF_XS[0], _ROOF_XS[-1]),
-               xlabel="arithmetic intensity [FLOP/byte]", ylabel="attainable [GFLOP/s]")
+               xlabel="arithmetic intensity [FLOP/byte]")
+        # a static figure text: the y axis is repainted on every move, rotated text is dear
+        fig.text(0.012, 0.52, "attainable [GFLOP/s]", rotation=90, va="center", ha="left")
         _plain_log_axis(ax.xaxis)  # no minor ticks, no mathtext: both dominate the redraw time
         _plain_log_axis(ax.yaxis)
         roof, = ax.plot(_ROOF_XS, np.ones_like(_ROOF_XS), "k-", lw=1.5)
@@ -666,11 +682,15 @@ def live_roofline():
         msg = ax.text(0.5, 0.5, "", ha="center", transform=ax.transAxes)
         title = ax.set_title("", y=1.0)   # fixed position: the title is redrawn on every move
         legend = _slot(ax)
+        # the y axis (log ticks, labels, grid lines) follows the points, so it is painted on every
+        # move — under the data (zorder 6 < 7), the legend on top (8), as in a full redraw
+        data = [roof, sroof, *dense, *cur, *arrows, msg]
+        for a in data:
+            a.set_zorder(7)
+        legend.set_zorder(8)
         return {"ax": ax, "roof": roof, "sroof": sroof, "dense": dense, "cur": cur,
                 "arrows": arrows, "msg": msg, "title": title, "legend": legend, "legends": {},
-                "Legend": Legend,
-                "dynamic": [roof, sroof, *dense, *cur, *arrows, msg, title, legend],
-                "background_key": _roofline_ylim}
+                "Legend": Legend, "dynamic": [ax.yaxis, title, *data, legend]}
 
     def update(st, res):
         ax, cur, dense = st["ax"], res["current"], res["dense"]
@@ -682,7 +702,7 @@ def live_roofline():
         st["sroof"].set_visible(sparse)
         lim = _roofline_ylim(res)
         if lim is not None:
-            ax.set_ylim(lim)                             # a function of the background key
+            ax.set_ylim(lim)                             # the y axis is a dynamic artist
         if ok:
             roof = np.minimum(cur["peak"], cur["bandwidth"] * _ROOF_XS) / 1e9
             st["roof"].set_ydata(roof)
