@@ -260,3 +260,37 @@ def test_roofline_controls_disabled_with_a_reason_when_they_cannot_change_the_vi
     assert not ctl["bits"].disabled and not ctl["profile"].disabled
     ctl["bits"].value = 8
     assert set(ui.disabled_reasons) == {"sparsity"} and ui.result["current"]["supported"]
+
+
+def test_storage_legend_names_every_drawn_series_and_blits():
+    live = L.live_storage()
+    for model in L.MODELS:
+        for fmt in FORMATS:
+            r = L.compute_storage(0.9, 4, fmt, 16, model)
+            live.draw(r)
+            ax = live.state["ax"]
+            drawn = {ln.get_label() for ln in ax.lines if ln.get_visible() and len(ln.get_xdata())}
+            leg = live.state["legend"].child
+            assert {t.get_text() for t in leg.get_texts()} == drawn, (model, fmt)
+            assert f"{fmt} (selected)" in drawn
+            assert live.blit_matches_full_redraw(r)
+            lo, hi = ax.get_ylim()
+            assert lo < r["total_bytes"] / 1024 < hi
+
+
+def test_energy_and_roofline_blit_and_keep_the_bars_inside():
+    live = L.live_energy()
+    for model in L.MODELS:
+        for b, fmt, n in ((2, "csr", 256), (32, "dense", 1), (8, "2:4", 8)):
+            r = L.compute_energy(0.9, b, fmt, n, model)
+            live.draw(r)
+            top = live.state["ax"].get_ylim()[1]
+            tallest = max(sum(x[k] for k, _, _ in L._ENERGY_PARTS) for x in r["layers"]) / n / 1e3
+            assert 0.2 * top < tallest < top
+            assert live.blit_matches_full_redraw(r)
+    live = L.live_roofline()
+    for args in (("A100", 8, 1, "dense", 0.9, "mlp"), ("Orin Nano", 4, 64, "unstructured", 0.8, "cnn"),
+                 ("Edge TPU", 16, 1, "dense", 0.9, "mlp")):
+        r = L.compute_roofline(*args)
+        live.draw(r)
+        assert live.blit_matches_full_redraw(r)

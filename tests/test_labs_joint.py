@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from pruninglab.labs import joint as J
-from pruninglab.ui import bits_slider, dropdown, slider_ui, sparsity_slider
+from pruninglab.ui import bits_slider, dropdown, grid_slider, slider_ui, sparsity_slider
 
 
 def test_quantize_survivors_keeps_zeros_and_is_pure():
@@ -110,7 +110,7 @@ def test_type_errors_and_constant_tensor():
 
 def test_live_joint_updates_in_place(capsys):
     live = J.live_joint()
-    ui = slider_ui(J.compute_joint, live, sparsity=sparsity_slider(0.9, hi=0.95, step=0.05),
+    ui = slider_ui(J.compute_joint, live, sparsity=grid_slider(J.SPARSITIES, 0.9),
                    bits=bits_slider(4, 2, 8), method=dropdown(["kmeans", "linear"]),
                    fine_tune=dropdown([True, False]))
     fig, png, before = live.fig, live.png, ui.result
@@ -136,3 +136,26 @@ def test_deep_compression_report_runs_learner_function_and_adds_filler_code_bit(
         assert v["levels"] <= 16
     # with fillers present, 17 levels need 5-bit codes: the correct count is larger
     assert r["yours_total_bits"] > r["b_bit_total_bits"]
+
+
+def test_live_joint_blits_with_accuracy_axis_from_the_data():
+    live = J.live_joint()
+    assert live.blitting and len(live._bg) == 4        # warm: one background per quantizer x fine-tune
+    for method in ("kmeans", "linear"):
+        for ft in (True, False):
+            accs = [100 * J.compute_joint(s, b, method, ft)["val_accuracy"]
+                    for s in J.SPARSITIES for b in range(2, 9)]
+            for s, b in ((0.0, 2), (0.95, 8), (0.85, 3)):
+                r = J.compute_joint(s, b, method, ft)
+                assert live.blit_matches_full_redraw(r)
+                lo, hi = live.state["a2"].get_ylim()
+                assert lo <= min(accs) and max(accs) <= hi          # every curve point inside
+                assert hi - lo < 1.2 * (max(accs) - min(accs)) + 1.5  # zoomed: not 0-100
+    lo, _ = J._acc_limits("kmeans", True)
+    assert lo > 50  # the fine-tuned k-means curves never drop below 80 %: no flat 0-100 axis
+
+
+def test_table_grid_is_half_the_former_one_and_holds_every_sparsity_the_notebook_reads():
+    assert len(J.SPARSITIES) == 10 and J.SPARSITIES == tuple(sorted(J.SPARSITIES))
+    for s in (0.0, 0.5, 0.8, 0.9, 0.95):   # joint_grid, best-setting search, order/zero studies
+        assert s in J.SPARSITIES

@@ -108,3 +108,12 @@ def test_live_practice_slider_redraws(capsys):
     assert P.compute_practice(0.9, "structured") == ui.result
     P.render_practice(ui.result)
     assert capsys.readouterr().out.startswith(P._practice_text(ui.result))
+
+
+def test_live_practice_blits_the_dots_only():
+    live = P.live_practice()
+    for s, kind in ((0.0, "unstructured"), (0.5, "structured"), (0.95, "unstructured")):
+        r = P.compute_practice(s, kind)
+        assert live.blitting and live.blit_matches_full_redraw(r)
+    assert live.state["dynamic"] == [live.state["dot1"], live.state["dot2"]]
+    assert not live.fig.images          # no frozen figure image (the former ad-hoc background)

@@ -135,6 +135,19 @@ def test_live_quant_updates_in_place(capsys):
     assert LQ.compute_quant(6, method="kmeans") == LQ.compute_quant(6, method="kmeans")
 
 
+def test_live_quant_blits_one_background_per_method():
+    live = LQ.live_quant()
+    assert live.blitting and set(live._bg) == set(LQ.METHODS)   # warm: drawn when built
+    for m in ("ptq", "kmeans", "qat", "ptq"):
+        for b in (2, 5, 8):
+            r = LQ.compute_quant(b, "affine", False, m)
+            assert live.blit_matches_full_redraw(r), (m, b)
+            if m != "qat":   # accuracy axis zoomed to the method's sweep (issue 14)
+                lo, hi = live.state["a1"].get_ylim()
+                accs = [100 * a for c in LQ.sweep_bits(tuple(range(2, 9)), m)["curves"].values() for a in c]
+                assert lo == pytest.approx(max(0.0, min(accs) - 5)) and hi == 100
+
+
 # ------------------------------------------------------------------ experiments with the learner's code
 from pruninglab.grading import _quant_ex as QX  # noqa: E402
 

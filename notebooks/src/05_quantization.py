@@ -753,10 +753,11 @@ print(f"val accuracy: fp32 {100 * dq['acc_fp32']:.2f}% → int8 dynamic {100 * d
 # layer, batch 1 and 64: fp32; int8 dynamic; fp32 with fake-quantized weights re-quantized on every
 # call by the library's `FakeQuantLinear` and by PyTorch's fused
 # `torch.fake_quantize_per_channel_affine` (the fair baseline for "quantization without integer
-# kernels"). Variants are interleaved over 3 rounds after warm-up; median and min–max over rounds.
+# kernels"). Variants are interleaved over 3 rounds after warm-up (3 timed repeats of each per
+# round); median and min–max over rounds.
 
 # %% tags=["nbval-ignore-output"]
-for row in LQ.latency_benchmark(repeats=5, rounds=3):
+for row in LQ.latency_benchmark(repeats=3, rounds=3):
     parts = []
     for k, label in (("fp32", "fp32"), ("int8", "int8 dynamic"), ("fake", "fake-quant (library)"),
                      ("fused", "fake-quant (fused torch)")):

@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 from pruninglab.data import load_digits
 from pruninglab.models import load_reference
 from pruninglab.train import accuracy
-from pruninglab.ui import slider_ui, sparsity_slider, bits_slider, dropdown
+from pruninglab.ui import slider_ui, grid_slider, bits_slider, dropdown
 from pruninglab.labs import joint as J
 from pruninglab.claims import md, claim
 
@@ -113,18 +113,20 @@ print(f"reference MLP: val accuracy {100 * accuracy(ref, val):.2f}%, fp32 size "
 #
 # ### Every setting, computed once
 #
-# All measurements below and the slider at the end look up one table: the MLP pruned at every
-# sparsity 0, 0.05, …, 0.95, with and without 10 epochs of mask-enforced fine-tuning, then
-# quantized at 2 … 8 bits by k-means and by linear quantization, evaluated and sized. The next
-# cell computes it (about half a minute on two cores, with a progress bar) and caches it on disk
-# (`pruninglab.cache`), so a second run loads it in a fraction of a second; the cell after it
-# checks what was computed.
+# All measurements below and the slider at the end look up one table: the MLP pruned at each
+# sparsity of `J.SPARSITIES` (printed below), with and without 10 epochs of mask-enforced
+# fine-tuning, then quantized at 2 … 8 bits by k-means and by linear quantization, evaluated and
+# sized. The next cell computes it (several seconds on two cores, with a progress bar) and caches
+# it on disk (`pruninglab.cache`), so a second run loads it in a fraction of a second; the cell
+# after it checks what was computed.
 
 # %% tags=["nbval-ignore-output"]
 n_settings = J.precompute_joint(progress=True)
 
 # %%
-print(f"{n_settings} settings (sparsity × bits × quantizer × fine-tuning) computed")
+print(f"{n_settings} settings (sparsity × bits × quantizer × fine-tuning) computed; sparsities:",
+      ", ".join(f"{s:g}" for s in J.SPARSITIES))
+claim(n_settings == len(J.SPARSITIES) * 7 * 2 * 2, "one setting per sparsity, bits 2–8, quantizer, fine-tuning")
 
 # %% [markdown]
 # ### Measurement 1: does the quantizer keep the pruned zeros?
@@ -290,8 +292,8 @@ md("The two are not directly comparable: LeNet-300-100 has 267 K weights (ours: 
 # ### Slider: sparsity × bits
 #
 # A normal call first (validated), then the interactive version. Every setting of the slider was
-# computed in the table at the top of the notebook, so moving the sliders only looks results up
-# and redraws.
+# computed in the table at the top of the notebook (the sparsity slider's positions *are* the
+# table's sparsities), so moving the sliders only looks results up and redraws.
 
 # %%
 r = J.compute_joint(0.9, 4, "kmeans")
@@ -307,7 +309,7 @@ predict("q06-no-ft", "90 % sparsity, 4-bit k-means: how many points of validatio
 
 # %% tags=["nbval-ignore-output"]
 slider_ui(J.compute_joint, J.live_joint(),
-          sparsity=sparsity_slider(0.9, hi=0.95, step=0.05),
+          sparsity=grid_slider(J.SPARSITIES, 0.9, "sparsity"),
           bits=bits_slider(4, 2, 8),
           method=dropdown(["kmeans", "linear"], description="quantizer"),
           fine_tune=dropdown([True, False], description="fine-tune"))

@@ -237,10 +237,106 @@ def _plain_log_axis(axis) -> None:
 _STORAGE_SHOWN = ("dense", "bitmask", "csr", "2:4")
 
 
+def _slot_class():
+    from matplotlib.artist import Artist
+
+    class _Slot(Artist):
+        """An axes artist that paints whichever legend it currently holds (one built per
+        selection): a blitted :class:`~pruninglab.ui.LivePlot` declares the slot as one fixed
+        dynamic artist while what it shows changes. Each legend is rendered once, alone, into an
+        RGBA tile (its text is most of a frame's cost) and composited from then on, in a full
+        redraw as in a blitted frame, so both give the same pixels. Legends placed with
+        ``loc="best"`` depend on the data, so they are drawn directly, never cached."""
+
+        def __init__(self):
+            super().__init__()
+            self.child = None
+            self._tiles = {}
+
+        def _tile(self, renderer):
+            import math
+
+            from matplotlib.backends.backend_agg import RendererAgg
+            leg = self.child
+            key = (id(leg), renderer.width, renderer.height, renderer.dpi)
+            tile = self._tiles.get(key)
+            if tile is None:
+                off = RendererAgg(renderer.width, renderer.height, renderer.dpi)
+                leg.draw(off)
+                bb = leg.get_window_extent(off)
+                x0, y0 = max(0, math.floor(bb.x0) - 2), max(0, math.floor(bb.y0) - 2)
+                x1 = min(int(renderer.width), math.ceil(bb.x1) + 2)
+                y1 = min(int(renderer.height), math.ceil(bb.y1) + 2)
+                h = int(renderer.height)
+                rgba = np.asarray(off.buffer_rgba())[h - y1:h - y0, x0:x1].copy()
+                tile = self._tiles[key] = (x0, y0, rgba)
+            return tile
+
+        def draw(self, renderer):
+            leg = self.child
+            if leg is None or not self.get_visible():
+                return
+            if leg._loc in (0, "best") or not hasattr(renderer, "buffer_rgba"):
+                leg.draw(renderer)
+                return
+            x0, y0, rgba = self._tile(renderer)
+            gc = renderer.new_gc()
+            renderer.draw_image(gc, x0, y0, rgba[::-1])   # draw_image rows run bottom to top
+            gc.restore()
+
+    return _Slot
+
+
+def _slot(ax):
+    slot = _slot_class()()
+    ax.add_artist(slot)
+    return slot
+
+
+def _storage_ylim(model: str) -> tuple:
+    """Fixed log limits (KiB) of the storage panel for ``model``: every format's curve at every
+    bit width and index width the sliders reach lies inside (sizes grow with both, so the
+    extremes are 2 bits / 8-bit indices and 32 bits / 32-bit indices). Fixed, so that the bits
+    slider moves the curves instead of rescaling the axis, and the axes are drawn once."""
+    lo, hi = math.inf, 0.0
+    for b, ib in ((2, 8), (2, 32), (32, 8), (32, 32)):
+        curves, _, _ = _curves(b, ib, model)
+        for y in curves.values():
+            y = np.asarray(y, dtype=float) / 1024
+            fin = y[np.isfinite(y) & (y > 0)]
+            if fin.size:
+                lo, hi = min(lo, float(fin.min())), max(hi, float(fin.max()))
+    return lo / 1.5, hi * 1.5
+
+
+def _storage_legend_loc(res: dict, shown, ylim) -> str:
+    """Where the storage legend goes: the upper right corner while every shown curve stays in the
+    lower 55 % of the (log) axis at sparsity ≥ 0.5, else the lower left (high bit widths put the
+    curves near the top) — a cheap stand-in for ``loc="best"``, which searches the data on every
+    draw and would keep the legend from being cached as pixels."""
+    lo, hi = (math.log10(v) for v in ylim)
+    grid = np.asarray(_SPARSITY_GRID)
+    right = grid >= 0.5
+    top = 0.0
+    for fmt in shown:
+        y = np.asarray(res["curves"][fmt], dtype=float) / 1024
+        y = y[right & np.isfinite(y) & (y > 0)] if fmt != "2:4" else y[[int(np.argmin(np.abs(grid - 0.5)))]]
+        y = y[np.isfinite(y) & (y > 0)]
+        if y.size:
+            top = max(top, (math.log10(float(y.max())) - lo) / (hi - lo))
+    top = max(top, (math.log10(res["total_bytes"] / 1024) - lo) / (hi - lo)
+              if res["effective_sparsity"] >= 0.5 else 0.0)
+    return "upper right" if top < 0.55 else "lower left"
+
+
 def live_storage():
     """A :class:`pruninglab.ui.LivePlot` for the storage slider: model weight bytes vs sparsity for
     the chosen format and a few references (the dot is the current setting); the per-layer bytes
-    are printed. One line per format is created once; a move only changes data and visibility."""
+    are printed. Blitted: the axes (log limits fixed per model, :func:`_storage_ylim`) are the
+    static background (``background_key``: the model); a move paints the curves, the dot, the
+    title and the legend, which names every series and marker drawn."""
+    from matplotlib.legend import Legend
+
     from ..ui import LivePlot
 
     def setup(fig):
@@ -259,12 +355,18 @@ def live_storage():
                                color=f"C{k}", visible=False)[0])
                  for k, fmt in enumerate(FORMATS)}
         dot, = ax.plot([], [], "ko", label="current setting")
-        return {"ax": ax, "lines": lines, "dot": dot, "legend_key": None}
+        title = ax.set_title("", y=1.0)   # fixed position: the title is redrawn on every move
+        ylims = {m: _storage_ylim(m) for m in MODELS}
+        legend = _slot(ax)
+        return {"ax": ax, "lines": lines, "dot": dot, "title": title, "legend": legend,
+                "legends": {}, "ylims": ylims, "Legend": Legend,
+                "dynamic": [*lines.values(), dot, title, legend],
+                "background_key": lambda res: res["model"]}
 
     def update(st, res):
         ax, sel = st["ax"], res["format"]
+        ax.set_ylim(st["ylims"][res["model"]])          # a function of the background key
         shown = list(_STORAGE_SHOWN) + ([sel] if sel not in _STORAGE_SHOWN else [])
-        lo, hi = math.inf, 0.0
         for fmt, ln in st["lines"].items():
             vis = fmt in shown
             ln.set_visible(vis)
@@ -279,19 +381,16 @@ def live_storage():
                 ln.set_ydata(y)
                 ln.set_linewidth(2.5 if fmt == sel else 1.0)
             ln.set_label(fmt + (" (selected)" if fmt == sel else ""))
-            fin = y[np.isfinite(y) & (y > 0)]
-            if fin.size:
-                lo, hi = min(lo, float(fin.min())), max(hi, float(fin.max()))
-        cur = res["total_bytes"] / 1024
-        lo, hi = min(lo, cur), max(hi, cur)
-        st["dot"].set_data([res["effective_sparsity"]], [cur])
-        ax.set_ylim(lo / 1.5, hi * 1.5)
-        ax.set_title(f"{res['model']}, {res['bits']}-bit values, index {res['index_bits']} b: "
-                     f"val acc {res['accuracy']:.3f}")
-        key = tuple(shown) + (sel,)
-        if key != st["legend_key"]:  # the legend only changes with the selected format
-            ax.legend(handles=[st["lines"][f] for f in shown] + [st["dot"]], fontsize=7)
-            st["legend_key"] = key
+        st["dot"].set_data([res["effective_sparsity"]], [res["total_bytes"] / 1024])
+        st["title"].set_text(f"{res['model']}, {res['bits']}-bit values, index {res['index_bits']} b: "
+                             f"val acc {res['accuracy']:.3f}")
+        loc = _storage_legend_loc(res, shown, ax.get_ylim())
+        leg = st["legends"].get((sel, loc))   # depends on the selected format and the corner only
+        if leg is None:
+            handles = [st["lines"][f] for f in shown] + [st["dot"]]
+            leg = st["legends"][sel, loc] = st["Legend"](ax, handles, [h.get_label() for h in handles],
+                                                         fontsize=7, loc=loc)
+        st["legend"].child = leg
 
     return LivePlot(setup, update, text=_storage_text, figsize=(7, 3.4))
 
@@ -363,43 +462,85 @@ _ENERGY_PARTS = (("compute_pj", "compute (MACs)", "tab:green"),
                  ("act_pj", "activation memory", "tab:orange"))
 
 
+def _nice_top(v: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k that is ≥ ``v`` (> 0): the energy axis keeps one top while
+    the bars stay within it, so most moves reuse the drawn axes."""
+    k = math.floor(math.log10(v))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        if m * 10.0 ** k >= v * (1 - 1e-12):
+            return m * 10.0 ** k
+    return 10.0 ** (k + 1)  # pragma: no cover
+
+
+def _energy_top(res: dict) -> float:
+    n = res["batch"]
+    tot = [sum(x[key] for key, _, _ in _ENERGY_PARTS) / n / 1e3 for x in res["layers"]]
+    top = max(tot) if tot else 0.0
+    return _nice_top(1.08 * top) if top > 0 else 1.0
+
+
 def live_energy():
     """A :class:`pruninglab.ui.LivePlot` for the energy slider: per-layer stacked bars (compute,
-    weight memory, activation memory) in nJ per sample. The bars are rebuilt only when the layer
-    names change (another model); otherwise a move only sets heights, bottoms and limits."""
+    weight memory, activation memory) in nJ per sample. Blitted: one set of bars per model is
+    created once; the axes without their y axis are a static background per model
+    (``background_key``: the layer names); a move paints the y axis (its top is the next 1-2-5
+    step above the tallest bar, :func:`_nice_top`), the bars, the legend and the title."""
+    from matplotlib.legend import Legend
     from matplotlib.patches import Patch
 
     from ..ui import LivePlot
 
     def setup(fig):
-        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.9)
+        fig.subplots_adjust(left=0.125, right=0.98, bottom=0.1, top=0.9)   # room for "17500"
         ax = fig.add_subplot()
-        ax.set(ylabel="nJ per sample")
-        ax.legend(handles=[Patch(color=c, label=lab) for _, lab, c in _ENERGY_PARTS], fontsize=8)
-        return {"ax": ax, "names": None, "bars": []}
+        # the y label is a static figure text (the axis itself is repainted on every move, and
+        # rotated text is the dearest part of it)
+        fig.text(0.012, 0.5, "nJ per sample", rotation=90, va="center", ha="left")
+        handles = [Patch(color=c, label=lab) for _, lab, c in _ENERGY_PARTS]
+        legends = {loc: Legend(ax, handles, [h.get_label() for h in handles], fontsize=8, loc=loc)
+                   for loc in ("upper right", "upper left")}
+        leg = _slot(ax)
+        bars, names = {}, {}
+        for model in MODELS:
+            names[model] = [r["name"] for r in _profile(model, 1)]
+            x = np.arange(len(names[model]))
+            bars[model] = [ax.bar(x, np.zeros(len(x)), color=c) for _, _, c in _ENERGY_PARTS]
+        title = ax.set_title("", y=1.0)   # fixed position: the title is redrawn on every move
+        # the y axis (ticks, labels, grid lines) moves with the bars, so it is painted on every
+        # move too — under the bars (zorder 6 < 7), the legend on top (8), as in a full redraw
+        rects = [rect for m in MODELS for bc in bars[m] for rect in bc.patches]
+        for r in rects:
+            r.set_zorder(7)
+        leg.set_zorder(8)
+        dyn = [ax.yaxis, title] + rects + [leg]
+        return {"ax": ax, "names": names, "bars": bars, "title": title, "dynamic": dyn,
+                "legend": leg, "legends": legends, "background_key": lambda res: res["model"]}
 
     def update(st, res):
-        ax, L, n = st["ax"], res["layers"], res["batch"]
+        ax, L, n, model = st["ax"], res["layers"], res["batch"], res["model"]
         names = [x["name"] for x in L]
-        if names != st["names"]:
-            for bc in st["bars"]:
-                bc.remove()
-            x = np.arange(len(names))
-            st["bars"] = [ax.bar(x, np.zeros(len(names)), color=c) for _, _, c in _ENERGY_PARTS]
-            ax.set_xticks(x, names)
-            ax.set_xlim(-0.6, len(names) - 0.4)
-            st["names"] = names
+        if names != st["names"][model]:
+            raise ValueError(f"layers {names} of {model} differ from the figure's {st['names'][model]}")
+        x = np.arange(len(names))
+        ax.set_xticks(x, names)                          # functions of the background key
+        ax.set_xlim(-0.6, len(names) - 0.4)
+        ax.set_ylim(0, _energy_top(res))                 # the y axis is a dynamic artist
+        for m, sets in st["bars"].items():
+            for bc in sets:
+                for rect in bc.patches:
+                    rect.set_visible(m == model)
         bottom = np.zeros(len(names))
-        for (key, _, _), bc in zip(_ENERGY_PARTS, st["bars"]):
+        for (key, _, _), bc in zip(_ENERGY_PARTS, st["bars"][model]):
             h = np.array([x[key] for x in L]) / n / 1e3
             for rect, hi, b0 in zip(bc.patches, h, bottom):
                 rect.set_y(b0)
                 rect.set_height(hi)
             bottom = bottom + h
-        top = float(bottom.max()) if len(bottom) else 1.0
-        ax.set_ylim(0, 1.08 * top if top > 0 else 1.0)
-        ax.set_title(f"{res['model']} {res['bits']}-bit {res['kind']}, {res['format']}, "
-                     f"s={res['sparsity']:.2f}, batch {n}")
+        st["title"].set_text(f"{res['model']} {res['bits']}-bit {res['kind']}, {res['format']}, "
+                             f"s={res['sparsity']:.2f}, batch {n}")
+        # legend in the upper corner above the lower end bar (drawn once there, cached as pixels;
+        # loc="best" would search the bars on every draw)
+        st["legend"].child = st["legends"]["upper right" if bottom[-1] <= bottom[0] else "upper left"]
 
     return LivePlot(setup, update, text=_energy_text, figsize=(7, 3.2))
 
@@ -492,18 +633,42 @@ _ROOF_XS = np.logspace(-1, 4, 60)
 _MAX_LAYERS = 8
 
 
+def _decade_ylim(ys) -> tuple:
+    """Log limits of the roofline panel: the points' range widened by 3× each way, rounded out
+    to whole decades, so nearby settings share the drawn axes (one background per limit pair)."""
+    lo, hi = min(ys) / 3, max(ys) * 3
+    return 10.0 ** math.floor(math.log10(lo)), 10.0 ** math.ceil(math.log10(hi))
+
+
+def _roofline_ylim(res: dict) -> tuple | None:
+    cur, dense = res["current"], res["dense"]
+    if not cur["supported"]:
+        return None
+    roof = np.minimum(cur["peak"], cur["bandwidth"] * _ROOF_XS) / 1e9
+    ys = [float(roof.min()), float(roof.max())]
+    for d, c in zip(dense["layers"][:_MAX_LAYERS], cur["layers"][:_MAX_LAYERS]):
+        ys += [d["attainable"] / 1e9, c["attainable"] / 1e9]
+    return _decade_ylim(ys)
+
+
 def live_roofline():
     """A :class:`pruninglab.ui.LivePlot` for the roofline slider: the roof (and the sparse-kernel
     roof for unstructured sparsity), each layer dense (hollow gray) and as configured (colored),
-    with an arrow from one to the other. Artists for up to ``_MAX_LAYERS`` layers are created once;
-    a move sets their data, visibility and the axis limits."""
+    with an arrow from one to the other. Artists for up to ``_MAX_LAYERS`` layers are created once.
+    Blitted: the axes without their y axis are the static background; a move paints the y axis
+    (the points' range rounded out to decades, :func:`_decade_ylim`), the roofs, points, arrows,
+    message, title and legend (one legend per set of entries, built once, cached as pixels)."""
+    from matplotlib.legend import Legend
+
     from ..ui import LivePlot
 
     def setup(fig):
         fig.subplots_adjust(left=0.12, right=0.96, bottom=0.14, top=0.9)
         ax = fig.add_subplot()
         ax.set(xscale="log", yscale="log", xlim=(_ROOF_XS[0], _ROOF_XS[-1]),
-               xlabel="arithmetic intensity [FLOP/byte]", ylabel="attainable [GFLOP/s]")
+               xlabel="arithmetic intensity [FLOP/byte]")
+        # a static figure text: the y axis is repainted on every move, rotated text is dear
+        fig.text(0.012, 0.52, "attainable [GFLOP/s]", rotation=90, va="center", ha="left")
         _plain_log_axis(ax.xaxis)  # no minor ticks, no mathtext: both dominate the redraw time
         _plain_log_axis(ax.yaxis)
         roof, = ax.plot(_ROOF_XS, np.ones_like(_ROOF_XS), "k-", lw=1.5)
@@ -515,8 +680,17 @@ def live_roofline():
                               arrowprops={"arrowstyle": "->", "color": "gray", "lw": 0.8})
                   for _ in range(_MAX_LAYERS)]
         msg = ax.text(0.5, 0.5, "", ha="center", transform=ax.transAxes)
+        title = ax.set_title("", y=1.0)   # fixed position: the title is redrawn on every move
+        legend = _slot(ax)
+        # the y axis (log ticks, labels, grid lines) follows the points, so it is painted on every
+        # move — under the data (zorder 6 < 7), the legend on top (8), as in a full redraw
+        data = [roof, sroof, *dense, *cur, *arrows, msg]
+        for a in data:
+            a.set_zorder(7)
+        legend.set_zorder(8)
         return {"ax": ax, "roof": roof, "sroof": sroof, "dense": dense, "cur": cur,
-                "arrows": arrows, "msg": msg, "legend_key": None}
+                "arrows": arrows, "msg": msg, "title": title, "legend": legend, "legends": {},
+                "Legend": Legend, "dynamic": [ax.yaxis, title, *data, legend]}
 
     def update(st, res):
         ax, cur, dense = st["ax"], res["current"], res["dense"]
@@ -526,12 +700,13 @@ def live_roofline():
         st["roof"].set_visible(ok)
         sparse = ok and res["structure"] == "unstructured"
         st["sroof"].set_visible(sparse)
-        ys = []
+        lim = _roofline_ylim(res)
+        if lim is not None:
+            ax.set_ylim(lim)                             # the y axis is a dynamic artist
         if ok:
             roof = np.minimum(cur["peak"], cur["bandwidth"] * _ROOF_XS) / 1e9
             st["roof"].set_ydata(roof)
             st["roof"].set_label(f"roof ({cur['precision']})")
-            ys += [roof.min(), roof.max()]
             if sparse:
                 pk = cur["peak"] * (cur["layers"][0]["peak"] / cur["peak"] if cur["layers"] else 1)
                 st["sroof"].set_ydata(np.minimum(pk, cur["bandwidth"] * _ROOF_XS) / 1e9)
@@ -550,25 +725,19 @@ def live_roofline():
             cl.set_data([p_c[0]], [p_c[1]])
             cl.set_label(c["name"])
             ar.xy, ar.xyann = p_c, p_d
-            ys += [p_d[1], p_c[1]]
-        if ys:
-            lo, hi = min(ys), max(ys)
-            ax.set_ylim(lo / 3, hi * 3)
         if ok:
-            ax.set_title(f"{cur['profile']}: {res['model']}, batch {res['batch']}, {res['bits']} "
-                         f"bits, {res['structure']}")
+            st["title"].set_text(f"{cur['profile']}: {res['model']}, batch {res['batch']}, "
+                                 f"{res['bits']} bits, {res['structure']}")
         else:
-            ax.set_title("")
+            st["title"].set_text("")
         handles = ([st["roof"]] + ([st["sroof"]] if sparse else [])
                    + ([st["dense"][0]] if layers else []) + st["cur"][:len(layers)]) if ok else []
         key = tuple(h.get_label() for h in handles)
-        if key != st["legend_key"]:
-            leg = ax.get_legend()
-            if leg is not None:
-                leg.remove()
-            if handles:
-                ax.legend(handles=handles, fontsize=7, loc="lower right")
-            st["legend_key"] = key
+        leg = st["legends"].get(key)
+        if leg is None and handles:
+            leg = st["legends"][key] = st["Legend"](ax, handles, list(key), fontsize=7,
+                                                    loc="lower right")
+        st["legend"].child = leg
 
     return LivePlot(setup, update, text=_roofline_text, figsize=(7, 3.6))
 

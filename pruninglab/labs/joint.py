@@ -53,7 +53,7 @@ def _setup():
 
 
 #: version of the on-disk cache entries of this module (bump when a computation changes)
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 @lru_cache(maxsize=64)
@@ -304,11 +304,14 @@ def _order_experiment(sparsity: float, bits: int) -> dict:
     return {"accuracy": out, "distinct_after_last": distinct, "codebook_size": 2 ** b}
 
 
-#: sparsities of the accuracy-vs-sparsity panel of the slider figure
-_PANEL_GRID = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95)
+#: sparsities of the notebook-06 table and slider (issue 10: half the former 0, 0.05, …, 0.95
+#: grid, denser where the accuracy changes): 10 × 7 bits × 2 quantizers × 2 = 280 settings
+SPARSITIES = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+#: sparsities of the accuracy-vs-sparsity panel of the slider figure (every slider position)
+_PANEL_GRID = SPARSITIES
 
 
-def precompute_joint(sparsities=tuple(round(0.05 * i, 2) for i in range(20)), bits=range(2, 9),
+def precompute_joint(sparsities=SPARSITIES, bits=range(2, 9),
                      methods=("kmeans", "linear"), fine_tune=(True, False), progress: bool = False) -> int:
     """Fill the caches behind the notebook-06 slider: :func:`compute_joint` for every setting of
     the grid (fine-tuning once per sparsity, k-means once per setting), so that no slider
@@ -380,35 +383,48 @@ def _joint_text(r: dict) -> str:
             f"{r['compression']:.1f}× smaller than fp32 dense ({r['fp32_bytes']:,} B)")
 
 
-def live_joint():
+def _acc_limits(method: str, fine_tune: bool) -> tuple:
+    """y limits (%) of the accuracy panel for one quantizer / fine-tuning choice: the range of
+    every cached accuracy of that choice (all bits, all :data:`SPARSITIES`) plus 5 % margin, so
+    the curves use the panel's height (issue 14) and the axis does not move with the sliders."""
+    accs = [100 * compute_joint(g, b, method, fine_tune)["val_accuracy"]
+            for g in _PANEL_GRID for b in range(2, 9)]
+    lo, hi = min(accs), max(accs)
+    pad = 0.05 * max(hi - lo, 1.0)
+    return max(0.0, lo - pad), min(100.0, hi + pad)
+
+
+def live_joint(warm: bool = True):
     """A :class:`pruninglab.ui.LivePlot` for the notebook-06 slider: bytes per storage format
     against fp32 dense (left) and accuracy vs sparsity at the chosen bits/quantizer with the
-    current point marked (right; the six grid points come from the :func:`compute_joint` cache).
-    A move sets bar heights, line data and titles only."""
+    current point marked (right; every point of :data:`SPARSITIES`, from the :func:`compute_joint`
+    cache). Blitted: axes, fp32 line and legend are a static background, one per quantizer ×
+    fine-tuning choice (``background_key``: the accuracy axis spans that choice's data); a move
+    paints the bars, the curve, the dot and the two titles. ``warm``: render the four
+    backgrounds now (precomputing the table first if needed), so no move draws one."""
     from ..ui import LivePlot
 
     def setup(fig):
+        precompute_joint()                   # the table every limit and callback reads
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.9, wspace=0.3)
         a1, a2 = fig.subplots(1, 2)
+        ref = _setup()[0]
+        top = 4 * sum(p.numel() for p in ref.parameters()) / 1024   # fp32 dense KiB
         bars = a1.bar(list(FORMATS), [0] * len(FORMATS), color="C0")
-        fp32 = a1.axhline(0, color="0.5", ls="--", label="fp32 dense")
-        a1.set(ylabel="KiB")
+        a1.axhline(top, color="0.5", ls="--", label="fp32 dense")
+        a1.set(ylabel="KiB", ylim=(0, 1.25 * top))   # every format is below fp32 dense; legend room
         a1.legend(loc="upper right")
         (curve,) = a2.plot([], [], "o-", color="0.5")
         (dot,) = a2.plot([], [], "o", color="C3", ms=9)
-        a2.set(xlabel="sparsity (%)", ylabel="val accuracy (%)", ylim=(0, 100), xlim=(-5, 100))
+        a2.set(xlabel="sparsity (%)", ylabel="val accuracy (%)", xlim=(-5, 100))
+        limits = {(m, ft): _acc_limits(m, ft) for m in ("kmeans", "linear") for ft in (True, False)}
         t1, t2 = a1.set_title("", y=1.0), a2.set_title("", y=1.0)   # fixed title positions
-        from .retrain import _Background
-        return {"a1": a1, "bars": bars, "fp32": fp32, "t1": t1, "curve": curve, "dot": dot,
-                "t2": t2, "top": None, "bg": _Background(fig, [*bars, t1, t2, curve, dot])}
+        return {"a1": a1, "a2": a2, "bars": bars, "t1": t1, "curve": curve, "dot": dot, "t2": t2,
+                "limits": limits, "dynamic": [*bars, t1, t2, curve, dot],
+                "background_key": lambda r: (r["method"], bool(r["fine_tune"]))}
 
     def update(st, r):
-        top = r["fp32_bytes"] / 1024
-        if top != st["top"]:                 # first call: fix the byte axis, render the axes once
-            st["fp32"].set_ydata([top, top])
-            st["a1"].set_ylim(0, 1.25 * top)     # every format is below fp32 dense; legend room
-            st["top"] = top
-            st["bg"].show(top)
+        st["a2"].set_ylim(st["limits"][(r["method"], bool(r["fine_tune"]))])   # a background key
         for bar, f in zip(st["bars"], FORMATS):
             bar.set_height(r["bytes"][f] / 1024)
         st["t1"].set_text(f"storage at {r['bits']} bits")
@@ -416,12 +432,17 @@ def live_joint():
                 for g in _PANEL_GRID]
         st["curve"].set_data([100 * g for g in _PANEL_GRID], [100 * a for a in accs])
         st["dot"].set_data([100 * r["sparsity"]], [100 * r["val_accuracy"]])
-        st["t2"].set_text(f"{r['bits']}-bit {r['method']}")
+        st["t2"].set_text(f"{r['bits']}-bit {r['method']}" + ("" if r["fine_tune"] else ", no fine-tuning"))
 
-    return LivePlot(setup, update, text=_joint_text, figsize=(9, 3.2))
+    live = LivePlot(setup, update, text=_joint_text, figsize=(9, 3.2))
+    if warm:
+        for m in ("kmeans", "linear"):
+            for ft in (True, False):
+                live.draw(compute_joint(0.9, 4, m, ft))
+    return live
 
 
 def render_joint(result: dict) -> None:
     """Numbers and two panels: bytes per format, and accuracy vs sparsity at the chosen bits
     (a fresh :func:`live_joint`)."""
-    live_joint()(result)
+    live_joint(warm=False)(result)

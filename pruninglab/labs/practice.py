@@ -252,40 +252,11 @@ def _practice_text(r: dict) -> str:
             f"smallest storage {r['best_bytes'] / 1024:.1f} KiB")
 
 
-def _freeze_background(fig, dynamic) -> None:
-    """Render everything except the ``dynamic`` artists once and keep it as a figure image.
-
-    Used when the axes limits never change: ticks, labels, titles, legends and the precomputed
-    curves (most of the drawing cost: text rendering) are then drawn once instead of on every
-    move; each PNG only composites that image and draws the ``dynamic`` artists on top, at the
-    same pixels. Skipped (full redraw every time) when ``savefig`` would use another dpi or a
-    tight bounding box, where the cached pixels would not line up.
-    """
-    import matplotlib as mpl
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    sdpi = mpl.rcParams["savefig.dpi"]
-    if (sdpi != "figure" and sdpi != fig.dpi) or mpl.rcParams["savefig.bbox"] == "tight":
-        return
-    for a in dynamic:
-        a.set_visible(False)
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    background = np.asarray(canvas.buffer_rgba()).copy()
-    for ax in fig.axes:
-        for child in ax.get_children():
-            if child not in dynamic:
-                child.set_visible(False)
-        ax.set_axis_off()
-    fig.patch.set_visible(False)
-    fig.figimage(background, 0, 0, origin="upper", zorder=-1)
-    for a in dynamic:
-        a.set_visible(True)
-
-
 def live_practice():
     """A :class:`pruninglab.ui.LivePlot` for the notebook-07 slider: accuracy (left) and the MACs a
     dense kernel executes (right) vs fraction pruned for both kinds (curves computed once, on the
-    first draw), with the current setting as a red dot."""
+    first draw), with the current setting as a red dot. Blitted: axes, curves and legend are the
+    static background (fixed limits); a move paints the two dots only."""
     from ..ui import LivePlot
 
     def setup(fig):
@@ -306,8 +277,7 @@ def live_practice():
         a2.set(xlabel="fraction pruned (%)", ylabel="kMACs / sample", ylim=(0, 1.08 * top),
                xlim=(-5, 100), title="work of a dense kernel")
         a1.legend(loc="lower left")
-        _freeze_background(fig, (dot1, dot2))  # fixed limits: only the dots change
-        return {"dot1": dot1, "dot2": dot2}
+        return {"dot1": dot1, "dot2": dot2, "dynamic": [dot1, dot2]}  # fixed limits: only the dots move
 
     def update(st, r):
         x = [100 * r["sparsity"]]

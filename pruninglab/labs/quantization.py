@@ -262,15 +262,15 @@ def _quant_text(r: dict) -> str:
                "symmetric" and r["method"] != "kmeans" else ""))
 
 
-def live_quant():
+def live_quant(warm: bool = True):
     """A :class:`pruninglab.ui.LivePlot` for the notebook-05 slider: accuracy vs bits (the
     current method's sweep, from :func:`sweep_bits`; none for QAT) with the chosen setting
-    marked, and model memory fp32 vs quantized (KiB). The axes, curves and legend of each method
-    are rendered once (:class:`pruninglab.labs.retrain._Background`); a move only sets the
-    marker, two bar heights and the bar label."""
+    marked, and model memory fp32 vs quantized (KiB). Blitted: the axes, curves and legend of
+    each method are one static background (``background_key``: the method); a move only paints
+    the marker, the two bars and the bar label. ``warm``: render the three backgrounds now (one
+    4-bit setting per method), so that no move of the method dropdown draws one."""
     from matplotlib.transforms import blended_transform_factory
     from ..ui import LivePlot
-    from .retrain import _Background
 
     def setup(fig):
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.2, top=0.9, wspace=0.3)
@@ -279,18 +279,20 @@ def live_quant():
         (dot,) = a1.plot([], [], "o", color="C3", ms=9)
         a1.set(xlabel="weight bits", ylabel="val accuracy (%)", ylim=(0, 100), xlim=(1.5, 8.5),
                title="accuracy")
+        fp32 = model_size_bytes(_setup()[0], 32) / 1024
         bars = a2.bar([0, 1], [0, 0], color=["0.6", "C0"])
         a2.set_xticks([0, 1], ["fp32\nKiB", ""])
-        label = a2.text(1, 0, "", transform=blended_transform_factory(a2.transData, a2.transAxes),
+        a2.set_ylim(0, 1.05 * fp32)
+        # below the axis, where the tick label would be (about one tick-pad down)
+        label = a2.text(1, -0.035, "", transform=blended_transform_factory(a2.transData, a2.transAxes),
                         ha="center", va="top")
         label.set_in_layout(False)
         a2.set(title="model memory (KiB)")
-        st = {"a1": a1, "a2": a2, "curves": curves, "dot": dot, "bars": bars, "label": label,
-              "method": None, "fp32": None}
-        st["bg"] = _Background(fig, [dot, *bars, label])
-        return st
+        return {"a1": a1, "a2": a2, "curves": curves, "dot": dot, "bars": bars, "label": label,
+                "method": None, "dynamic": [dot, *bars, label],
+                "background_key": lambda r: r["method"]}
 
-    def static(st, method):                  # what depends on the method only
+    def static(st, method):                  # what depends on the method only (background key)
         a1 = st["a1"]
         sw = {"bits": [], "curves": {}} if method == "qat" else \
             sweep_bits(tuple(range(2, 9)), method)
@@ -311,33 +313,25 @@ def live_quant():
         st["method"] = method
 
     def update(st, r):
-        fp32 = r["fp32_model_bytes"] / 1024
-        if fp32 != st["fp32"]:               # first call: fix the memory axis, render backgrounds
-            st["a2"].set_ylim(0, 1.05 * fp32)
-            st["fp32"] = fp32
-            st["bg"].cache.clear()
-            for m in METHODS:
-                static(st, m)
-                st["bg"].show(m, render_only=True)
-            st["method"] = None
         if r["method"] != st["method"]:
             static(st, r["method"])
-        st["bg"].show(r["method"])
         b = r["bits"]
         st["dot"].set_data([b], [100 * r["val_accuracy"]])
-        st["bars"][0].set_height(fp32)
+        st["bars"][0].set_height(r["fp32_model_bytes"] / 1024)
         st["bars"][1].set_height(r["model_bytes"] / 1024)
-        # below the axis, where the tick label would be (about one tick-pad down)
-        st["label"].set_position((1, -0.035))
         st["label"].set_text(f"{b}-bit\nKiB")
 
-    return LivePlot(setup, update, text=_quant_text, figsize=(9, 3.2))
+    live = LivePlot(setup, update, text=_quant_text, figsize=(9, 3.2))
+    if warm:
+        for m in METHODS:
+            live.draw(compute_quant(4, "symmetric", True, m))
+    return live
 
 
 def render_quant(result: dict) -> None:
     """One line of numbers and two panels: accuracy vs bits (the current method's sweep) and
     weight bytes / energy against fp32 (a fresh :func:`live_quant`)."""
-    live_quant()(result)
+    live_quant(warm=False)(result)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -456,8 +450,9 @@ def latency_benchmark(repeats: int = 5, batches=(1, 64), rounds: int = 3) -> lis
     symmetric per-channel, re-quantizing the weight with the library's STE function on every call) and
     fused fake-quantized (``torch.fake_quantize_per_channel_affine``) versions of the reference
     MLP and of a 1024 × 1024 Linear layer, per batch size. The variants are **interleaved**:
-    two warm-up calls per variant, then ``rounds`` rounds, each timing every variant (one more
-    warm-up call, then ``repeats`` timed batches of calls) in a rotated order; reported: the
+    two warm-up calls per variant, then ``rounds`` rounds, each timing every variant (the
+    calibration pass of :func:`~pruninglab.hardware.measure_latency`, untimed, re-warms it; then
+    ``repeats`` timed batches of calls) in a rotated order; reported: the
     median over rounds (``*_ms``) and the min–max spread over rounds (``*_spread``). A measurement on this machine: not deterministic; shown only in
     ``nbval-ignore-output`` cells."""
     check_int(repeats, "repeats", lo=1)
@@ -488,7 +483,8 @@ def latency_benchmark(repeats: int = 5, batches=(1, 64), rounds: int = 3) -> lis
                         variants[k]()
                 for r in range(rounds):
                     for k in keys[r % len(keys):] + keys[:r % len(keys)]:
-                        times[k].append(1e3 * measure_latency(variants[k], warmup=1,
+                        # warmup=0: the calibration pass (>= 1 untimed call) is the re-warm-up
+                        times[k].append(1e3 * measure_latency(variants[k], warmup=0,
                                                               repeats=repeats)["median_s"])
                 row = {"model": name, "batch": bsz}
                 for k, ts in times.items():
