@@ -90,6 +90,11 @@ def _layer_masks(model: nn.Module, sparsity, layers=None) -> dict[str, torch.Ten
 class _Background:
     """Static parts of a :class:`~pruninglab.ui.LivePlot` figure rendered once per ``key``.
 
+    Superseded by ``LivePlot``'s own blitting (``state["dynamic"]`` / ``"background_key"``);
+    no plot of this module uses it any more. Kept only for ``labs/quantization.py`` and
+    ``labs/joint.py`` (notebooks 05/06, converted on another branch): delete it once they no
+    longer import it.
+
     Axes, ticks, labels, legends and fixed curves (most of the redraw cost: text rendering) are
     drawn to pixels once and shown as a figure image; each PNG then only composites that image
     and draws the ``dynamic`` artists on top, at the same pixels. ``show(key)`` renders the
@@ -186,7 +191,9 @@ def _agp_text(result: dict) -> str:
 
 def live_agp():
     """A :class:`pruninglab.ui.LivePlot` for the AGP schedule slider: the sparsity in force at
-    every step (staircase) and the mask updates (markers); only data and the x-range change."""
+    every step (staircase) and the mask updates (markers); only data and the x-range change.
+    Blitted: a move redraws the staircase and the markers; the axes are static per x-range
+    (``background_key`` = the last step ``T``)."""
     from ..ui import LivePlot
 
     def setup(fig):
@@ -199,13 +206,15 @@ def live_agp():
         ax.set_ylim(-0.02, 1.0)
         ax.set_title("AGP schedule (Zhu & Gupta, 2017)")
         ax.legend(loc="lower right")
-        return {"ax": ax, "steps": steps, "upd": upd}
+        ax.autoscale(False)
+        return {"ax": ax, "steps": steps, "upd": upd, "dynamic": [steps, upd],
+                "background_key": lambda r: float(r["steps"][-1])}
 
     def update(st, r):
-        st["steps"].set_data(r["steps"], r["sparsity"])
-        st["upd"].set_data(r["update_steps"], r["update_sparsity"])
         T = float(r["steps"][-1])
         st["ax"].set_xlim(-0.03 * T, 1.03 * T)
+        st["steps"].set_data(r["steps"], r["sparsity"])
+        st["upd"].set_data(r["update_steps"], r["update_sparsity"])
 
     return LivePlot(setup, update, text=_agp_text, figsize=(7.0, 3.6))
 
@@ -286,8 +295,10 @@ def live_prune_retrain():
     without fine-tuning (left) and dense vs CSR KiB (right) against sparsity, with a marker line
     and diamond markers at the precomputed point shown (the sweep's point nearest to the
     slider; with :func:`pruninglab.ui.grid_slider` over the sweep's sparsities every position
-    is such a point). The curves are set once per sweep; a move only shifts the markers."""
+    is such a point). Blitted: the curves, legends and limits are static per sweep
+    (``background_key``); a move redraws only the two marker lines and the diamonds."""
     from ..ui import LivePlot
+    from .fundamentals import _pinned_id
 
     def setup(fig):
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.96, wspace=0.25)
@@ -306,6 +317,8 @@ def live_prune_retrain():
         a2.set_xlabel("sparsity")
         a2.set_ylabel("KiB")
         a2.legend()
+        st["dynamic"] = [st["v1"], st["v2"], st["pt"]]
+        st["background_key"] = lambda r: _pinned_id(st, r["curves"])
         return st
 
     def update(st, r):
@@ -320,12 +333,12 @@ def live_prune_retrain():
             st["a1"].legend()
             for v in ("v1", "v2"):           # keep the marker lines inside the data range
                 st[v].set_xdata([c["sparsity"].min()] * 2)
+            st["pt"].set_data([], [])        # limits from the curves only
             for ax in (st["a1"], st["a2"]):
+                ax.autoscale(True)
                 ax.relim()
                 ax.autoscale_view()
-            if "bg" not in st:
-                st["bg"] = _Background(st["a1"].figure, (st["v1"], st["v2"]))
-            st["bg"].show(id(c))             # limits fixed from here on: only the markers move
+                ax.autoscale(False)          # limits fixed from here on: only the markers move
         for v in ("v1", "v2"):
             st[v].set_xdata([r["sparsity"], r["sparsity"]])
         st["pt"].set_data([r["sparsity"]] * 2, [r["val_pruned"], r["val_finetuned"]])
@@ -467,8 +480,9 @@ def _allocation_text(r: dict) -> str:
 
 def live_allocation():
     """A :class:`pruninglab.ui.LivePlot` for the allocation slider: per-layer sparsity, uniform
-    vs automatic, as grouped bars (built for the layers of the first result; a move only sets
-    the bar heights and the title)."""
+    vs automatic, as grouped bars (built for the layers of the first result: a result with other
+    layers raises ``ValueError``, make a new ``live_allocation()``). Blitted: a move redraws only
+    the bars and the title; axes, ticks and legend are rendered once."""
     from ..ui import LivePlot
 
     def setup(fig):
@@ -476,26 +490,25 @@ def live_allocation():
         ax = fig.add_subplot(1, 1, 1)
         ax.set_ylabel("layer sparsity")
         ax.set_ylim(0, 1)
-        title = ax.set_title("", y=1.0)   # fixed position (the axis is frozen, see _Background)
-        return {"ax": ax, "title": title, "layers": None}
+        title = ax.set_title("", y=1.0)   # fixed position: the title is a dynamic artist
+        return {"ax": ax, "title": title, "layers": None, "dynamic": [title]}
 
     def update(st, r):
         layers = list(r["allocation"])
         ax = st["ax"]
-        if st["layers"] != layers:           # first call (or another model): build the bars
-            if "bg" in st:
-                st["bg"].remove()
-            for bars in st.get("bars", ()):
-                bars.remove()
+        if st["layers"] is None:             # first call: build the bars (dynamic)
             x = np.arange(len(layers))
             st["bars"] = (ax.bar(x - 0.2, np.zeros(len(x)), 0.4, label="uniform"),
                           ax.bar(x + 0.2, np.zeros(len(x)), 0.4, label="auto (val scan)"))
             ax.set_xticks(x, layers)
             ax.set_xlim(-0.6, len(x) - 0.4)
             ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+            ax.autoscale(False)
             st["layers"] = layers
-            st["bg"] = _Background(ax.figure, [*st["bars"][0], *st["bars"][1], st["title"]])
-            st["bg"].show(tuple(layers))     # fixed axes: only bar heights and the title change
+            st["dynamic"].extend([*st["bars"][0], *st["bars"][1]])
+        elif st["layers"] != layers:
+            raise ValueError(f"this live_allocation() shows layers {st['layers']}, the result has "
+                             f"{layers}: make a new live_allocation() for another model")
         for bars, key in zip(st["bars"], ("uniform", "auto")):
             for b, n in zip(bars, layers):
                 b.set_height(r[key]["per_layer"][n])
