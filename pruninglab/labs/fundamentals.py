@@ -319,7 +319,7 @@ def live_criteria():
         vline = a1.axvline(0.0, color="gray", ls=":")
         a1.set(xlabel="fraction of weights removed", ylabel="val accuracy (no fine-tuning)",
                ylim=(0, 1), xlim=(-0.03, 1.01))
-        a1.legend(fontsize=8)
+        a1.legend(fontsize=8, loc="lower left")   # fixed: "best" would follow the moving line
         a1.autoscale(False)
         bars = a2.bar(["dense", "CSR", "bitmask"], [0, 0, 0])
         a2.set(ylabel="KiB (fp32 values)", title="storage of the magnitude-pruned MLP")

@@ -455,6 +455,7 @@ def live_structured():
         a2.legend(h2 + h3, l2 + l3, fontsize=7, loc="center right")
         st["static"] = made
         st["sweep"], st["criterion"] = c, None
+        st["prewarm"] = crits            # see draw() below: every criterion's background, now
 
     def show_criterion(st, c, crit):
         if crit != st["criterion"]:
@@ -466,7 +467,7 @@ def live_structured():
             if st["band_handle"] is not None:       # the band entry right after the curves
                 n = len(st["sweep"]["methods"])
                 h, lab = h[:n] + [st["band_handle"]] + h[n:], lab[:n] + [st["band_handle"].get_label()] + lab[n:]
-            st["a1"].legend(h, lab, fontsize=7)
+            st["a1"].legend(h, lab, fontsize=7, loc="lower left")   # fixed: "best" follows the marker
             st["criterion"] = crit
 
     def update(st, r):
@@ -477,7 +478,23 @@ def live_structured():
         for v in (st["v1"], st["v2"]):
             v.set_xdata([r["ratio"], r["ratio"]])
 
-    return LivePlot(setup, update, text=_structured_text, figsize=(10, 3.6))
+    live = LivePlot(setup, update, text=_structured_text, figsize=(10, 3.6))
+    plain_draw = live.draw
+
+    def draw(result):
+        """``LivePlot.draw``; after the first draw of a sweep it also renders the background of
+        every other criterion (a few full redraws, once), so that the first change of the
+        criterion dropdown is as cheap as a ratio move. What is shown is unchanged."""
+        png = plain_draw(result)
+        pending = live.state.pop("prewarm", None) if isinstance(live.state, dict) else None
+        for crit in pending or ():
+            if crit != result["criterion"]:
+                plain_draw({"curves": result["curves"], "criterion": crit, "ratio": result["ratio"]})
+        live.png = png
+        return png
+
+    live.draw = draw
+    return live
 
 
 def render_structured(r: dict) -> None:
