@@ -338,7 +338,7 @@ def live_prune_retrain():
         st["v2"] = a2.axvline(0, color="k", lw=0.8)
         a2.set_xlabel("sparsity")
         a2.set_ylabel("KiB")
-        a2.legend(loc="lower left")     # fixed: "best" would follow the moving marker line
+        a2.legend(loc="upper right")    # fixed: "best" would follow the moving marker line
         st["dynamic"] = [st["v1"], st["v2"], st["pt"]]
         st["background_key"] = lambda r: _pinned_id(st, r["curves"])
         return st
@@ -352,7 +352,7 @@ def live_prune_retrain():
             st["ft"].set_label(f"+ {c['epochs']} ep. fine-tune")
             st["dense"].set_data(c["sparsity"], c["dense_bytes"] / 1024)
             st["csr"].set_data(c["sparsity"], c["csr_bytes"] / 1024)
-            st["a1"].legend(loc="lower left")
+            st["a1"].legend(loc="lower center")
             for v in ("v1", "v2"):           # keep the marker lines inside the data range
                 st[v].set_xdata([c["sparsity"].min()] * 2)
             st["pt"].set_data([], [])        # limits from the curves only

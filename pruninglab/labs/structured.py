@@ -464,9 +464,9 @@ def live_structured():
             st["macs"].set_ydata(c[crit]["macs"] / 1e3)
             st["bytes"].set_ydata(c[crit]["bytes"] / 1e3)
             h, lab = st["a1"].get_legend_handles_labels()
-            if st["band_handle"] is not None:       # the band entry right after the curves
-                n = len(st["sweep"]["methods"])
-                h, lab = h[:n] + [st["band_handle"]] + h[n:], lab[:n] + [st["band_handle"].get_label()] + lab[n:]
+            if st["band_handle"] is not None:       # the band entry after the first curve
+                h = h[:1] + [st["band_handle"]] + h[1:]
+                lab = lab[:1] + [st["band_handle"].get_label()] + lab[1:]
             st["a1"].legend(h, lab, fontsize=7, loc="lower left")   # fixed: "best" follows the marker
             st["criterion"] = crit
 
