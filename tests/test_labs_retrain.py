@@ -258,3 +258,22 @@ def test_learner_agp_equals_library_schedule():
     agp = _ref("agp_sparsity")
     assert [agp(20 + 15 * k, 0.0, 0.9, 20, 10, 15) for k in range(11)] == pytest.approx(
         agp_schedule(0.0, 0.9, 20, 10, 15))
+
+
+def test_allocation_masks_from_precomputed_orders_equal_compute_masks():
+    """The slider's per-layer masks come from |w| orders sorted once per model; they must be
+    exactly :func:`compute_masks`'s (ties included), for a float and for a per-layer dict."""
+    import torch
+    from pruninglab.pruning import compute_masks
+    ref, _, orders = R._allocation_base("mlp")
+    layers = list(orders)
+    for spec in (0.0, 0.37, 0.9, 0.99, {layers[0]: 0.95, layers[-1]: 0.2}):
+        want = compute_masks(ref, spec, scope="layer", layers=layers)
+        got = R._ranked_masks(ref, orders, spec, layers)
+        assert list(got) == list(want)
+        for n in want:
+            assert got[n].dtype == torch.bool and got[n].shape == want[n].shape
+            assert torch.equal(got[n], want[n]), (spec, n)
+    w = ref.fc1.weight.detach().clone()
+    assert R.compute_allocation(0.9, R.cached_library_scan("mlp"))["target"] == 0.9
+    assert torch.equal(ref.fc1.weight, w)          # the shared reference model is never pruned

@@ -271,3 +271,36 @@ def test_cached_sweep_keeps_the_slider_grid(tmp_path, monkeypatch):
     assert cached["unstructured"]["val_finetuned"] == direct["unstructured"]["val_finetuned"]
     assert cached["n_seeds"] == 2 and "min–max over 2 seeds" in S._structured_text(cached)
     assert a["random"]["val_pruned_runs"].tolist() == b["random"]["val_pruned_runs"].tolist()
+
+
+def test_prewarmed_backgrounds_show_the_same_frames(sweep):
+    """live_structured renders every criterion's background after its first draw (so the first
+    dropdown change is a blit); the frames shown must be exactly those of a plot that did not
+    prewarm (a fresh plot per result), and blitting must equal a full redraw."""
+    import matplotlib
+    matplotlib.use("Agg")
+    warm = S.live_structured()
+    seq = [(0.5, "l1"), (0.5, "random"), (0.0, "l2"), (0.5, "l1"), (0.25, "random")]
+    for ratio, crit in seq:
+        r = S.compute_structured(ratio, crit, sweep)
+        got = warm.draw(r)
+        assert got == warm.png
+        assert got == S.live_structured().draw(r), (ratio, crit)
+        assert warm.blit_matches_full_redraw(r)
+
+
+def test_seed_band_legend_entry_is_neutral():
+    """Issue 14: one legend entry explains every seed band; it must not wear one method's colour."""
+    import matplotlib
+    from matplotlib.colors import to_rgba
+    matplotlib.use("Agg")
+    sw = S.structured_sweep("cnn", ratios=(0.0, 0.5), methods=("l1", "random"), epochs=1, seeds=(0, 1))
+    lp = S.live_structured()
+    lp.draw(S.compute_structured(0.5, "l1", sw))
+    leg = lp.fig.axes[0].get_legend()
+    entries = dict(zip([t.get_text() for t in leg.get_texts()], leg.legend_handles))
+    band = entries["min–max over 2 seeds"]
+    r, g, b, _ = band.get_facecolor()
+    assert r == g == b                                   # grey
+    curves = [h for t, h in entries.items() if t.endswith("ep.")]
+    assert len(curves) == 2 and all(to_rgba(h.get_color())[:3] != (r, g, b) for h in curves)

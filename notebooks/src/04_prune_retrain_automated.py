@@ -615,6 +615,21 @@ def run_seed(pruning_rate, epochs=30, lr=0.001, softmax=True, mask_seed=123):
     checkpoints.update(r["checkpoints"])
     return m, r["adam_steps"]
 
+# %% tags=["nbval-ignore-output"]
+# every run of the document's function this section uses, computed up front (about 8 s the first
+# time; cached on disk afterwards) with a progress bar over their training epochs
+from tqdm.auto import tqdm
+
+S2C4_RUNS = [dict(pruning_rate=0.5), dict(pruning_rate=1.0), dict(pruning_rate=0.1, epochs=1),
+             dict(pruning_rate=0.5, epochs=1), dict(pruning_rate=0.9, epochs=1),
+             dict(pruning_rate=1.0, softmax=False), dict(pruning_rate=0.5, epochs=2, lr=0.001),
+             dict(pruning_rate=0.5, epochs=2, lr=0.01)]
+with tqdm(total=sum(kw.get("epochs", 30) for kw in S2C4_RUNS), desc="S2-C4 runs", unit="epoch") as bar:
+    for kw in S2C4_RUNS:
+        run_seed(**kw)
+        bar.update(kw.get("epochs", 30))
+
+# %%
 seed_model, seed_adam_steps = run_seed(0.5)
 nz = {n: round(float((p == 0).float().mean()), 3) for n, p in seed_model.named_parameters()}
 print("fraction of zeros per tensor:", nz)
@@ -899,10 +914,13 @@ if gv:
 # "Linear Mode Connectivity and the Lottery Ticket Hypothesis") and train the sparse network;
 # control: the same mask with a *new* random init. Validation accuracy.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 from pruninglab.labs.retrain import cached_lottery_ticket
 
-lt = cached_lottery_ticket(sparsity=0.9, epochs=15, lr=1e-3)   # lottery_ticket, cached on disk
+# lottery_ticket: 3 runs of 15 epochs (about 8 s the first time: progress bar), cached on disk
+lt = cached_lottery_ticket(sparsity=0.9, epochs=15, lr=1e-3, progress=True)
+
+# %%
 print(f"dense trained          : val {lt['dense']['val']:.4f}")
 print(f"90 % mask, reset to θ0  : val {lt['rewind']['val']:.4f} (sparsity {lt['rewind']['sparsity']:.4f})")
 print(f"90 % mask, random init  : val {lt['random_reinit']['val']:.4f}")

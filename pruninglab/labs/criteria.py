@@ -252,20 +252,37 @@ def rank_correlations(scores: Mapping[str, Mapping[str, torch.Tensor]], layer: s
     return {"criteria": crit, "layer": layer, "matrix": m}
 
 
+def _label_colour(rgba) -> str:
+    """``"black"`` or ``"white"``: the text colour with the higher WCAG 2 contrast ratio on a
+    background of colour ``rgba`` (relative luminance of the linearised sRGB channels,
+    L = 0.2126 R + 0.7152 G + 0.0722 B; contrast (L1 + 0.05) / (L2 + 0.05), W3C 2008). A
+    transparent or non-finite colour (a NaN cell) gets black (the page is white)."""
+    c = np.asarray(rgba, dtype=float).ravel()
+    if c.size not in (3, 4):
+        raise ValueError(f"rgba must have 3 or 4 channels, got {c.size}")
+    if not np.all(np.isfinite(c)) or (c.size == 4 and c[3] == 0):
+        return "black"
+    lin = np.where(c[:3] <= 0.04045, c[:3] / 12.92, ((c[:3] + 0.055) / 1.055) ** 2.4)
+    lum = float(lin @ np.array([0.2126, 0.7152, 0.0722]))
+    return "black" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "white"
+
+
 def render_correlations(results: Sequence[dict]) -> None:
-    """Heat maps of :func:`rank_correlations` results, side by side."""
+    """Heat maps of :func:`rank_correlations` results, side by side; each cell's number is
+    written in black or white, whichever contrasts more with the cell (:func:`_label_colour`)."""
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(results), figsize=(4.4 * len(results), 4.0), dpi=120)
     axes = np.atleast_1d(axes)
     for ax, r in zip(axes, results):
         m, c = r["matrix"], r["criteria"]
-        ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
+        im = ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
         ax.set_xticks(range(len(c)), c, rotation=60, ha="right", fontsize=7)
         ax.set_yticks(range(len(c)), c, fontsize=7)
         ax.grid(False)
         for i in range(len(c)):
             for j in range(len(c)):
-                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=6)
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=6,
+                        color=_label_colour(im.cmap(im.norm(m[i, j]))))
         ax.set_title(f"Spearman ρ, {r['layer']}")
     fig.tight_layout()
     plt.show()
@@ -489,15 +506,29 @@ def _criteria_text(result: dict) -> str:
 _REL_LABELS = ("accuracy", "params", "MACs", "bytes", "energy")
 
 
+def _scores_frame(result: dict) -> tuple:
+    """The static part of :func:`live_criteria`'s left panel for ``result``: (title, number of
+    units, y-limits) — a function of the focus layer's scores only."""
+    s = result["scores"]
+    n = len(s)
+    lo, hi = min(0.0, float(np.min(s))), max(0.0, float(np.max(s)))
+    if hi - lo <= 0:
+        hi = lo + 1.0
+    pad = 0.05 * (hi - lo)
+    title = f"{result['focus_layer']}: sorted {result['criterion']} scores (red = removed)"
+    return title, n, (lo - (pad if lo < 0 else 0.0), hi + pad)
+
+
 def live_criteria():
     """A :class:`pruninglab.ui.LivePlot` for :func:`compute_criteria` results: the focus layer's
     sorted scores as bars of width 1 (red = removed, blue = kept; drawn as two filled step
     outlines, two artists instead of one per unit), left, and accuracy / params / MACs / bytes /
-    energy relative to the dense model, right (fixed 0–1.1 axis). The axes, ticks and titles are
-    rendered once per (criterion, layer) and reused (see ``_StaticLayer``); a ratio move only
-    redraws the bars."""
+    energy relative to the dense model, right (fixed 0–1.1 axis).
+
+    Blitted (``state["dynamic"]``): the axes, ticks and titles are static per (title, units,
+    y-limits) of the focus layer's scores (``background_key``, i.e. per criterion and layer) and
+    rendered once; a move redraws only the two score outlines and the five bars."""
     from ..ui import LivePlot
-    from .structured import _StaticLayer
 
     def setup(fig):
         fig.subplots_adjust(left=0.07, right=0.99, bottom=0.22, top=0.86, wspace=0.2)
@@ -512,33 +543,26 @@ def live_criteria():
         a1.set_ylabel("fraction of dense")
         a1.tick_params(axis="x", labelsize=8)
         a1.set_title("relative to the dense model")
-        layer = _StaticLayer(fig, [red, blue, *rel])
-        return {"a0": a0, "red": red, "blue": blue, "rel": rel, "layer": layer}
+        a0.autoscale(False)
+        return {"a0": a0, "red": red, "blue": blue, "rel": rel,
+                "dynamic": [red, blue, *rel], "background_key": _scores_frame}
 
     def update(st, result):
         a0, d = st["a0"], result["dense"]
-        st["layer"].thaw()
+        title, n, ylim = _scores_frame(result)
+        a0.set_ylim(*ylim)
+        a0.set_xlim(-0.5 - 0.02 * n, n - 0.5 + 0.02 * n)
+        a0.set_title(title)
         s, kept = result["scores"], result["kept"]
         order = np.argsort(s, kind="stable")
         ys, ks = s[order], kept[order]
-        n = len(s)
         edges = np.arange(n + 1) - 0.5
         st["red"].set_data(np.where(ks, 0.0, ys), edges)
         st["blue"].set_data(np.where(ks, ys, 0.0), edges)
-        lo, hi = min(0.0, float(ys.min())), max(0.0, float(ys.max()))
-        if hi - lo <= 0:
-            hi = lo + 1.0
-        pad = 0.05 * (hi - lo)
-        ylim = (lo - (pad if lo < 0 else 0.0), hi + pad)
-        a0.set_ylim(*ylim)
-        a0.set_xlim(-0.5 - 0.02 * n, n - 0.5 + 0.02 * n)
-        title = f"{result['focus_layer']}: sorted {result['criterion']} scores (red = removed)"
-        a0.set_title(title)
         vals = [result["accuracy"] / d["accuracy"],
                 *(result["rel"][k] for k in ("params", "macs", "bytes", "energy_pj"))]
         for p, v in zip(st["rel"], vals):
             p.set_height(v)
-        st["layer"].sync((title, n, ylim))
 
     return LivePlot(setup, update, text=_criteria_text, figsize=(9.0, 3.3))
 

@@ -136,47 +136,15 @@ def _weight_sparsity(masks) -> float:
 # --------------------------------------------------------------------------------------------
 # live figures: drawn once, updated in place by the sliders (pruninglab.ui.LivePlot)
 # --------------------------------------------------------------------------------------------
-def _frozen(fig, st: dict, key, dynamic) -> None:
-    """Keep everything but the ``dynamic`` artists as a pre-rendered image while ``key`` holds.
-
-    Ticks, labels, titles, legends and precomputed curves (most of the drawing cost: text) are
-    rendered once per ``key`` (whatever fixes them: the sweep, the axes limits) and composited as
-    one image; each PNG then only draws the ``dynamic`` artists on top, at the same pixels. A new
-    ``key`` restores the artists and renders the background again. Nothing is frozen (full redraw)
-    when ``savefig`` would use another dpi or a tight bounding box (the pixels would not line up).
-    """
-    import matplotlib as mpl
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    fz = st.setdefault("_frozen", {"key": object(), "hidden": [], "image": None})
-    if fz["key"] == key:
-        return
-    for a in fz["hidden"]:                       # undo the previous freeze
-        a.set_visible(True)
-    if fz["image"] is not None:
-        fz["image"].remove()
-    fz.update(key=key, hidden=[], image=None)
-    sdpi = mpl.rcParams["savefig.dpi"]
-    if (sdpi != "figure" and sdpi != fig.dpi) or mpl.rcParams["savefig.bbox"] == "tight":
-        return
-    dynamic = set(dynamic)
-    shown = [a for a in dynamic if a.get_visible()]
-    for a in shown:
-        a.set_visible(False)
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    background = np.asarray(canvas.buffer_rgba()).copy()
-    for a in shown:
-        a.set_visible(True)
-    for ax in fig.axes:
-        for child in [ax, *ax.get_children()]:
-            if child not in dynamic and child.get_visible():
-                child.set_visible(child is ax)   # the Axes stays, to draw its dynamic children
-                if child is not ax:
-                    fz["hidden"].append(child)
-    if fig.patch.get_visible():
-        fig.patch.set_visible(False)
-        fz["hidden"].append(fig.patch)
-    fz["image"] = fig.figimage(background, 0, 0, origin="upper", zorder=-1)
+def _pinned_id(st: dict, obj) -> int:
+    """``id(obj)`` for a ``background_key``, with ``obj`` kept alive in ``st`` (up to 16 objects)
+    so that the id can never be reused by another object while its background is cached."""
+    pins = st.setdefault("_pins", {})
+    if id(obj) not in pins:
+        if len(pins) >= 16:
+            pins.pop(next(iter(pins)))
+        pins[id(obj)] = obj
+    return id(obj)
 
 
 def _set_bars(bars, values) -> None:
@@ -331,8 +299,14 @@ def _criteria_text(r: dict) -> str:
 def live_criteria():
     """:class:`pruninglab.ui.LivePlot` for the criteria slider: the precomputed sweep (the
     ``sweep`` of the result) with a marker at the current sparsity, and the storage (dense, CSR,
-    bitmask) of the per-layer magnitude-pruned MLP."""
+    bitmask) of the per-layer magnitude-pruned MLP. Blitted: a move redraws the marker line and
+    the three bars; the curves and the bar scale are static per ``(sweep, top)``."""
     from ..ui import LivePlot
+
+    def key(r):
+        return (_pinned_id(st_ref[0], r.get("sweep")), _bytes_top(r, 1024))
+
+    st_ref = []
 
     def setup(fig):
         fig.subplots_adjust(left=0.07, right=0.985, bottom=0.14, top=0.92, wspace=0.28)
@@ -345,10 +319,14 @@ def live_criteria():
         vline = a1.axvline(0.0, color="gray", ls=":")
         a1.set(xlabel="fraction of weights removed", ylabel="val accuracy (no fine-tuning)",
                ylim=(0, 1), xlim=(-0.03, 1.01))
-        a1.legend(fontsize=8)
+        a1.legend(fontsize=8, loc="lower left")   # fixed: "best" would follow the moving line
+        a1.autoscale(False)
         bars = a2.bar(["dense", "CSR", "bitmask"], [0, 0, 0])
         a2.set(ylabel="KiB (fp32 values)", title="storage of the magnitude-pruned MLP")
-        return {"fig": fig, "lines": lines, "vline": vline, "bars": bars, "a2": a2}
+        st = {"fig": fig, "lines": lines, "vline": vline, "bars": bars, "a2": a2,
+              "dynamic": [vline, *bars], "background_key": key}
+        st_ref.append(st)
+        return st
 
     def update(st, r):
         sw = r.get("sweep")
@@ -359,12 +337,10 @@ def live_criteria():
                 else:
                     xs = sw["structured_sparsity"] if k == "structured" else sw["sparsity"]
                     line.set_data(xs, sw[k])
+        st["a2"].set_ylim(0, _bytes_top(r, 1024))
         st["vline"].set_xdata([r["sparsity"], r["sparsity"]])
         _set_bars(st["bars"], [r["dense_bytes"] / 1024, r["csr_bytes"] / 1024,
                                r["bitmask_bytes"] / 1024])
-        top = _bytes_top(r, 1024)
-        st["a2"].set_ylim(0, top)
-        _frozen(st["fig"], st, (id(sw), top), [st["vline"], *st["bars"]])
 
     return LivePlot(setup, update, text=_criteria_text, figsize=(10, 3.6))
 
@@ -403,7 +379,9 @@ def _threshold_text(r: dict) -> str:
 
 def live_threshold():
     """:class:`pruninglab.ui.LivePlot` for the threshold slider: fraction pruned per layer (title:
-    val accuracy) and bytes of the pruned model in dense, CSR and bitmask formats."""
+    val accuracy) and bytes of the pruned model in dense, CSR and bitmask formats. Blitted: a
+    move redraws the title and the bars; the layer bars are made for the layers of the first
+    result (a result with other layers raises ``ValueError``: make a new ``live_threshold()``)."""
     from ..ui import LivePlot
 
     def setup(fig):
@@ -413,22 +391,22 @@ def live_threshold():
         a1.set_title(" ", y=1.0)                # fixed position: the title is redrawn each move
         bars = a2.bar(["dense", "CSR", "bitmask"], [0, 0, 0])
         a2.set(ylabel="bytes")
-        return {"fig": fig, "a1": a1, "a2": a2, "layer_bars": None, "layers": None, "bars": bars}
+        return {"fig": fig, "a1": a1, "a2": a2, "layer_bars": None, "layers": None, "bars": bars,
+                "dynamic": [a1.title, *bars], "background_key": _bytes_top}
 
     def update(st, r):
         names = list(r["layer_sparsity"])
-        if st["layers"] != names:                      # a new model: new layer bars (rare)
-            if st["layer_bars"] is not None:
-                st["layer_bars"].remove()
+        if st["layers"] is None:               # first result: one bar per layer (dynamic)
             st["layer_bars"] = st["a1"].bar(names, [0] * len(names), color="C0")
             st["layers"] = names
+            st["dynamic"].extend(st["layer_bars"])
+        elif st["layers"] != names:
+            raise ValueError(f"this live_threshold() shows layers {st['layers']}, the result has "
+                             f"{names}: make a new live_threshold() for another model")
         _set_bars(st["layer_bars"], list(r["layer_sparsity"].values()))
         st["a1"].title.set_text(f"val acc {r['accuracy']:.3f}")
         _set_bars(st["bars"], [r["dense_bytes"], r["csr_bytes"], r["bitmask_bytes"]])
-        top = _bytes_top(r)
-        st["a2"].set_ylim(0, top)
-        _frozen(st["fig"], st, (tuple(names), top),
-                [st["a1"].title, *st["layer_bars"], *st["bars"]])
+        st["a2"].set_ylim(0, _bytes_top(r))
 
     return LivePlot(setup, update, text=_threshold_text, figsize=(10, 3.4))
 
@@ -470,8 +448,12 @@ def _structured_text(r: dict) -> str:
 
 def live_structured():
     """:class:`pruninglab.ui.LivePlot` for the neuron-ratio slider: parameters (title: val
-    accuracy) and MACs per sample, dense vs shrunk."""
+    accuracy) and MACs per sample, dense vs shrunk. Blitted: a move redraws the title and the
+    bars; the y scales (from the dense model) are static per ``background_key``."""
     from ..ui import LivePlot
+
+    def lim(r):
+        return (1.05 * max(r["dense_params"], r["params"]), 1.05 * max(r["dense_macs"], r["macs"]))
 
     def setup(fig):
         fig.subplots_adjust(left=0.08, right=0.985, bottom=0.1, top=0.91, wspace=0.3)
@@ -481,16 +463,16 @@ def live_structured():
         a1.set_title(" ", y=1.0)                # fixed position: the title is redrawn each move
         b2 = a2.bar(["dense", "shrunk"], [0, 0], color="C1")
         a2.set(ylabel="MACs per sample")
-        return {"fig": fig, "a1": a1, "a2": a2, "b1": b1, "b2": b2}
+        return {"fig": fig, "a1": a1, "a2": a2, "b1": b1, "b2": b2,
+                "dynamic": [a1.title, *b1, *b2], "background_key": lim}
 
     def update(st, r):
+        top = lim(r)
+        st["a1"].set_ylim(0, top[0])
+        st["a2"].set_ylim(0, top[1])
         _set_bars(st["b1"], [r["dense_params"], r["params"]])
         _set_bars(st["b2"], [r["dense_macs"], r["macs"]])
         st["a1"].title.set_text(f"val acc {r['accuracy']:.3f}")
-        lim = (1.05 * max(r["dense_params"], r["params"]), 1.05 * max(r["dense_macs"], r["macs"]))
-        st["a1"].set_ylim(0, lim[0])
-        st["a2"].set_ylim(0, lim[1])
-        _frozen(st["fig"], st, lim, [st["a1"].title, *st["b1"], *st["b2"]])
 
     return LivePlot(setup, update, text=_structured_text, figsize=(10, 3.4))
 
@@ -745,8 +727,19 @@ def _design_text(r: dict) -> str:
 
 def live_design():
     """:class:`pruninglab.ui.LivePlot` for the S4-E1 slider: val accuracy and weight sparsity vs
-    ``q`` for one-shot and iterative pruning (the precomputed ``sweep``), marker at the current ``q``."""
+    ``q`` for one-shot and iterative pruning (the precomputed ``sweep``), marker at the current ``q``.
+    Blitted: a move redraws the two marker lines; the curves and limits are static per
+    ``(sweep, x-range)`` (the x-range only grows when ``q`` leaves the swept range)."""
     from ..ui import LivePlot
+
+    def xrange_(r):
+        sw = r["sweep"]
+        return min(0.0, min(sw["q"]), r["q"]), max(max(sw["q"]), r["q"])
+
+    st_ref = []
+
+    def key(r):
+        return (_pinned_id(st_ref[0], r["sweep"]), *xrange_(r))
 
     def setup(fig):
         fig.subplots_adjust(left=0.07, right=0.985, bottom=0.14, top=0.95, wspace=0.25)
@@ -767,6 +760,9 @@ def live_design():
         a2.set(xlabel="q (threshold = q·std per layer)", ylabel="weight sparsity (fraction removed)",
                ylim=(0, 1))
         a2.legend(fontsize=7, loc="upper left")
+        st["dynamic"] = list(st["vlines"])
+        st["background_key"] = key
+        st_ref.append(st)
         return st
 
     def update(st, r):
@@ -776,8 +772,8 @@ def live_design():
             st["acc"][0].set_data(sw["q"], sw["oneshot_acc"])
             st["acc"][1].set_data(sw["q"], med(sw["iter_acc"]))
             st["acc"][2].set_data(sw["q"], med(sw["ft_acc"]))
-            for coll, key in zip(st["bars"], ("iter_acc", "ft_acc")):
-                coll.set_segments([[(q, min(v)), (q, max(v))] for q, v in zip(sw["q"], sw[key])])
+            for coll, name in zip(st["bars"], ("iter_acc", "ft_acc")):
+                coll.set_segments([[(q, min(v)), (q, max(v))] for q, v in zip(sw["q"], sw[name])])
             st["sp"][0].set_data(sw["q"], sw["oneshot_sparsity"])
             st["sp"][1].set_data(sw["q"], med(sw["iter_sparsity"]))
             st["sp"][2].set_data(sw["q"], med(sw["ft_sparsity"]))
@@ -785,12 +781,11 @@ def live_design():
             lo_acc = min(min(sw["oneshot_acc"]), min(min(v) for v in sw["iter_acc"]),
                          min(min(v) for v in sw["ft_acc"]))
             st["axes"][0].set_ylim(max(0.0, lo_acc - 0.03), min(1.0, sw["dense_acc"] + 0.03))
-        lo, hi = min(0.0, min(sw["q"]), r["q"]), max(max(sw["q"]), r["q"])
+        lo, hi = xrange_(r)
         pad = 0.05 * (hi - lo or 1.0)
         for ax, v in zip(st["axes"], st["vlines"]):
             v.set_xdata([r["q"], r["q"]])
             ax.set_xlim(lo - pad, hi + pad)
-        _frozen(st["fig"], st, (id(sw), lo, hi), st["vlines"])
 
     return LivePlot(setup, update, text=_design_text, figsize=(10, 3.6))
 

@@ -32,11 +32,13 @@ def ready(exercise_id: str, fn, *, quiet: bool = False) -> bool:
     return ok
 
 
-def predict(question_id: str, prompt: str, choices=None, *, lo=None, hi=None):
+def predict(question_id: str, prompt: str, choices=None, *, lo=None, hi=None, value=None):
     """A small widget that records the learner's prediction in ``PREDICTIONS[question_id]``.
 
-    ``choices``: a list of strings (radio buttons); otherwise a number box (``lo``/``hi``
-    bounds optional). Display it in a cell tagged ``nbval-ignore-output``."""
+    ``choices``: a list of strings (radio buttons, none selected); otherwise a number box
+    (``lo``/``hi`` bounds optional) that starts at ``value`` — by default a neutral 0, moved
+    into ``[lo, hi]`` when 0 is outside (never at a bound such as −100 just because it is the
+    bound). Display it in a cell tagged ``nbval-ignore-output``."""
     import ipywidgets as w
     if not isinstance(question_id, str) or not question_id:
         raise TypeError("question_id must be a non-empty str")
@@ -49,8 +51,16 @@ def predict(question_id: str, prompt: str, choices=None, *, lo=None, hi=None):
             kw["min"] = lo
         if hi is not None:
             kw["max"] = hi
-        box = (w.BoundedFloatText(value=lo if lo is not None else 0.0, **kw) if kw
-               else w.FloatText(value=0.0))
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"lo must be <= hi, got lo={lo!r}, hi={hi!r}")
+        start = 0.0 if value is None else float(value)
+        if value is not None and ((lo is not None and start < lo) or (hi is not None and start > hi)):
+            raise ValueError(f"value must lie in [lo, hi] = [{lo}, {hi}], got {value!r}")
+        start = min(max(start, lo if lo is not None else start), hi if hi is not None else start)
+        if kw:   # the side without a bound is unbounded (not ipywidgets' default 0 / 100)
+            kw.setdefault("min", -1e308)
+            kw.setdefault("max", 1e308)
+        box = (w.BoundedFloatText(value=start, **kw) if kw else w.FloatText(value=start))
     saved = w.HTML("")
 
     def _on(change):

@@ -90,6 +90,11 @@ def _layer_masks(model: nn.Module, sparsity, layers=None) -> dict[str, torch.Ten
 class _Background:
     """Static parts of a :class:`~pruninglab.ui.LivePlot` figure rendered once per ``key``.
 
+    Superseded by ``LivePlot``'s own blitting (``state["dynamic"]`` / ``"background_key"``);
+    no plot of this module uses it any more. Kept only for ``labs/quantization.py`` and
+    ``labs/joint.py`` (notebooks 05/06, converted on another branch): delete it once they no
+    longer import it.
+
     Axes, ticks, labels, legends and fixed curves (most of the redraw cost: text rendering) are
     drawn to pixels once and shown as a figure image; each PNG then only composites that image
     and draws the ``dynamic`` artists on top, at the same pixels. ``show(key)`` renders the
@@ -184,9 +189,33 @@ def _agp_text(result: dict) -> str:
             f"done by step {result['half_point_step']}")
 
 
+_NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
+
+
+def _nice_ceiling(x) -> float:
+    """The smallest value ``m · 10^k >= x`` with ``m`` in 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8
+    (1.0 for ``x <= 1``): an axis end that stays put while ``x`` moves a little."""
+    x = float(x)
+    if not np.isfinite(x):
+        raise ValueError(f"x must be finite, got {x}")
+    if x <= 1.0:
+        return 1.0
+    k = int(np.floor(np.log10(x)))
+    for e in (k, k + 1):
+        for m in _NICE:
+            v = round(m * 10.0 ** e, 9)
+            if v >= x - 1e-9:
+                return v
+    return 10.0 ** (k + 1)  # pragma: no cover
+
+
 def live_agp():
     """A :class:`pruninglab.ui.LivePlot` for the AGP schedule slider: the sparsity in force at
-    every step (staircase) and the mask updates (markers); only data and the x-range change."""
+    every step (staircase) and the mask updates (markers); only data and the x-range change.
+    Blitted: a move redraws the staircase and the markers; the axes are static per x-range.
+    The x-axis ends at :func:`_nice_ceiling` of the last step ``T`` (the next of 1, 1.2, 1.5, 2,
+    2.5, 3, 4, 5, 6, 8 × 10^k: at most 25 % past ``T``), so most moves keep the axes and only a
+    move across such a value renders a new background (``background_key``)."""
     from ..ui import LivePlot
 
     def setup(fig):
@@ -199,13 +228,15 @@ def live_agp():
         ax.set_ylim(-0.02, 1.0)
         ax.set_title("AGP schedule (Zhu & Gupta, 2017)")
         ax.legend(loc="lower right")
-        return {"ax": ax, "steps": steps, "upd": upd}
+        ax.autoscale(False)
+        return {"ax": ax, "steps": steps, "upd": upd, "dynamic": [steps, upd],
+                "background_key": lambda r: _nice_ceiling(r["steps"][-1])}
 
     def update(st, r):
+        T = _nice_ceiling(r["steps"][-1])
+        st["ax"].set_xlim(-0.03 * T, 1.03 * T)
         st["steps"].set_data(r["steps"], r["sparsity"])
         st["upd"].set_data(r["update_steps"], r["update_sparsity"])
-        T = float(r["steps"][-1])
-        st["ax"].set_xlim(-0.03 * T, 1.03 * T)
 
     return LivePlot(setup, update, text=_agp_text, figsize=(7.0, 3.6))
 
@@ -286,8 +317,10 @@ def live_prune_retrain():
     without fine-tuning (left) and dense vs CSR KiB (right) against sparsity, with a marker line
     and diamond markers at the precomputed point shown (the sweep's point nearest to the
     slider; with :func:`pruninglab.ui.grid_slider` over the sweep's sparsities every position
-    is such a point). The curves are set once per sweep; a move only shifts the markers."""
+    is such a point). Blitted: the curves, legends and limits are static per sweep
+    (``background_key``); a move redraws only the two marker lines and the diamonds."""
     from ..ui import LivePlot
+    from .fundamentals import _pinned_id
 
     def setup(fig):
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.96, wspace=0.25)
@@ -305,7 +338,9 @@ def live_prune_retrain():
         st["v2"] = a2.axvline(0, color="k", lw=0.8)
         a2.set_xlabel("sparsity")
         a2.set_ylabel("KiB")
-        a2.legend()
+        a2.legend(loc="upper right")    # fixed: "best" would follow the moving marker line
+        st["dynamic"] = [st["v1"], st["v2"], st["pt"]]
+        st["background_key"] = lambda r: _pinned_id(st, r["curves"])
         return st
 
     def update(st, r):
@@ -317,15 +352,15 @@ def live_prune_retrain():
             st["ft"].set_label(f"+ {c['epochs']} ep. fine-tune")
             st["dense"].set_data(c["sparsity"], c["dense_bytes"] / 1024)
             st["csr"].set_data(c["sparsity"], c["csr_bytes"] / 1024)
-            st["a1"].legend()
+            st["a1"].legend(loc="lower center")
             for v in ("v1", "v2"):           # keep the marker lines inside the data range
                 st[v].set_xdata([c["sparsity"].min()] * 2)
+            st["pt"].set_data([], [])        # limits from the curves only
             for ax in (st["a1"], st["a2"]):
+                ax.autoscale(True)
                 ax.relim()
                 ax.autoscale_view()
-            if "bg" not in st:
-                st["bg"] = _Background(st["a1"].figure, (st["v1"], st["v2"]))
-            st["bg"].show(id(c))             # limits fixed from here on: only the markers move
+                ax.autoscale(False)          # limits fixed from here on: only the markers move
         for v in ("v1", "v2"):
             st[v].set_xdata([r["sparsity"], r["sparsity"]])
         st["pt"].set_data([r["sparsity"]] * 2, [r["val_pruned"], r["val_finetuned"]])
@@ -383,23 +418,30 @@ def compare_gradual_oneshot(final: float = 0.95, epochs: int = 12, *, prune_roun
     }
 
 
-def lottery_ticket(sparsity: float = 0.9, epochs: int = 15, *, lr: float = 1e-3, seed: int = 0
-                   ) -> dict:
+def lottery_ticket(sparsity: float = 0.9, epochs: int = 15, *, lr: float = 1e-3, seed: int = 0,
+                   progress: bool = False) -> dict:
     """One round of the lottery-ticket experiment (Frankle & Carbin, 2019) on the digits MLP.
 
     1. initialise ``θ0`` (seeded), train dense ``epochs``; 2. per-layer magnitude mask at
     ``sparsity``; 3a. *rewind*: reset survivors to ``θ0`` and train with the mask enforced
     (:func:`pruninglab.pruning.fine_tune_`); 3b. control: same mask, fresh random initialisation
     (another seed). Frankle & Carbin prune iteratively (p % per round) and the output layer at
-    half the rate; one round keeps this cheap.
+    half the rate; one round keeps this cheap. ``progress``: one tqdm bar over the ``3 · epochs``
+    training epochs (three equal runs: dense, rewound, re-initialised), updated after each run.
     """
     s = check_sparsity(sparsity)
     check_int(epochs, "epochs", lo=1)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=3 * epochs, desc="lottery ticket (3 runs)", unit="epoch")
     tr, va = (load_digits(x) for x in ("train", "val"))
     torch.manual_seed(seed)
     net = build_model("mlp")
     theta0 = copy.deepcopy(net.state_dict())
     train(net, tr, epochs=epochs, lr=lr, seed=seed)
+    if bar is not None:
+        bar.update(epochs)
     dense = {"val": accuracy(net, va)}
     masks = _layer_masks(net, s)
     out = {"sparsity": s, "epochs": epochs, "dense": dense}
@@ -411,8 +453,12 @@ def lottery_ticket(sparsity: float = 0.9, epochs: int = 15, *, lr: float = 1e-3,
             torch.manual_seed(init_seed)
             m = build_model("mlp")
         fine_tune_(m, masks, tr, epochs=epochs, lr=lr, seed=seed)
+        if bar is not None:
+            bar.update(epochs)
         out[name] = {"val": accuracy(m, va),
                      "sparsity": weight_sparsity(m)}
+    if bar is not None:
+        bar.close()
     return out
 
 
@@ -439,18 +485,43 @@ def compute_allocation(target: float, scan: Mapping[str, Sequence[float]],
     return copy.deepcopy(_allocation(t, key, tuple(float(x) for x in sparsities), model_name))
 
 
+@lru_cache(maxsize=2)
+def _allocation_base(model_name: str):
+    """The reference model (never modified: pruned copies are made from it), the val split and,
+    per prunable layer, the stable ``argsort`` of ``|w|`` — the order
+    :func:`pruninglab.pruning.magnitude_mask` sorts on every call — computed once per model, so a
+    slider move does not sort every weight again."""
+    from ..pruning.masks import magnitudes
+    ref = load_reference(model_name)
+    va = load_digits("val", images=model_name == "cnn")
+    orders = {n: np.argsort(np.asarray(magnitudes(w)).reshape(-1), kind="stable")
+              for n, w in model_weights(ref).items()}
+    return ref, va, orders
+
+
+def _ranked_masks(ref: nn.Module, orders: dict, spec, layers) -> dict[str, torch.Tensor]:
+    """``compute_masks(ref, spec, scope="layer", layers=layers)`` (per-layer magnitude masks,
+    ties: lower flat index pruned first) from the precomputed orders: the same masks."""
+    from ..pruning import n_to_prune
+    out = {}
+    for n, w in model_weights(ref, layers).items():
+        s = check_sparsity(spec.get(n, 0.0) if isinstance(spec, Mapping) else spec, f"sparsity[{n!r}]")
+        keep = np.ones(w.numel(), dtype=bool)
+        keep[orders[n][:n_to_prune(w.numel(), s)]] = False
+        out[n] = torch.from_numpy(keep).reshape(w.shape)
+    return out
+
+
 @lru_cache(maxsize=512)
 def _allocation(t: float, scan_key: tuple, sparsities: tuple, model_name: str) -> dict:
     scan = {k: list(v) for k, v in scan_key}
-    images = model_name == "cnn"
-    va = load_digits("val", images=images)
-    ref = load_reference(model_name)
+    ref, va, orders = _allocation_base(model_name)
     layers = list(scan)
     alloc = allocate_sparsity(ref, scan, t, sparsities=sparsities, layers=layers)
     out = {"target": t, "allocation": alloc}
     for name, spec in (("uniform", t), ("auto", alloc)):
         m = copy.deepcopy(ref)
-        apply_masks_(m, _layer_masks(m, spec, layers=layers))
+        apply_masks_(m, _ranked_masks(ref, orders, spec, layers))
         w = model_weights(m, layers)
         out[name] = {"val": accuracy(m, va), "sparsity": sparsity_of(w),
                      "per_layer": {n: sparsity_of(v) for n, v in w.items()},
@@ -467,8 +538,9 @@ def _allocation_text(r: dict) -> str:
 
 def live_allocation():
     """A :class:`pruninglab.ui.LivePlot` for the allocation slider: per-layer sparsity, uniform
-    vs automatic, as grouped bars (built for the layers of the first result; a move only sets
-    the bar heights and the title)."""
+    vs automatic, as grouped bars (built for the layers of the first result: a result with other
+    layers raises ``ValueError``, make a new ``live_allocation()``). Blitted: a move redraws only
+    the bars and the title; axes, ticks and legend are rendered once."""
     from ..ui import LivePlot
 
     def setup(fig):
@@ -476,26 +548,25 @@ def live_allocation():
         ax = fig.add_subplot(1, 1, 1)
         ax.set_ylabel("layer sparsity")
         ax.set_ylim(0, 1)
-        title = ax.set_title("", y=1.0)   # fixed position (the axis is frozen, see _Background)
-        return {"ax": ax, "title": title, "layers": None}
+        title = ax.set_title("", y=1.0)   # fixed position: the title is a dynamic artist
+        return {"ax": ax, "title": title, "layers": None, "dynamic": [title]}
 
     def update(st, r):
         layers = list(r["allocation"])
         ax = st["ax"]
-        if st["layers"] != layers:           # first call (or another model): build the bars
-            if "bg" in st:
-                st["bg"].remove()
-            for bars in st.get("bars", ()):
-                bars.remove()
+        if st["layers"] is None:             # first call: build the bars (dynamic)
             x = np.arange(len(layers))
             st["bars"] = (ax.bar(x - 0.2, np.zeros(len(x)), 0.4, label="uniform"),
                           ax.bar(x + 0.2, np.zeros(len(x)), 0.4, label="auto (val scan)"))
             ax.set_xticks(x, layers)
             ax.set_xlim(-0.6, len(x) - 0.4)
             ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+            ax.autoscale(False)
             st["layers"] = layers
-            st["bg"] = _Background(ax.figure, [*st["bars"][0], *st["bars"][1], st["title"]])
-            st["bg"].show(tuple(layers))     # fixed axes: only bar heights and the title change
+            st["dynamic"].extend([*st["bars"][0], *st["bars"][1]])
+        elif st["layers"] != layers:
+            raise ValueError(f"this live_allocation() shows layers {st['layers']}, the result has "
+                             f"{layers}: make a new live_allocation() for another model")
         for bars, key in zip(st["bars"], ("uniform", "auto")):
             for b, n in zip(bars, layers):
                 b.set_height(r[key]["per_layer"][n])
@@ -767,10 +838,12 @@ def cached_prune_retrain_sweep(model_name: str = "mlp", sparsities: Sequence[flo
                    epochs=epochs, lr=lr, seed=seed)
 
 
-def cached_lottery_ticket(sparsity: float = 0.9, epochs: int = 15, *, lr: float = 1e-3, seed: int = 0) -> dict:
-    """:func:`lottery_ticket`, cached on disk (deterministic: seeded)."""
-    return _cached("lottery_ticket", 1, lambda **kw: lottery_ticket(**kw), sparsity=sparsity,
-                   epochs=epochs, lr=lr, seed=seed)
+def cached_lottery_ticket(sparsity: float = 0.9, epochs: int = 15, *, lr: float = 1e-3, seed: int = 0,
+                          progress: bool = False) -> dict:
+    """:func:`lottery_ticket`, cached on disk (deterministic: seeded); ``progress``: a tqdm bar
+    while computing (not part of the key)."""
+    return _cached("lottery_ticket", 1, lambda **kw: lottery_ticket(**kw, progress=progress),
+                   sparsity=sparsity, epochs=epochs, lr=lr, seed=seed)
 
 
 def cached_regrowth_experiment(step_fn, **kw) -> dict:

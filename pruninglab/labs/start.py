@@ -61,10 +61,16 @@ def live_magnitude():
     """A :class:`pruninglab.ui.LivePlot` for the sparsity slider: accuracy sweep (grey, for the
     current scope) with the current point (red), and dense vs CSR weight memory (bars).
 
-    Both sweeps are computed here, when the UI is built, so a slider move never computes one."""
+    Both sweeps are computed here, when the UI is built, so a slider move never computes one.
+    Blitted (``state["dynamic"]``): the point and the two bars are the only artists a move
+    redraws; the sweep curve and the bar axis's scale are static per ``(scope, top)``
+    (``background_key``), so a scope change renders one new background."""
     from ..ui import LivePlot
-    from .fundamentals import _frozen
     curves = {scope: sweep_magnitude(scope) for scope in ("global", "layer")}
+
+    def _top(r):
+        # CSR with 32-bit indices is at most ~2x dense (at sparsity 0): a fixed scale per model
+        return 1.05 * max(2.02 * r["dense_bytes"], r["csr_bytes"]) / 1024
 
     def setup(fig):
         fig.subplots_adjust(left=0.07, right=0.985, bottom=0.15, top=0.9, wspace=0.3)
@@ -74,23 +80,19 @@ def live_magnitude():
         ax1.set(xlabel="sparsity (%)", ylabel="validation accuracy (%)", ylim=(0, 100),
                 xlim=(-3, 101), title="Magnitude pruning, no fine-tuning")
         ax1.legend(loc="lower left")
+        ax1.autoscale(False)
         bars = ax2.bar(["dense fp32", "CSR fp32 + int32 idx"], [0, 0], color=["0.6", "C0"])
         ax2.set(ylabel="KiB", title="weight memory")
-        return {"fig": fig, "curve": curve, "dot": dot, "bars": bars, "ax2": ax2, "scope": None}
+        return {"fig": fig, "curve": curve, "dot": dot, "bars": bars, "ax2": ax2,
+                "dynamic": [dot, *bars], "background_key": lambda r: (r["scope"], _top(r))}
 
     def update(st, r):
-        if st["scope"] != r["scope"]:
-            c = curves.get(r["scope"]) or sweep_magnitude(r["scope"])
-            st["curve"].set_data([100 * s for s, _ in c], [100 * a for _, a in c])
-            st["scope"] = r["scope"]
+        c = curves.get(r["scope"]) or sweep_magnitude(r["scope"])
+        st["curve"].set_data([100 * s for s, _ in c], [100 * a for _, a in c])
+        st["ax2"].set_ylim(0, _top(r))
         st["dot"].set_data([100 * r["sparsity"]], [100 * r["val_accuracy"]])
-        dense, csr = r["dense_bytes"] / 1024, r["csr_bytes"] / 1024
-        for bar, v in zip(st["bars"], (dense, csr)):
+        for bar, v in zip(st["bars"], (r["dense_bytes"] / 1024, r["csr_bytes"] / 1024)):
             bar.set_height(v)
-        # CSR with 32-bit indices is at most ~2x dense (at sparsity 0): a fixed scale per model
-        top = 1.05 * max(2.02 * dense, csr)
-        st["ax2"].set_ylim(0, top)
-        _frozen(st["fig"], st, (r["scope"], top), [st["dot"], *st["bars"]])
 
     return LivePlot(setup, update, text=_magnitude_text, figsize=(9, 3.2))
 

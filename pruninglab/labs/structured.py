@@ -352,75 +352,6 @@ def _compute_structured(ratio: float, criterion: str, sweep: dict) -> dict:
     return res
 
 
-class _StaticLayer:
-    """Blitting for :class:`pruninglab.ui.LivePlot` figures: everything except a few *dynamic*
-    artists (the ones a slider move changes) is rendered once per static state ``key`` into an
-    image shown behind the axes (``fig.figimage``); the static artists are then hidden, so a PNG
-    encode only composites that image and draws the dynamic artists. Axis ticks, grid lines,
-    labels, titles and legends cost most of a redraw; this keeps them out of it.
-
-    ``update`` calls :meth:`thaw` first, sets *all* state (data, limits, titles, legends) on every
-    call, then calls :meth:`sync` with a hashable key that identifies the static part; the image
-    for a key is rendered on its first use and reused afterwards."""
-
-    def __init__(self, fig, dynamic):
-        self.fig, self.dynamic = fig, list(dynamic)
-        self.images: dict = {}
-        self.hidden: list = []
-        self.bg = None
-
-    def _static(self):
-        dyn = {id(a) for a in self.dynamic}
-        out = []
-        for ax in self.fig.axes:
-            out += [a for a in ax.get_children() if id(a) not in dyn and a.get_visible()]
-        return out + [t for t in self.fig.texts if t.get_visible()]
-
-    def thaw(self) -> None:
-        """Show the static artists again (call before changing them: e.g. a legend copies the
-        visibility of its handles' artists)."""
-        for a in self.hidden:
-            a.set_visible(True)
-        self.hidden = []
-        if self.bg is not None:
-            self.bg.set_visible(False)
-
-    def close(self) -> None:
-        """:meth:`thaw` and drop the background image (before a rebuild)."""
-        self.thaw()
-        if self.bg is not None:
-            self.bg.remove()
-            self.bg = None
-
-    def sync(self, key) -> None:
-        import io
-        import matplotlib as mpl
-        if key not in self.images:
-            self.thaw()
-            vis = [a.get_visible() for a in self.dynamic]
-            for a in self.dynamic:
-                a.set_visible(False)
-            buf = io.BytesIO()
-            self.fig.savefig(buf, format="rgba")
-            for a, v in zip(self.dynamic, vis):
-                a.set_visible(v)
-            dpi = mpl.rcParams["savefig.dpi"]
-            dpi = self.fig.dpi if dpi == "figure" else float(dpi)
-            w = int(self.fig.get_figwidth() * dpi)
-            raw = np.frombuffer(buf.getvalue(), dtype=np.uint8)
-            self.images[key] = raw.reshape(raw.size // (4 * w), w, 4)
-        img = self.images[key]
-        if self.bg is None:
-            self.bg = self.fig.figimage(img, zorder=-10, origin="upper")
-        else:
-            self.bg.set_data(img)
-        self.bg.set_visible(True)
-        static = self._static()
-        for a in static:
-            a.set_visible(False)
-        self.hidden += static
-
-
 def _structured_text(r: dict) -> str:
     d, u = r["dense"], r["unstructured"]
     n = r.get("n_seeds", 1)
@@ -438,36 +369,60 @@ def _structured_text(r: dict) -> str:
 def live_structured():
     """A :class:`pruninglab.ui.LivePlot` for :func:`compute_structured` results: validation
     accuracy vs channel ratio for every method of the sweep (left) and dense kMACs / kB per
-    sample (right); the vertical line marks the current ratio. The curves come from the sweep and
-    are drawn once (again only if a result from another sweep arrives); a move changes the
-    marker, the selected criterion's curves and the legends. Axis limits are fixed per sweep
-    (accuracy zoomed to the data; kMACs on the left axis, kB on a twin right axis, each from 0)."""
+    sample (right); the vertical line marks the current ratio. Axis limits are fixed per sweep
+    (accuracy zoomed to the data; kMACs on the left axis, kB on a twin right axis, each from 0).
+    When the sweep has several seeds, each fine-tuned curve has a band of its own colour (min–max
+    over the seeds); one grey legend entry explains the bands.
+
+    Blitted (``state["dynamic"]``): a ratio move redraws only the two marker lines. The curves,
+    the selected criterion's no-fine-tune / cost curves and the legends are static per
+    ``(sweep, criterion)`` (``background_key``): one background per criterion, rendered on its
+    first visit. The right marker lives on the twin axis (drawn last, as in a full redraw)."""
+    from matplotlib.patches import Patch
+
     from ..ui import LivePlot
 
     def setup(fig):
         fig.subplots_adjust(left=0.07, right=0.93, bottom=0.14, top=0.97, wspace=0.28)
         a1, a2 = fig.subplots(1, 2)
         a3 = a2.twinx()            # bytes on their own axis: never two units on one axis
-        return {"fig": fig, "a1": a1, "a2": a2, "a3": a3, "sweep": None, "criterion": None}
+        v1 = a1.axvline(0.0, color="k", lw=0.8)
+        v2 = a3.axvline(0.0, color="k", lw=0.8)   # on the top axis: drawn above its curves
+        st = {"fig": fig, "a1": a1, "a2": a2, "a3": a3, "v1": v1, "v2": v2, "sweep": None,
+              "criterion": None, "static": [], "dynamic": [v1, v2]}
+        st["background_key"] = lambda r: (_pin(st, r["curves"]), r["criterion"])
+        return st
+
+    def _pin(st, c):
+        pins = st.setdefault("_pins", {})
+        if id(c) not in pins:
+            if len(pins) >= 16:
+                pins.pop(next(iter(pins)))
+            pins[id(c)] = c
+        return id(c)
 
     def build(st, c):
         a1, a2, a3 = st["a1"], st["a2"], st["a3"]
-        if st["sweep"] is not None:        # a result from another sweep: start over
-            st["layer"].close()
-            for ax in (a1, a2, a3):
-                ax.clear()
+        for art in st["static"]:           # a result from another sweep: start over
+            art.remove()
+        made = []
         x = np.asarray(c["ratios"], dtype=float)
         pad = 0.05 * max(float(x.max() - x.min()), 0.1)
         crits = [m for m in c["methods"] if m in CRITERIA]
         n_seeds = len(c.get("seeds", (c["seed"],)))
-        for k, meth in enumerate(c["methods"]):
+        bands = False
+        for meth in c["methods"]:
             line, = a1.plot(x, c[meth]["val_finetuned"], "o-", label=f"{meth} + {c['epochs']} ep.")
+            made.append(line)
             if n_seeds > 1 and "val_finetuned_min" in c[meth]:
-                a1.fill_between(x, c[meth]["val_finetuned_min"], c[meth]["val_finetuned_max"],
-                                color=line.get_color(), alpha=0.15, lw=0,
-                                label=f"min–max over {n_seeds} seeds" if k == 0 else None)
+                made.append(a1.fill_between(x, c[meth]["val_finetuned_min"], c[meth]["val_finetuned_max"],
+                                            color=line.get_color(), alpha=0.15, lw=0))
+                bands = True
+        # one neutral legend entry for all bands (each band has its curve's colour)
+        st["band_handle"] = (Patch(facecolor="0.5", alpha=0.35, lw=0, label=f"min–max over {n_seeds} seeds")
+                             if bands else None)
         st["pruned"], = a1.plot(x, c[crits[0]]["val_pruned"], "k:")
-        st["v1"] = a1.axvline(x[0], color="k", lw=0.8)
+        made.append(st["pruned"])
         a1.set_xlabel("channel ratio removed (unstructured: same #weights)")
         a1.set_ylabel("validation accuracy")
         a1.set_xlim(x.min() - pad, x.max() + pad)
@@ -475,32 +430,32 @@ def live_structured():
                      for k in ("val_pruned", "val_finetuned", "val_finetuned_min") if k in c[m])
         a1.set_ylim(max(0.0, lo_acc - 0.05), 1.01)   # zoom to the data
         st["macs"], = a2.plot(x, c[crits[0]]["macs"] / 1e3, "o-", color="C0", label="structured: dense kMACs")
+        made.append(st["macs"])
         top_m = max(float(np.max(c[m]["macs"])) for m in crits) / 1e3
         top_b = max(float(np.max(c[m]["bytes"])) for m in crits) / 1e3
         if "unstructured" in c:
-            a2.plot(x, c["unstructured"]["macs"] / 1e3, "s-", color="C1", label="unstructured: dense kMACs")
-            a3.plot(x, c["unstructured"]["csr_bytes"] / 1e3, "s--", color="C3", label="unstructured: CSR kB")
+            made += [a2.plot(x, c["unstructured"]["macs"] / 1e3, "s-", color="C1",
+                             label="unstructured: dense kMACs")[0],
+                     a3.plot(x, c["unstructured"]["csr_bytes"] / 1e3, "s--", color="C3",
+                             label="unstructured: CSR kB")[0]]
             top_m = max(top_m, float(np.max(c["unstructured"]["macs"])) / 1e3)
             top_b = max(top_b, float(np.max(c["unstructured"]["csr_bytes"])) / 1e3)
         st["bytes"], = a3.plot(x, c[crits[0]]["bytes"] / 1e3, "o--", color="C2", label="structured: fp32 kB")
-        st["v2"] = a2.axvline(x[0], color="k", lw=0.8)
+        made.append(st["bytes"])
         a2.set_xlabel("channel ratio removed")
         a2.set_ylabel("kMACs per sample (solid)")
         a3.set_ylabel("kB of weights (dashed)")
         a2.set_xlim(x.min() - pad, x.max() + pad)
         a2.set_ylim(0.0, 1.05 * top_m)
         a3.set_ylim(0.0, 1.05 * top_b)
+        for ax in (a1, a2, a3):
+            ax.autoscale(False)
         h2, l2 = a2.get_legend_handles_labels()
         h3, l3 = a3.get_legend_handles_labels()
-        a2.legend(h2 + h3, l2 + l3, fontsize=7)
+        a2.legend(h2 + h3, l2 + l3, fontsize=7, loc="center right")
+        st["static"] = made
         st["sweep"], st["criterion"] = c, None
-        # static part: everything but the two ratio markers, one image per criterion, all
-        # rendered now so that a criterion change is as cheap as a ratio move
-        st["layer"] = _StaticLayer(st["fig"], [st["v1"], st["v2"]])
-        for crit in crits:
-            st["layer"].thaw()
-            show_criterion(st, c, crit)
-            st["layer"].sync(crit)
+        st["prewarm"] = crits            # see draw() below: every criterion's background, now
 
     def show_criterion(st, c, crit):
         if crit != st["criterion"]:
@@ -508,20 +463,38 @@ def live_structured():
             st["pruned"].set_label(f"{crit}, no fine-tune")
             st["macs"].set_ydata(c[crit]["macs"] / 1e3)
             st["bytes"].set_ydata(c[crit]["bytes"] / 1e3)
-            st["a1"].legend(fontsize=7)
+            h, lab = st["a1"].get_legend_handles_labels()
+            if st["band_handle"] is not None:       # the band entry after the first curve
+                h = h[:1] + [st["band_handle"]] + h[1:]
+                lab = lab[:1] + [st["band_handle"].get_label()] + lab[1:]
+            st["a1"].legend(h, lab, fontsize=7, loc="lower left")   # fixed: "best" follows the marker
             st["criterion"] = crit
 
     def update(st, r):
         c, crit = r["curves"], r["criterion"]
         if st["sweep"] is not c:
             build(st, c)
-        st["layer"].thaw()
+        show_criterion(st, c, crit)
         for v in (st["v1"], st["v2"]):
             v.set_xdata([r["ratio"], r["ratio"]])
-        show_criterion(st, c, crit)
-        st["layer"].sync(crit)
 
-    return LivePlot(setup, update, text=_structured_text, figsize=(10, 3.6))
+    live = LivePlot(setup, update, text=_structured_text, figsize=(10, 3.6))
+    plain_draw = live.draw
+
+    def draw(result):
+        """``LivePlot.draw``; after the first draw of a sweep it also renders the background of
+        every other criterion (a few full redraws, once), so that the first change of the
+        criterion dropdown is as cheap as a ratio move. What is shown is unchanged."""
+        png = plain_draw(result)
+        pending = live.state.pop("prewarm", None) if isinstance(live.state, dict) else None
+        for crit in pending or ():
+            if crit != result["criterion"]:
+                plain_draw({"curves": result["curves"], "criterion": crit, "ratio": result["ratio"]})
+        live.png = png
+        return png
+
+    live.draw = draw
+    return live
 
 
 def render_structured(r: dict) -> None:
