@@ -256,7 +256,7 @@ def rank_correlations(scores: Mapping[str, Mapping[str, torch.Tensor]], layer: s
 def render_correlations(results: Sequence[dict]) -> None:
     """Heat maps of :func:`rank_correlations` results, side by side."""
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(results), figsize=(4.4 * len(results), 4.0), dpi=120)
+    fig, axes = plt.subplots(1, len(results), figsize=(4.4 * len(results), 4.0))
     axes = np.atleast_1d(axes)
     for ax, r in zip(axes, results):
         m, c = r["matrix"], r["criteria"]
@@ -426,7 +426,7 @@ def render_comparison(result: dict, title: str = "") -> None:
         print(f"{'   before':22s}| " + " ".join(f"{f3(result['before'][c][i]):>16s}" for c in crit))
     print("criteria: " + "; ".join(f"{c} = {LABELS.get(c, c)}" for c in crit))
     zoom = [i for i, r in enumerate(rs) if 0 < r <= 0.5]     # where the curves sit on top of each other
-    fig, axes = plt.subplots(1, 3 if zoom else 2, figsize=(13.0 if zoom else 10.0, 4.0), dpi=120,
+    fig, axes = plt.subplots(1, 3 if zoom else 2, figsize=(13.0 if zoom else 10.0, 4.0),
                              gridspec_kw={"width_ratios": [1, 1, 0.75] if zoom else [1, 1]})
     axes[1].sharey(axes[0])
     styles = {"taylor": "o-", "taylor2019": "s--", "taylor2017": "^-."}
@@ -506,7 +506,7 @@ def taylor_vs_removal(model: nn.Module, split: Split, layer: str) -> dict:
 
 def render_taylor_check(result: dict) -> None:
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.0, 3.4), dpi=120)
+    fig, ax = plt.subplots(figsize=(5.0, 3.4))
     ax.scatter(result["taylor"], result["delta_loss"], s=10)
     lim = max(result["taylor"].max(), np.abs(result["delta_loss"]).max())
     ax.plot([0, lim], [0, lim], "k:", lw=1, label="ΔL = Taylor")
