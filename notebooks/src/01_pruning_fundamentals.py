@@ -883,7 +883,7 @@ F.render_threshold(r_thr)
 # %%
 ls_thr = r_thr["layer_sparsity"]
 claim(max(ls_thr, key=ls_thr.get) == "fc2", "fc2 loses the most under one absolute threshold")
-mean_abs = {n: float(getattr(mlp, n).weight.abs().mean()) for n in ("fc1", "fc2", "fc3")}
+mean_abs = {n: float(getattr(mlp, n).weight.detach().abs().mean()) for n in ("fc1", "fc2", "fc3")}
 claim(min(mean_abs, key=mean_abs.get) == "fc2", "fc2's weights are the smallest (mean |w|)")
 claim(r_thr["csr_bytes"] > r_thr["dense_bytes"] > r_thr["bitmask_bytes"], "CSR larger, bitmask smaller than dense")
 md("One absolute threshold prunes the layers very unevenly ({per}; `fc2`, whose weights are smallest, loses "
