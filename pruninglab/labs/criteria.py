@@ -260,15 +260,17 @@ def render_correlations(results: Sequence[dict]) -> None:
     axes = np.atleast_1d(axes)
     for ax, r in zip(axes, results):
         m, c = r["matrix"], r["criteria"]
-        ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
+        im = ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
         ax.set_xticks(range(len(c)), c, rotation=60, ha="right", fontsize=7)
         ax.set_yticks(range(len(c)), c, fontsize=7)
         ax.grid(False)
         for i in range(len(c)):
             for j in range(len(c)):
-                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=6)
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=6,
+                        color="white" if abs(m[i, j]) > 0.6 else "black")     # readable on dark cells
         ax.set_title(f"Spearman ρ, {r['layer']}")
     fig.tight_layout()
+    fig.colorbar(im, ax=list(axes), fraction=0.025, pad=0.02, label="Spearman ρ")
     plt.show()
 
 
