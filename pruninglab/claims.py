@@ -10,13 +10,18 @@ A number or comparison that a notebook's prose states about a computed result is
   supports the sentence; ``claim_close(value, stated, tol, "what")`` does the same for a number
   written in the prose.
 
+Noise: a comparison of runs over several seeds is decided by :func:`spread_verdict` ("higher" /
+"lower" only when the min–max ranges do not overlap, otherwise "tie"), counted over a grid by
+:func:`verdict_tally`; prose renders these verdicts instead of comparing two means.
+
 Each passing claim prints nothing, so it adds no output to validate.
 """
 from __future__ import annotations
 
 import math
 
-__all__ = ["ClaimError", "claim", "claim_close", "claim_between", "md", "Md"]
+__all__ = ["ClaimError", "claim", "claim_close", "claim_between", "md", "Md", "spread_verdict",
+           "verdict_tally", "VERDICTS"]
 
 
 class ClaimError(AssertionError):
@@ -48,6 +53,50 @@ def claim_between(value, lo, hi, what: str) -> None:
     value = float(value)
     if not (float(lo) <= value <= float(hi)):
         raise ClaimError(f"the notebook says {what} lies in [{lo:g}, {hi:g}]; computed {value:g}")
+
+
+#: the three outcomes of :func:`spread_verdict`
+VERDICTS = ("higher", "tie", "lower")
+
+
+def _runs(x, name):
+    import numpy as np
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be numbers (one per seed), got {type(x).__name__}")
+    try:
+        a = np.atleast_1d(np.asarray(x, dtype=float))
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be numbers (one per seed)") from None
+    if a.ndim != 1 or a.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D list of runs, got shape {a.shape}")
+    if np.isnan(a).any():
+        raise ValueError(f"{name} contains NaN")
+    return a
+
+
+def spread_verdict(a_runs, b_runs) -> str:
+    """Compare two sets of runs (e.g. validation accuracy over seeds): ``"higher"`` /
+    ``"lower"`` when ``a``'s min–max range lies entirely above / below ``b``'s, otherwise
+    ``"tie"`` (the difference is inside the spread). A deterministic arm is a one-element list
+    (its range is a point)."""
+    a, b = _runs(a_runs, "a_runs"), _runs(b_runs, "b_runs")
+    if a.min() > b.max():
+        return "higher"
+    if a.max() < b.min():
+        return "lower"
+    return "tie"
+
+
+def verdict_tally(verdicts) -> dict:
+    """``{"higher": n, "tie": n, "lower": n}`` for an iterable of :func:`spread_verdict` results."""
+    if isinstance(verdicts, str):
+        raise TypeError("verdicts must be a list of verdicts, not one str")
+    out = {k: 0 for k in VERDICTS}
+    for v in verdicts:
+        if v not in out:
+            raise ValueError(f"verdicts: {v!r} is not one of {VERDICTS}")
+        out[v] += 1
+    return out
 
 
 class Md:

@@ -155,6 +155,11 @@ def _inline_backend() -> None:
     ip = get_ipython()
     if ip is not None and getattr(ip, "kernel", None) is not None:
         ip.run_line_magic("matplotlib", "inline")
+        # HiDPI: static figures (plt.show) are saved at twice the figure dpi and shown at their
+        # logical size (PNG width/height metadata). ``savefig.dpi`` would not do it (the inline
+        # backend passes the figure's dpi) and would switch off the sliders' blitting, which
+        # needs savefig.dpi == figure.dpi; LivePlot sliders keep figure.dpi (their own PNGs).
+        ip.run_line_magic("config", "InlineBackend.figure_formats = ['retina']")
 
 
 @contextmanager

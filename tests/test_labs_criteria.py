@@ -131,13 +131,65 @@ def test_compare_criteria_small_sweep(mlp, digits, mlp_scores):
     sc = mlp_scores
     before = {k: v.clone() for k, v in mlp.state_dict().items()}
     res = C.compare_criteria(mlp, sc, digits["train"], digits["val"], ratios=[0.0, 0.5],
-                             input_shape=(64,), epochs=0, random_seeds=(0,), progress=True)
-    assert res["criteria"] == list(C.CRITERIA)
+                             input_shape=(64,), epochs=0, seeds=(0,), progress=True)
+    assert res["criteria"] == list(C.CRITERIA) and res["seeds"] == [0] and res["n_val"] == 359
     for c in C.CRITERIA:           # ratio 0: nothing removed, no training → dense accuracy
         assert res["before"][c][0] == pytest.approx(res["dense"])
         assert res["after"][c][0] == pytest.approx(res["before"][c][0])
     assert res["params"].tolist() == [50826, 64 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10]
     assert all(torch.equal(before[k], v) for k, v in mlp.state_dict().items())
+
+
+def test_compare_criteria_runs_every_criterion_over_the_seeds(mlp, digits, mlp_scores):
+    """Every criterion is fine-tuned once per seed; only random / taylor2019 change their
+    selection with the seed; the verdicts come from the min–max ranges."""
+    from pruninglab.claims import spread_verdict
+    sc = {c: mlp_scores[c] for c in ("l1", "taylor2019", "random")}
+    res = C.compare_criteria(mlp, sc, digits["train"], digits["val"], ratios=[0.5, 0.75],
+                             input_shape=(64,), epochs=1, seeds=(0, 1, 2))
+    assert res["criteria"] == ["taylor2019", "l1", "random"]
+    for c in res["criteria"]:
+        for key in ("before", "after"):
+            runs = res[key + "_runs"][c]
+            assert runs.shape == (2, 3)
+            assert np.allclose(res[key][c], runs.mean(1))
+            assert np.array_equal(res[key + "_min"][c], runs.min(1))
+            assert np.array_equal(res[key + "_max"][c], runs.max(1))
+        # the fine-tuning order changes with the seed: after fine-tuning there is a spread
+        assert np.ptp(res["after_runs"][c], axis=1).max() > 0
+    assert np.ptp(res["before_runs"]["l1"], axis=1).max() == 0           # fixed selection
+    assert np.ptp(res["before_runs"]["random"], axis=1).max() > 0        # new draw per seed
+    assert np.array_equal(res["random_after_min"], res["after_min"]["random"])
+    # one seed of l1 by hand: shrink, evaluate, train with seed 1, evaluate
+    from pruninglab.pruning import shrink_model
+    from pruninglab.train import accuracy, train
+    p = shrink_model(mlp, {"fc1": 0.5, "fc2": 0.5}, criterion=mlp_scores["l1"])
+    assert res["before_runs"]["l1"][0, 1] == accuracy(p, digits["val"])
+    train(p, digits["train"], epochs=1, lr=1e-3, seed=1)
+    assert res["after_runs"]["l1"][0, 1] == accuracy(p, digits["val"])
+    v = C.comparison_verdicts(res, "l1", "random", "after")
+    assert v == [spread_verdict(res["after_runs"]["l1"][i], res["after_runs"]["random"][i]) for i in range(2)]
+    table = C.verdict_table(res)
+    assert table.splitlines()[0].startswith("vs random, after") and len(table.splitlines()) == 4
+    assert C.best_verdict(res, "l1", "before", 0) in ("best", "tied best", "not best")
+    with pytest.raises(ValueError, match="seeds"):
+        C.compare_criteria(mlp, sc, digits["train"], digits["val"], ratios=[0.5], input_shape=(64,),
+                           seeds=(1, 1))
+    with pytest.raises(TypeError, match="seeds"):
+        C.compare_criteria(mlp, sc, digits["train"], digits["val"], ratios=[0.5], input_shape=(64,),
+                           seeds=3)
+    with pytest.raises(ValueError, match="key"):
+        C.comparison_verdicts(res, "l1", "random", "during")
+
+
+def test_best_verdict_from_ranges():
+    res = {"criteria": ["a", "b", "c"], "ratios": np.array([0.5]),
+           "after_runs": {"a": np.array([[0.9, 0.92]]), "b": np.array([[0.8, 0.85]]),
+                          "c": np.array([[0.91, 0.95]])}}
+    assert C.best_verdict(res, "c", "after", 0) == "tied best"        # overlaps a
+    assert C.best_verdict(res, "b", "after", 0) == "not best"
+    res["after_runs"]["a"] = np.array([[0.7, 0.75]])
+    assert C.best_verdict(res, "c", "after", 0) == "best"
 
 
 def test_taylor_vs_removal_tiny():
@@ -231,10 +283,10 @@ def test_cached_compare_and_scores_match_direct(tmp_path, monkeypatch, digits, m
     sc = C.reference_scores("mlp")
     mlp = load_reference("mlp")
     assert all(torch.equal(sc[c][n], mlp_scores[c][n]) for c in C.CRITERIA for n in sc[c])
-    a = C.cached_compare("mlp", (0.5,), epochs=0, random_seeds=(0,))
-    b = C.cached_compare("mlp", (0.5,), epochs=0, random_seeds=(0,))         # from disk
+    a = C.cached_compare("mlp", (0.5,), epochs=0, seeds=(0,))
+    b = C.cached_compare("mlp", (0.5,), epochs=0, seeds=(0,))         # from disk
     d = C.compare_criteria(mlp, sc, digits["train"], digits["val"], ratios=(0.5,),
-                           input_shape=(64,), epochs=0, random_seeds=(0,))
+                           input_shape=(64,), epochs=0, seeds=(0,))
     assert len(list(tmp_path.glob("compare_criteria-*.pt"))) == 1
     for c in C.CRITERIA:
         assert a["before"][c][0] == b["before"][c][0] == d["before"][c][0]

@@ -98,6 +98,28 @@ def test_taylor_variants_2019_and_2017():
     assert math.isfinite(float(act.sum())) and x is not None
 
 
+def test_taylor_2019_minibatch_order_seed(digits):
+    from pruninglab.models import load_reference
+    model, tr = load_reference("mlp"), digits["train"]
+    base = taylor_scores(model, tr, layers=["fc2"], batch_size=64, variant="molchanov2019")["fc2"]
+    a = taylor_scores(model, tr, layers=["fc2"], batch_size=64, variant="molchanov2019", seed=1)["fc2"]
+    b = taylor_scores(model, tr, layers=["fc2"], batch_size=64, variant="molchanov2019", seed=1)["fc2"]
+    c = taylor_scores(model, tr, layers=["fc2"], batch_size=64, variant="molchanov2019", seed=2)["fc2"]
+    assert torch.equal(a, b)                                   # seeded
+    assert not torch.allclose(a, base) and not torch.allclose(a, c)   # the order matters
+    assert torch.equal(a == 0, base == 0)                      # dead units stay exactly 0
+    # one minibatch holding the whole split: the order cannot matter (up to rounding)
+    n = len(tr)
+    w = taylor_scores(model, tr, layers=["fc2"], batch_size=n, variant="molchanov2019", seed=3)["fc2"]
+    w0 = taylor_scores(model, tr, layers=["fc2"], batch_size=n, variant="molchanov2019")["fc2"]
+    assert torch.allclose(w, w0, rtol=1e-4, atol=1e-12)
+    assert torch.equal(tr.x, digits["train"].x)                # the split is not reordered in place
+    with pytest.raises(ValueError, match="seed"):
+        taylor_scores(model, tr, variant="full", seed=0)
+    with pytest.raises(ValueError, match="seed"):
+        taylor_scores(model, tr, variant="molchanov2019", seed=-1)
+
+
 def test_taylor_2017_matches_brute_force():
     from pruninglab.labs.criteria import tiny_relu_network
     from pruninglab.pruning import taylor_scores

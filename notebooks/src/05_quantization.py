@@ -634,14 +634,26 @@ for per_channel in (False, True):
 
 # %%
 sweep = LQ.sweep_bits(bits=tuple(range(2, 9)))
-fig, ax = plt.subplots()
+fp32_acc = 100 * accuracy(ref, val)
+fig, (ax, az) = plt.subplots(1, 2, figsize=(10.0, 3.6))
+zoom_from = 3                                       # right panel: the bits where the curves overlap
 for label, accs in sweep["curves"].items():
     ax.plot(sweep["bits"], [100 * a for a in accs], "o-", label=label)
-ax.axhline(100 * accuracy(ref, val), color="0.5", ls="--", label="float32")
+    z = [(b, 100 * a) for b, a in zip(sweep["bits"], accs) if b >= zoom_from]
+    az.plot(*zip(*z), "o-", label=label)
+for a in (ax, az):
+    a.axhline(fp32_acc, color="0.5", ls="--", label="float32")
+    a.set_xlabel("weight bits")
 lowest = min(100 * a for accs in sweep["curves"].values() for a in accs)
-ax.set(xlabel="weight bits", ylabel="val accuracy (%)", title="PTQ of the MLP weights (validation)",
+ax.set(ylabel="val accuracy (%)", title="PTQ of the MLP weights (validation)",
        ylim=(max(0, lowest - 5), 100))
+zv = [100 * a for accs in sweep["curves"].values() for b, a in zip(sweep["bits"], accs) if b >= zoom_from]
+pad = max(0.3, 0.15 * (max(zv + [fp32_acc]) - min(zv + [fp32_acc])))
+az.set(ylim=(min(zv + [fp32_acc]) - pad, max(zv + [fp32_acc]) + pad),
+       title=f"zoom: {zoom_from}–{max(sweep['bits'])} bits (one val image = {100 / len(val.y):.2f} points)")
+az.title.set_fontsize(9)
 ax.legend(fontsize=8)
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]

@@ -203,12 +203,16 @@ for i, s in enumerate(grid["sparsities"]):
 # %%
 fig, ax = plt.subplots()
 for j, b in enumerate(grid["bits"]):
-    ax.plot([grid["ratio"][i][j] for i in range(len(grid["sparsities"]))],
-            [100 * grid["acc"][i][j] for i in range(len(grid["sparsities"]))], "o-", label=f"{b}-bit k-means")
+    xs = [grid["ratio"][i][j] for i in range(len(grid["sparsities"]))]
+    ys = [100 * grid["acc"][i][j] for i in range(len(grid["sparsities"]))]
+    line, = ax.plot(xs, ys, "o-", label=f"{b}-bit k-means")
+    for x, y, sp in zip(xs, ys, grid["sparsities"]):       # each point's setting, on the point
+        ax.annotate(f"{sp:g}", (x, y), xytext=(3, 3 if j % 2 == 0 else -10), textcoords="offset points",
+                    fontsize=7, color=line.get_color())
 ax.axhline(100 * accuracy(ref, val), color="0.5", ls="--", label="fp32 reference")
 ax.set(xlabel="compression ratio vs fp32 dense (×)", ylabel="val accuracy (%)",
-       title="prune → fine-tune → quantize (points: sparsity 0, .5, .8, .9, .95)")
-ax.legend()
+       title="prune → fine-tune → quantize (point labels: sparsity)")
+ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]

@@ -168,19 +168,28 @@ for ax, b in zip(axes, (32, 8)):
                 label=fmt)
     ax.plot([0.5], [hw.storage_bits((1024, 1024), 0.5, b, "2:4") / dense_bits], "s", ms=7,
             label="2:4 (exactly 50 %)")
-    ax.axhline(1.0, color="k", lw=1, ls="--")
-    ax.set(title=f"{b}-bit values, 16-bit indices, 32-bit pointers", xlabel="sparsity", ylim=(0, 2.2))
-axes[0].set_ylabel("size / dense size")
-axes[1].legend(fontsize=8)
+    ax.axhline(1.0, color="k", lw=1, ls="--", label="dense (break-even)")
+    ax.set_yscale("log")                  # every curve whole: from 5× dense down to 1/50
+    ax.set(title=f"{b}-bit values, 16-bit indices, 32-bit pointers", xlabel="sparsity")
+    ax.title.set_fontsize(10)
+axes[0].set_ylabel("size / dense size (log scale)")
+axes[0].legend(fontsize=7, loc="lower left")
 fig.tight_layout()
 plt.show()
 n_rel99 = hw.storage_bits((1024, 1024), 0.99, 1, "relative") / (1 + hw.DEFAULT_INDEX_BITS["relative"])
 claim(0.8 < n_rel99 / (1024 * 1024 / 16) < 1.3, "a 99 %-sparse layer in 4-bit relative format stores about n/16 entries")
+_rel = lambda s, b: hw.storage_bits((1024, 1024), s, b, "relative") / hw.storage_bits((1024, 1024), 0.0, b, "dense")  # noqa: E731
+claim(all(_rel(0.9, b) - _rel(0.95, b) > 2 * (_rel(0.98, b) - _rel(0.99, b)) > 0 for b in (32, 8))
+      and all(_rel(0.99, b) > hw.storage_bits((1024, 1024), 0.99, b, f, **kw) / hw.storage_bits((1024, 1024), 0.0, b, "dense")
+              for b in (32, 8) for f, kw in (("csr", {"index_bits": 16}), ("coo", {"index_bits": 16}),
+                                            ("block", {"index_bits": 16}))),
+      "the relative-index curve levels off at very high sparsity and ends above CSR, COO and block at 99 %")
 
 # %% [markdown]
-# Where a curve crosses the dashed line is its break-even sparsity. The relative-index curve rises
-# again at very high sparsity: with a 4-bit gap, every run of more than 16 zeros costs a filler
-# entry, so a 99 %-sparse layer still stores about `n/16` entries (Han et al. 2016 use 5 bits for FC
+# Where a curve crosses the dashed line is its break-even sparsity. The relative-index curve levels
+# off at very high sparsity (it stops falling and ends above CSR, COO and block at 99 %): with a
+# 4-bit gap, every run of more than 16 zeros costs a filler entry, so a 99 %-sparse layer still
+# stores about `n/16` entries (Han et al. 2016 use 5 bits for FC
 # and 8 for conv layers for this reason).
 #
 # ### Slider: storage of a whole model vs accuracy

@@ -47,7 +47,8 @@ __all__ = ["CRITERIA", "criterion_scores", "spearman", "rank_correlations", "com
            "render_comparison", "render_correlations", "taylor_vs_removal", "render_taylor_check",
            "CriteriaExplorer", "compute_criteria", "live_criteria", "render_criteria",
            "tiny_relu_network", "relu_net", "tiny_relu_params", "numpy_params",
-           "minibatches", "LABELS", "reference_scores", "cached_compare", "cached_taylor_vs_removal"]
+           "minibatches", "LABELS", "reference_scores", "cached_compare", "cached_taylor_vs_removal",
+           "SEEDED_CRITERIA", "comparison_verdicts", "best_verdict", "verdict_table"]
 
 CRITERIA = ("apoz", "mean", "taylor", "taylor2019", "taylor2017", "l1", "random")
 #: what each criterion key means (legends and tables)
@@ -271,7 +272,7 @@ def render_correlations(results: Sequence[dict]) -> None:
     """Heat maps of :func:`rank_correlations` results, side by side; each cell's number is
     written in black or white, whichever contrasts more with the cell (:func:`_label_colour`)."""
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(results), figsize=(4.4 * len(results), 4.0), dpi=120)
+    fig, axes = plt.subplots(1, len(results), figsize=(4.4 * len(results), 4.0))
     axes = np.atleast_1d(axes)
     for ax, r in zip(axes, results):
         m, c = r["matrix"], r["criteria"]
@@ -285,87 +286,207 @@ def render_correlations(results: Sequence[dict]) -> None:
                         color=_label_colour(im.cmap(im.norm(m[i, j]))))
         ax.set_title(f"Spearman ρ, {r['layer']}")
     fig.tight_layout()
+    fig.colorbar(im, ax=list(axes), fraction=0.025, pad=0.02, label="Spearman ρ")
     plt.show()
+
+
+#: criteria whose scores change with the seed in :func:`compare_criteria` (the others are
+#: deterministic functions of the model and the data: only their fine-tuning order changes)
+SEEDED_CRITERIA = ("random", "taylor2019")
 
 
 def compare_criteria(model: nn.Module, scores: Mapping[str, Mapping[str, torch.Tensor]],
                      train_split: Split, val_split: Split, *, ratios: Sequence[float],
                      input_shape, layers: Iterable[str] | None = None, epochs: int = 2,
-                     lr: float = 1e-3, seed: int = 0, random_seeds: Sequence[int] = (0, 1, 2),
+                     lr: float = 1e-3, seeds: Sequence[int] = (0, 1, 2),
                      progress: bool = False) -> dict:
     """Shrink ``model`` (every layer in ``layers`` by the same ratio) with each criterion,
-    measure validation accuracy, fine-tune ``epochs`` on ``train_split``, measure again.
+    measure validation accuracy, fine-tune ``epochs`` on ``train_split``, measure again —
+    once per seed in ``seeds`` for **every** criterion (one validation image is 1/len(val) of
+    accuracy: a comparison needs the seed-to-seed spread).
 
-    ``"random"`` is averaged over ``random_seeds`` (fresh random scores per seed; the min/max
-    over seeds are reported too). Returns ``{"ratios", "criteria", "dense", "before": {c: arr},
-    "after": {c: arr}, "random_after_min", "random_after_max", "params", "macs"}``; ``params``
-    and ``macs`` (per sample) depend only on the ratio. ``model`` is not modified.
-    ``progress``: a tqdm bar over the ratios (the call takes seconds).
+    What the seed changes: the fine-tuning data order (``train(..., seed=s)``) for every
+    criterion; for ``"random"`` the random scores (:func:`random_scores` with seed ``s``); for
+    ``"taylor2019"`` the minibatch order of its score, recomputed on ``train_split``
+    (``taylor_scores(..., variant="molchanov2019", seed=s)``; the ``scores`` entry only selects
+    the criterion). The other scores are used as given, so their accuracy *before* fine-tuning is
+    the same for every seed (spread 0).
+
+    Returns ``{"ratios", "criteria", "seeds", "dense", "before", "after", "before_runs",
+    "after_runs", "before_min", "before_max", "after_min", "after_max", "random_after_min",
+    "random_after_max", "params", "macs", "epochs", "layers", "n_val"}``: ``*_runs[c]`` is
+    ``(len(ratios), len(seeds))``, ``before[c]`` / ``after[c]`` its mean over the seeds and
+    ``*_min`` / ``*_max`` the range; ``params`` and ``macs`` (per sample) depend only on the ratio.
+    Compare two criteria with :func:`pruninglab.claims.spread_verdict` on their ``*_runs`` rows.
+    ``model`` is not modified. ``progress``: a tqdm bar over the ratios (the call takes seconds).
     """
     _check_model(model)
     _check_split(train_split, "train_split")
     _check_split(val_split, "val_split")
+    if not isinstance(scores, Mapping):
+        raise TypeError(f"scores must be a dict criterion -> {{layer: scores}}, got {type(scores).__name__}")
     names = _layers(model, layers)
     rs = [check_sparsity(r, "ratios") for r in ratios]
     if not rs:
         raise ValueError("ratios must not be empty")
     epochs = check_int(epochs, "epochs", lo=0)
     check_number(lr, "lr", lo=0.0, lo_inclusive=False)
-    seeds = [check_int(s, "random_seeds", lo=0) for s in random_seeds]
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
+        raise TypeError(f"seeds must be a sequence of ints, got {type(seeds).__name__}")
+    seeds = [check_int(s, "seeds", lo=0) for s in seeds]
     if not seeds:
-        raise ValueError("random_seeds must not be empty")
+        raise ValueError("seeds must not be empty")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}")
     crit = [c for c in CRITERIA if c in scores]
-    before = {c: np.zeros(len(rs)) for c in crit}
-    after = {c: np.zeros(len(rs)) for c in crit}
-    rmin, rmax = np.zeros(len(rs)), np.zeros(len(rs))
+    if not crit:
+        raise ValueError(f"scores must hold at least one of {CRITERIA}")
+    per_seed = {}                                   # the seed-dependent scores, computed once
+    for c in crit:
+        if c == "random":
+            per_seed[c] = [random_scores(model, names, s) for s in seeds]
+        elif c == "taylor2019":
+            per_seed[c] = [{n: v.detach().float() for n, v in taylor_scores(
+                model, train_split, layers=names, batch_size=TAYLOR2019_BATCH,
+                variant="molchanov2019", seed=s).items()} for s in seeds]
+        else:
+            per_seed[c] = [scores[c]] * len(seeds)
+    before = {c: np.zeros((len(rs), len(seeds))) for c in crit}
+    after = {c: np.zeros((len(rs), len(seeds))) for c in crit}
     params, macs = np.zeros(len(rs), dtype=np.int64), np.zeros(len(rs), dtype=np.int64)
     from tqdm.auto import tqdm
     for i, r in enumerate(tqdm(rs, desc="ratios", disable=not progress)):
         ratio = {n: r for n in names}
         for c in crit:
-            runs = [scores[c]] if c != "random" else [random_scores(model, names, s) for s in seeds]
-            b, a = [], []
-            for sc in runs:
+            for k, (s, sc) in enumerate(zip(seeds, per_seed[c])):
                 p = shrink_model(model, ratio, criterion={n: sc[n] for n in names})
-                b.append(accuracy(p, val_split))
-                train(p, train_split, epochs=epochs, lr=lr, seed=seed)
-                a.append(accuracy(p, val_split))
-            before[c][i], after[c][i] = np.mean(b), np.mean(a)
-            if c == "random":
-                rmin[i], rmax[i] = min(a), max(a)
+                if k > 0 and c not in SEEDED_CRITERIA:     # same selection: same accuracy
+                    before[c][i, k] = before[c][i, 0]
+                else:
+                    before[c][i, k] = accuracy(p, val_split)
+                if epochs > 0 and r > 0:
+                    train(p, train_split, epochs=epochs, lr=lr, seed=s)
+                    after[c][i, k] = accuracy(p, val_split)
+                else:                                       # nothing removed or no training
+                    after[c][i, k] = before[c][i, k]
         summ = model_summary(p, input_shape)
         params[i], macs[i] = summ["params"], summ["macs_dense"]
-    return {"ratios": np.array(rs), "criteria": crit, "dense": accuracy(model, val_split),
-            "before": before, "after": after, "random_after_min": rmin, "random_after_max": rmax,
-            "params": params, "macs": macs, "epochs": epochs, "layers": names}
+    out = {"ratios": np.array(rs), "criteria": crit, "seeds": list(seeds),
+           "dense": accuracy(model, val_split), "n_val": len(val_split), "before_runs": before, "after_runs": after,
+           "params": params, "macs": macs, "epochs": epochs, "layers": names}
+    for key in ("before", "after"):
+        runs = out[key + "_runs"]
+        out[key] = {c: runs[c].mean(1) for c in crit}
+        out[key + "_min"] = {c: runs[c].min(1) for c in crit}
+        out[key + "_max"] = {c: runs[c].max(1) for c in crit}
+    if "random" in crit:
+        out["random_after_min"] = out["after_min"]["random"]
+        out["random_after_max"] = out["after_max"]["random"]
+    return out
+
+
+def comparison_verdicts(result: dict, a: str, b: str, key: str = "after") -> list[str]:
+    """Per ratio of a :func:`compare_criteria` result: :func:`pruninglab.claims.spread_verdict`
+    of criterion ``a``'s runs against ``b``'s (``key`` ``"before"`` / ``"after"`` fine-tuning):
+    ``"higher"`` / ``"lower"`` only when the min–max ranges over the seeds do not overlap."""
+    from ..claims import spread_verdict
+    check_choice(key, "key", ("before", "after"))
+    check_choice(a, "a", tuple(result["criteria"]))
+    check_choice(b, "b", tuple(result["criteria"]))
+    runs = result[key + "_runs"]
+    return [spread_verdict(runs[a][i], runs[b][i]) for i in range(len(result["ratios"]))]
+
+
+def best_verdict(result: dict, c: str, key: str, i: int) -> str:
+    """At ratio index ``i``: ``"best"`` when ``c``'s range is above every other criterion's,
+    ``"tied best"`` when no other criterion is above it but some overlap, else ``"not best"``."""
+    from ..claims import spread_verdict
+    runs = result[key + "_runs"]
+    v = [spread_verdict(runs[c][i], runs[o][i]) for o in result["criteria"] if o != c]
+    if all(x == "higher" for x in v):
+        return "best"
+    return "not best" if "lower" in v else "tied best"
+
+
+_SYM = {"higher": "+", "tie": "=", "lower": "−"}
+
+
+def verdict_table(result: dict, against: str = "random", key: str = "after") -> str:
+    """Text table: each criterion versus ``against`` at every ratio (``+`` above its range,
+    ``=`` tie, ``−`` below), from :func:`comparison_verdicts`."""
+    rs = result["ratios"]
+    lines = [f"vs {against}, {key} fine-tuning ({len(result['seeds'])} seeds; + above, = tie, − below)",
+             f"{'criterion':12s}" + "".join(f"{r:>6.2f}" for r in rs)]
+    for c in result["criteria"]:
+        if c == against:
+            continue
+        lines.append(f"{c:12s}" + "".join(f"{_SYM[v]:>6s}" for v in comparison_verdicts(result, c, against, key)))
+    return "\n".join(lines)
 
 
 def render_comparison(result: dict, title: str = "") -> None:
-    """Table + two panels: val accuracy before / after fine-tuning versus the pruning ratio."""
+    """Table + two panels: val accuracy before / after fine-tuning versus the pruning ratio,
+    mean over the seeds with min–max error bars (every criterion)."""
     import matplotlib.pyplot as plt
     crit, rs = result["criteria"], result["ratios"]
+    n_s = len(result["seeds"])
     print(f"{title} dense val acc {result['dense']:.4f}; ratio of neurons/filters removed in "
-          f"{', '.join(result['layers'])}; fine-tune {result['epochs']} epochs")
-    print("ratio  params   MACs   | " + " ".join(f"{c:>13s}" for c in crit) + "   (before → after)")
+          f"{', '.join(result['layers'])}; fine-tune {result['epochs']} epochs; {n_s} seeds "
+          f"(fine-tuning order; random: scores; taylor2019: minibatch order)")
+    print("after fine-tuning: mean [min–max] over the seeds; before: mean")
+    def f3(x):
+        return f"{x:.3f}".lstrip("0")
+    print("ratio  params   MACs   | " + " ".join(f"{c:>16s}" for c in crit))
     for i, r in enumerate(rs):
-        cells = " ".join(f"{result['before'][c][i]:.3f}→{result['after'][c][i]:.3f}" for c in crit)
+        cells = " ".join(f"{f3(result['after'][c][i])} [{f3(result['after_min'][c][i])}–"
+                         f"{f3(result['after_max'][c][i])}]" for c in crit)
         print(f"{r:5.2f} {result['params'][i]:7d} {result['macs'][i]:7d} | {cells}")
+        print(f"{'   before':22s}| " + " ".join(f"{f3(result['before'][c][i]):>16s}" for c in crit))
     print("criteria: " + "; ".join(f"{c} = {LABELS.get(c, c)}" for c in crit))
-    fig, axes = plt.subplots(1, 2, figsize=(10.0, 3.8), sharey=True, dpi=120)
+    zoom = [i for i, r in enumerate(rs) if 0 < r <= 0.5]     # where the curves sit on top of each other
+    fig, axes = plt.subplots(1, 3 if zoom else 2, figsize=(13.0 if zoom else 10.0, 4.0),
+                             gridspec_kw={"width_ratios": [1, 1, 0.75] if zoom else [1, 1]})
+    axes[1].sharey(axes[0])
     styles = {"taylor": "o-", "taylor2019": "s--", "taylor2017": "^-."}
+    step = float(np.min(np.diff(rs))) if len(rs) > 1 else 0.1
+    offs = (np.arange(len(crit)) - (len(crit) - 1) / 2) * 0.08 * step   # side by side, not on top
+    labels = dict(LABELS, random=f"random (mean of {n_s} seeds)")
+    colors = {c: f"C{k}" for k, c in enumerate(crit)}
     for ax, key in zip(axes, ("before", "after")):
-        for c in crit:
-            ax.plot(rs, result[key][c], styles.get(c, "o-"), label=LABELS.get(c, c))
-        if key == "after" and "random" in crit:
-            ax.fill_between(rs, result["random_after_min"], result["random_after_max"],
-                            color="gray", alpha=0.2, label="random min–max")
+        for c, dx in zip(crit, offs):
+            m = result[key][c]
+            err = np.vstack([m - result[key + "_min"][c], result[key + "_max"][c] - m])
+            ax.errorbar(rs + dx, m, yerr=err, fmt=styles.get(c, "o-"), ms=4, lw=1.2, capsize=2,
+                        color=colors[c], label=labels.get(c, c))
         ax.axhline(result["dense"], color="k", ls=":", lw=1, label="dense")
         ax.set_xlabel("fraction of neurons/filters removed per layer")
+        ax.set_xticks(rs)
         ax.set_title(f"{title} val accuracy {key} fine-tuning", fontsize=10)
-    lo = min(float(np.min(result[k][c])) for k in ("before", "after") for c in crit)
+    lo = min(float(np.min(result[k + "_min"][c])) for k in ("before", "after") for c in crit)
     axes[0].set_ylim(max(0.0, lo - 0.03), 1.01)          # accuracy axis zoomed to the data
     axes[0].set_ylabel("validation accuracy")
-    axes[1].legend(fontsize=6.5, loc="lower left")
+    axes[1].legend(fontsize=6.5, loc="lower left", title=f"error bars: min–max over {n_s} seeds",
+                   title_fontsize=6.5)
+    if zoom:                                              # the same runs, y axis zoomed
+        ax = axes[2]
+        xs = np.arange(len(crit))
+        for g, i in enumerate(zoom):
+            base = g * (len(crit) + 1)
+            for k, c in enumerate(crit):
+                m = result["after"][c][i]
+                ax.errorbar(base + k, m, yerr=[[m - result["after_min"][c][i]], [result["after_max"][c][i] - m]],
+                            fmt=styles.get(c, "o-")[0], ms=4, capsize=3, color=colors[c])
+            ax.text(base + (len(crit) - 1) / 2, 1.0, f"ratio {rs[i]:.2f}", transform=ax.get_xaxis_transform(),
+                    ha="center", va="bottom", fontsize=8)
+        ax.axhline(result["dense"], color="k", ls=":", lw=1)
+        ax.set_xticks([g * (len(crit) + 1) + k for g in range(len(zoom)) for k in xs],
+                      [c for _ in zoom for c in crit], rotation=60, ha="right", fontsize=7)
+        vals = [result[k][c][i] for k in ("after_min", "after_max") for c in crit for i in zoom]
+        pad = 0.15 * (max(vals) - min(vals) + 1e-3)
+        ax.set_ylim(min(vals) - pad, max(max(vals), result["dense"]) + pad)
+        ax.set_ylabel("validation accuracy (zoomed)")
+        ax.set_title(f"zoom: after fine-tuning\n(one val image = {100 / result['n_val']:.2f} points)",
+                     fontsize=9, pad=14)
     fig.tight_layout()
     plt.show()
 
@@ -403,7 +524,7 @@ def taylor_vs_removal(model: nn.Module, split: Split, layer: str) -> dict:
 
 def render_taylor_check(result: dict) -> None:
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.0, 3.4), dpi=120)
+    fig, ax = plt.subplots(figsize=(5.0, 3.4))
     ax.scatter(result["taylor"], result["delta_loss"], s=10)
     lim = max(result["taylor"].max(), np.abs(result["delta_loss"]).max())
     ax.plot([0, lim], [0, lim], "k:", lw=1, label="ΔL = Taylor")
@@ -590,7 +711,7 @@ def reference_scores(model_name: str, *, seed: int = 0) -> dict:
     return cached("criterion_scores", 1, _scores_compute, model_name=model_name, seed=seed)
 
 
-def _compare_compute(model_name, ratios, epochs, random_seeds, progress=False):
+def _compare_compute(model_name, ratios, epochs, seeds, progress=False):
     from ..data import load_digits
     from ..models import load_reference
     images = model_name == "cnn"
@@ -598,24 +719,24 @@ def _compare_compute(model_name, ratios, epochs, random_seeds, progress=False):
     return compare_criteria(load_reference(model_name), reference_scores(model_name),
                             load_digits("train", images=images), load_digits("val", images=images),
                             ratios=ratios, input_shape=shape, epochs=epochs,
-                            random_seeds=random_seeds, progress=progress)
+                            seeds=seeds, progress=progress)
 
 
 def cached_compare(model_name: str, ratios: Sequence[float], *, epochs: int = 2,
-                   random_seeds: Sequence[int] = (0, 1, 2), progress: bool = False) -> dict:
+                   seeds: Sequence[int] = (0, 1, 2), progress: bool = False) -> dict:
     """:func:`compare_criteria` of the reference ``"mlp"`` / ``"cnn"`` with the
     :func:`reference_scores`, cached on disk (deterministic: seeded fine-tuning on one thread);
     ``progress`` shows a tqdm bar while it computes."""
     from ..cache import cached
     check_choice(model_name, "model_name", ("mlp", "cnn"))
     rs = tuple(float(check_sparsity(r, "ratios")) for r in ratios)
-    res = cached("compare_criteria", 1,
+    res = cached("compare_criteria", 2,
                  lambda **kw: _compare_compute(**kw, progress=bool(progress)),
                  model_name=model_name, ratios=rs, epochs=int(epochs),
-                 random_seeds=tuple(int(s) for s in random_seeds))
+                 seeds=tuple(int(s) for s in seeds))
     res = dict(res)
-    res["criteria"] = list(res["criteria"])
-    res["layers"] = list(res["layers"])
+    for k in ("criteria", "layers", "seeds"):
+        res[k] = list(res[k])
     return res
 
 

@@ -39,6 +39,7 @@ from ..models import load_reference
 from ..pruning import (apply_masks_, compute_masks, count_nonzero, count_params, fine_tune_,
                        shrink_model, structure_chains, zero_structures)
 from ..train import accuracy, train
+from ..claims import spread_verdict  # noqa: F401  (re-exported: notebook 02 imports it from here)
 
 __all__ = ["spread_verdict", "interleaved_latency", "cached_sweep", "shrink_mlp_with", "shrink_cnn_with", "learner_sweep", "CRITERIA", "METHODS", "RATIO_GRID", "input_shape_of", "uniform_ratios",
            "criterion_scores", "structured_prune", "cost_summary", "equal_param_sparsity",
@@ -288,21 +289,6 @@ def structured_sweep(model_name: str = "cnn", ratios: Sequence[float] = RATIO_GR
             for r in rs:
                 compute_structured(r, meth, out)
     return out
-
-
-def spread_verdict(a_runs, b_runs) -> str:
-    """Compare two sets of runs (e.g. validation accuracy over seeds): ``"higher"`` /
-    ``"lower"`` when ``a``'s min–max range lies entirely above / below ``b``'s, otherwise
-    ``"tie"`` (the difference is inside the spread)."""
-    a = np.atleast_1d(np.asarray(a_runs, dtype=float))
-    b = np.atleast_1d(np.asarray(b_runs, dtype=float))
-    if a.size == 0 or b.size == 0:
-        raise ValueError("a_runs and b_runs must not be empty")
-    if a.min() > b.max():
-        return "higher"
-    if a.max() < b.min():
-        return "lower"
-    return "tie"
 
 
 def compute_structured(ratio: float, criterion: str, sweep: dict) -> dict:

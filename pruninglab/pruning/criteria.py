@@ -113,13 +113,16 @@ TAYLOR_VARIANTS = ("full", "molchanov2019", "molchanov2017")
 
 def taylor_scores(model: nn.Module, split: Split, layers: Iterable[str] | None = None,
                   structured: bool = True, batch_size: int = 512,
-                  variant: str = "full") -> dict[str, torch.Tensor]:
+                  variant: str = "full", seed: int | None = None) -> dict[str, torch.Tensor]:
     """First-order Taylor importance (see module docstring for the three ``variant`` s).
 
     ``structured=True``: ``{layer: (C_out,)}`` per output neuron/filter; ``False``:
     ``{layer: tensor like weight}`` per weight (``variant="full"`` only). ``layers`` default to
     all Linear/Conv2d layers (hidden layers only for ``"molchanov2017"``). ``batch_size`` is the
-    minibatch size of ``"molchanov2019"`` (the last minibatch may be smaller).
+    minibatch size of ``"molchanov2019"`` (the last minibatch may be smaller); ``seed`` its
+    minibatch order: ``None`` = the split's order, an int = a seeded permutation of the split
+    (Molchanov et al. accumulate over shuffled training minibatches, so the score depends on it;
+    the other variants are sums over samples and take no seed).
     """
     from .._validate import check_choice, check_int
     _check_model(model)
@@ -130,7 +133,15 @@ def taylor_scores(model: nn.Module, split: Split, layers: Iterable[str] | None =
     batch_size = check_int(batch_size, "batch_size", lo=1)
     if variant != "full" and not structured:
         raise ValueError(f"variant={variant!r} is per unit: use structured=True")
+    if seed is not None:
+        seed = check_int(seed, "seed", lo=0)
+        if variant != "molchanov2019":
+            raise ValueError(f"seed only sets the minibatch order of variant='molchanov2019', "
+                             f"not {variant!r}")
     if variant == "molchanov2019":
+        if seed is not None:
+            perm = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))
+            split = Split(split.name, split.x[perm], split.y[perm])
         return _taylor_2019(model, split, layers, batch_size)
     if variant == "molchanov2017":
         return _taylor_2017(model, split, layers, batch_size)
