@@ -19,7 +19,7 @@ help:
 	@echo "make lab        - install (first time) and open JupyterLab on notebooks/00_start_here.ipynb"
 	@echo "make test       - install (first time), then unit tests + nbval on every notebook + browser test"
 	@echo "make test-unit / test-notebooks / test-browser - the three parts on their own"
-	@echo "make test-sliders - every slider of every notebook moved in-process (slow; also in make bench)"
+	@echo "make test-sliders - every slider of every notebook moved in-process (also part of make test)"
 	@echo "make bench      - run the benchmark suite (benchmarks/README.md)"
 	@echo "make test-nbgrader - course release through the real nbgrader CLI (separate venv)"
 	@echo "make bench-browser - slider latency measured in headless Chromium, every notebook (slow)"
@@ -54,6 +54,9 @@ lab: $(STAMP) fonts
 # Two pytest-xdist workers on two cores: one BLAS/OpenMP thread each unless the caller says
 # otherwise (notebooks pin torch to one thread anyway; `OMP_NUM_THREADS=2 make test` also passes).
 test test-notebooks: export OMP_NUM_THREADS ?= 1
+# every slider of every notebook is moved in-process (tests/test_notebook_sliders.py, ~20 s once
+# the instructor builds have filled the cache)
+test: export PRUNINGLAB_ALL_SLIDERS ?= 1
 test: $(STAMP) nbgrader-venv fonts
 	@# bytecode once (PYTHONDONTWRITEBYTECODE may be set): each of the ~50 kernels and CLIs
 	@# started by the tests would otherwise recompile the package (~0.4 s each)
@@ -76,7 +79,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all
 	PRUNINGLAB_ALL_SLIDERS=1 $(BIN)/python -m pytest tests/test_notebook_sliders.py -q $(PYTEST_ARGS)
 
-# every slider of every notebook 00-09 moved in-process, the view must change (slow: not in make test)
+# every slider of every notebook 00-09 moved in-process, the view must change (also in make test)
 test-sliders: $(STAMP)
 	PRUNINGLAB_ALL_SLIDERS=1 $(BIN)/python -m pytest tests/test_notebook_sliders.py -v $(PYTEST_ARGS)
 
