@@ -87,7 +87,7 @@ import traceback
 from typing import Any, Callable, Mapping, Sequence
 
 __all__ = ["slider_ui", "SliderUI", "sparsity_slider", "bits_slider", "float_slider", "int_slider",
-           "dropdown", "grid_slider", "nearest_cached", "interpolate", "show", "LivePlot", "png_rgb",
+           "dropdown", "grid_slider", "nearest_cached", "interpolate", "show", "LivePlot", "png_rgb", "pinned_id",
            "FRAME_BUDGET_S"]
 
 #: time one callback may take before it counts as over budget (the browser p95 goal)
@@ -684,3 +684,15 @@ def png_rgb(rgb, level: int = 1) -> bytes:
 
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + chunk(b"IEND", b""))
+
+
+def pinned_id(state: dict, obj) -> int:
+    """``id(obj)`` for a LivePlot ``background_key``, with ``obj`` kept alive in ``state`` (as
+    many objects as :attr:`LivePlot.max_backgrounds`, oldest dropped first) so that the id is not
+    reused by another object while a background keyed by it can still be cached."""
+    pins = state.setdefault("_pins", {})
+    if id(obj) not in pins:
+        if len(pins) >= LivePlot.max_backgrounds:
+            pins.pop(next(iter(pins)))
+        pins[id(obj)] = obj
+    return id(obj)

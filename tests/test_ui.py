@@ -352,3 +352,12 @@ def test_liveplot_background_key_rerenders_the_static_part_per_key():
         live.draw(r)
         assert live.blit_matches_full_redraw(r)
     assert len(live._bg) == 2
+
+
+def test_pinned_id_keeps_the_object_alive_and_is_bounded():
+    from pruninglab.ui import LivePlot, pinned_id
+    st = {}
+    objs = [object() for _ in range(LivePlot.max_backgrounds + 3)]
+    ids = [pinned_id(st, o) for o in objs]
+    assert ids == [id(o) for o in objs] and pinned_id(st, objs[-1]) == id(objs[-1])
+    assert len(st["_pins"]) == LivePlot.max_backgrounds and id(objs[0]) not in st["_pins"]

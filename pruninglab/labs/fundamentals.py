@@ -136,15 +136,7 @@ def _weight_sparsity(masks) -> float:
 # --------------------------------------------------------------------------------------------
 # live figures: drawn once, updated in place by the sliders (pruninglab.ui.LivePlot)
 # --------------------------------------------------------------------------------------------
-def _pinned_id(st: dict, obj) -> int:
-    """``id(obj)`` for a ``background_key``, with ``obj`` kept alive in ``st`` (up to 16 objects)
-    so that the id can never be reused by another object while its background is cached."""
-    pins = st.setdefault("_pins", {})
-    if id(obj) not in pins:
-        if len(pins) >= 16:
-            pins.pop(next(iter(pins)))
-        pins[id(obj)] = obj
-    return id(obj)
+from ..ui import pinned_id as _pinned_id  # noqa: E402  (background keys of the live figures)
 
 
 def _set_bars(bars, values) -> None:

@@ -320,7 +320,7 @@ def live_prune_retrain():
     is such a point). Blitted: the curves, legends and limits are static per sweep
     (``background_key``); a move redraws only the two marker lines and the diamonds."""
     from ..ui import LivePlot
-    from .fundamentals import _pinned_id
+    from ..ui import pinned_id as _pinned_id
 
     def setup(fig):
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.96, wspace=0.25)

@@ -366,7 +366,7 @@ def live_structured():
     first visit. The right marker lives on the twin axis (drawn last, as in a full redraw)."""
     from matplotlib.patches import Patch
 
-    from ..ui import LivePlot
+    from ..ui import LivePlot, pinned_id
 
     def setup(fig):
         fig.subplots_adjust(left=0.07, right=0.93, bottom=0.14, top=0.97, wspace=0.28)
@@ -376,16 +376,8 @@ def live_structured():
         v2 = a3.axvline(0.0, color="k", lw=0.8)   # on the top axis: drawn above its curves
         st = {"fig": fig, "a1": a1, "a2": a2, "a3": a3, "v1": v1, "v2": v2, "sweep": None,
               "criterion": None, "static": [], "dynamic": [v1, v2]}
-        st["background_key"] = lambda r: (_pin(st, r["curves"]), r["criterion"])
+        st["background_key"] = lambda r: (pinned_id(st, r["curves"]), r["criterion"])
         return st
-
-    def _pin(st, c):
-        pins = st.setdefault("_pins", {})
-        if id(c) not in pins:
-            if len(pins) >= 16:
-                pins.pop(next(iter(pins)))
-            pins[id(c)] = c
-        return id(c)
 
     def build(st, c):
         a1, a2, a3 = st["a1"], st["a2"], st["a3"]
