@@ -32,7 +32,8 @@ def _p95(xs):
     return s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))]
 
 
-def measure_notebook(browser, base, token, name: str, moves: int, shots: Path | None = None) -> dict:
+def measure_notebook(browser, base, token, name: str, moves: int, shots: Path | None = None,
+                     settle_s: float = 0.2) -> dict:
     from benchmarks import browser_lab as bl
     page = bl.open_notebook(browser, base, token, name)
     try:
@@ -45,7 +46,7 @@ def measure_notebook(browser, base, token, name: str, moves: int, shots: Path | 
         for c, nth in bl.indexed_controls(page):
             ms, changed, dead, disabled = [], 0, 0, False
             for k in range(moves):
-                r = bl.move(page, c, nth, step=k)
+                r = bl.move(page, c, nth, step=k, settle_s=settle_s)
                 disabled = disabled or r["disabled"]
                 if r["disabled"]:
                     break
@@ -75,6 +76,8 @@ def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--notebooks", nargs="*", default=None, help="stems, e.g. 00_start_here")
     p.add_argument("--moves", type=int, default=3)
+    p.add_argument("--settle", type=float, default=0.2,
+                   help="seconds between scrolling a control into view and moving it (default 0.2)")
     p.add_argument("--build", choices=("instructor", "learner"), default="instructor",
                    help="instructor (default): every slider runs (the reference answers); learner: the "
                         "shipped notebooks, where sliders that need the learner's function wait for it")
@@ -89,7 +92,7 @@ def main(argv=None) -> dict:
     bl.ensure_cjk_font()
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     out = {"machine": {"cpus": os.cpu_count(), "loadavg_start": load, "python": platform.python_version()},
-           "moves_per_control": a.moves, "build": a.build, "notebooks": []}
+           "moves_per_control": a.moves, "settle_s": a.settle, "build": a.build, "notebooks": []}
     with tempfile.TemporaryDirectory(prefix="pl-bench-lab-") as work, \
             tempfile.TemporaryDirectory(prefix="pl-bench-src-") as tmp:
         src = Path(tmp) / "notebooks"
@@ -106,7 +109,7 @@ def _measure_all(names, a, out, work: Path, src: Path) -> None:
     with bl.lab_server(work, notebooks=src) as (base, token), bl.chromium() as browser:
         for n in names:
             print(f"# {n}", flush=True)
-            out["notebooks"].append(measure_notebook(browser, base, token, n, a.moves, a.shots))
+            out["notebooks"].append(measure_notebook(browser, base, token, n, a.moves, a.shots, a.settle))
             a.json.parent.mkdir(parents=True, exist_ok=True)
             a.json.write_text(json.dumps(out, indent=2))  # partial results survive a timeout
 

@@ -392,7 +392,7 @@ _SETTLED = """
 
 
 def move(page, c: dict, nth: int, step: int, quiet_s: float = 0.6, timeout_s: float = 30.0,
-         until: str = "quiet") -> dict:
+         until: str = "quiet", settle_s: float | None = None) -> dict:
     """Move control ``c`` (the ``nth`` slider/dropdown of its UI) once; return the timing.
 
     Slider: one arrow key on the focused handle (right, or left at the top of the range).
@@ -404,6 +404,11 @@ def move(page, c: dict, nth: int, step: int, quiet_s: float = 0.6, timeout_s: fl
     10 s). ``until="change"`` (tests): returns as soon as the UI's output text or picture differs
     from before the move and no mutation has come for ``quiet_s`` (give ~0.2 s); ``timeout_s``
     bounds the wait for a control that changes nothing. All waits are conditions polled in the page.
+
+    ``settle_s`` (default 0.2 s for ``"quiet"``, 0 for ``"change"``): after the control is
+    scrolled into view, two animation frames and this long pass before the input event, so the
+    benchmark times the move and not JupyterLab rendering the cells that scrolling just revealed
+    (a learner cannot move a control within milliseconds of it appearing).
     """
     if until not in ("quiet", "change"):
         raise ValueError(f"until must be 'quiet' or 'change', got {until!r}")
@@ -412,6 +417,10 @@ def move(page, c: dict, nth: int, step: int, quiet_s: float = 0.6, timeout_s: fl
     before = page.evaluate(_SNAPSHOT, c["ui"])
     el = _control_el(page, c, nth)
     el.scroll_into_view_if_needed()
+    settle = (0.2 if until == "quiet" else 0.0) if settle_s is None else float(settle_s)
+    if settle > 0:
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        page.wait_for_timeout(1000 * settle)
     if c["kind"] == "slider":
         handle = el.locator(".noUi-handle").first
         disabled = bool(el.locator("[disabled]").count()) or \

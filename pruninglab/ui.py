@@ -590,6 +590,16 @@ class LivePlot:
         self.png = png
         return png
 
+    def prewarm(self, results) -> "LivePlot":
+        """Draw every result of ``results`` now (e.g. one per dropdown choice, when the UI is
+        built), so that their backgrounds and frames are cached and the first move to each is a
+        blit or a look-up; what is shown (``png``) is unchanged. Returns ``self``."""
+        shown = self.png
+        for r in results:
+            self.draw(r)
+        self.png = shown
+        return self
+
     def _render(self, result: dict) -> bytes:
         import numpy as np
         fig = self._ensure()
@@ -629,13 +639,16 @@ class LivePlot:
         import numpy as np
         if not self.blitting:
             return True
-        if self._bg is None:
-            self._render(result)
+        frames = []
+        keyf = self.state.get("background_key")
+        if self._bg is None or (keyf(result) if callable(keyf) else None) not in self._bg:
+            self._render(result)      # the frame that also renders the background: checked too
+            frames.append(np.asarray(self._canvas.buffer_rgba())[..., :3].copy())
         self._render(result)
-        blit = np.asarray(self._canvas.buffer_rgba())[..., :3].copy()
+        frames.append(np.asarray(self._canvas.buffer_rgba())[..., :3].copy())
         self._canvas.draw()
         full = np.asarray(self._canvas.buffer_rgba())[..., :3]
-        return blit.shape == full.shape and bool(np.array_equal(blit, full))
+        return all(f.shape == full.shape and bool(np.array_equal(f, full)) for f in frames)
 
     # -- widget view (used by slider_ui) -------------------------------------------------------
     def view(self):

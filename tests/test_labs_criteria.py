@@ -247,6 +247,26 @@ def test_live_criteria_slider_redraws(explorer):
     assert live.png == png1
 
 
+def test_live_criteria_backgrounds_per_layer_not_per_criterion(explorer):
+    """Issue 15: a criterion change must be a blit (scores drawn divided by their largest, so the
+    axes depend on the layer only), and with the explorer every layer's background is rendered at
+    build time. Frames equal those of a plot built without prewarming, and blit == full redraw."""
+    import matplotlib
+    matplotlib.use("Agg")
+    warm = C.live_criteria(explorer)
+    assert len(warm._bg) == len(explorer.layers) == 2
+    for crit in C.CRITERIA:
+        for layer in ("fc1", "fc2", "all"):
+            r = C.compute_criteria(0.4, crit, layer, explorer=explorer)
+            assert warm.draw(r) == C.live_criteria().draw(r), (crit, layer)
+            assert warm.blit_matches_full_redraw(r), (crit, layer)
+    assert len(warm._bg) == 2                       # no new background for any criterion or layer
+    top = float(np.max(np.abs(r["scores"])))
+    assert f"largest {top:.3g}" in warm.state["title"].get_text()
+    with pytest.raises(TypeError, match="explorer"):
+        C.live_criteria("mlp")
+
+
 def test_compute_criteria_cached_results_are_copies(explorer):
     a = C.compute_criteria(0.35, "mean", "fc2", explorer=explorer)
     a["removed"]["fc2"] = -1

@@ -294,3 +294,20 @@ def test_energy_and_roofline_blit_and_keep_the_bars_inside():
         r = L.compute_roofline(*args)
         live.draw(r)
         assert live.blit_matches_full_redraw(r)
+
+
+def test_warm_storage_and_energy_plots_prerender_every_model_and_show_the_same_frames():
+    """Issue 15: the first change of the model dropdown must be a blit (one background per model
+    rendered at build time); the frames equal those of a plot built without warming."""
+    cases = ((L.live_storage, lambda m: L.compute_storage(0.7, 4, "coo", 8, m)),
+             (L.live_energy, lambda m: L.compute_energy(0.7, 4, "csr", 8, m, "han_sram")))
+    for factory, comp in cases:
+        warm, cold = factory(), factory(warm=False)
+        assert len(warm._bg) == len(L.MODELS) and cold._bg is None
+        keys = set(warm._bg)
+        for m in (*L.MODELS, L.MODELS[0]):
+            r = comp(m)
+            assert warm.draw(r) == cold.draw(r), (factory.__name__, m)
+            assert warm.blit_matches_full_redraw(r)
+            keys.add(warm.state["background_key"](r))
+        assert set(warm._bg) == keys                 # one background per key, none rendered twice

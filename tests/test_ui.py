@@ -314,6 +314,44 @@ def test_liveplot_blit_check_catches_a_static_change():
     assert not live.blit_matches_full_redraw({"sparsity": 0.9})
 
 
+def test_liveplot_blit_check_covers_the_frame_that_renders_the_background():
+    """An axes title made dynamic is auto-positioned only by a full draw: the first frame (the one
+    that also renders the background) lost it. The check must see that first frame too."""
+    from pruninglab.ui import LivePlot
+
+    def setup(fig):
+        st = _blit_setup(fig)
+        st["ax"].set_title(" ")
+        st["dynamic"] = [*st["dynamic"], st["ax"].title]
+        return st
+
+    def update(st, r):
+        _blit_update(st, r)
+        st["ax"].set_title(f"sparsity {r['sparsity']:.0%}")
+    assert not LivePlot(setup, update).blit_matches_full_redraw({"sparsity": 0.5})
+    assert LivePlot(_blit_setup, _blit_update).blit_matches_full_redraw({"sparsity": 0.5})
+
+
+def test_liveplot_prewarm_caches_backgrounds_and_frames_without_changing_the_shown_frame():
+    from pruninglab.ui import LivePlot
+
+    def setup(fig):
+        st = _blit_setup(fig)
+        st["background_key"] = lambda r: r["top"]
+        return st
+
+    def update(st, r):
+        _blit_update(st, r)
+        st["ax"].set_ylim(0, r["top"])                          # static per background key
+    live = LivePlot(setup, update)
+    shown = live.draw({"sparsity": 0.2, "top": 1.0})
+    assert live.prewarm({"sparsity": 0.2, "top": t} for t in (2.0, 3.0)) is live
+    assert live.png is shown and len(live._bg) == 3 and len(live._frames) == 3
+    r = {"sparsity": 0.6, "top": 3.0}
+    assert live.draw(r) == LivePlot(setup, update).draw(r) and live.blit_matches_full_redraw(r)
+    assert len(live._bg) == 3                                    # no new background
+
+
 def test_frame_key_covers_arrays_and_refuses_unknown_objects():
     from pruninglab.ui import LivePlot
     k = LivePlot.frame_key

@@ -1013,7 +1013,7 @@ predict("03-slider-mlp", "Removing 50 % of fc2, no fine-tuning: which criterion 
 
 # %% tags=["nbval-ignore-output"]
 ui = slider_ui(lambda ratio, criterion, layer: C.compute_criteria(ratio, criterion, layer, explorer=mlp_explorer),
-               C.live_criteria(),
+               C.live_criteria(mlp_explorer),
                ratio=sparsity_slider(0.3, hi=0.9, step=0.05, description="ratio removed"),
                criterion=dropdown(C.CRITERIA, "taylor", "criterion"),
                layer=dropdown(["fc1", "fc2", "all"], "fc1", "layer"))
@@ -1037,7 +1037,7 @@ predict("03-slider-cnn", "50 % of conv2's filters removed: fraction of the dense
 
 # %% tags=["nbval-ignore-output"]
 ui_cnn = slider_ui(lambda ratio, criterion, layer: C.compute_criteria(ratio, criterion, layer, explorer=cnn_explorer),
-                   C.live_criteria(),
+                   C.live_criteria(cnn_explorer),
                    ratio=sparsity_slider(0.5, hi=0.9, step=0.05, description="ratio removed"),
                    criterion=dropdown(C.CRITERIA, "l1", "criterion"),
                    layer=dropdown(["conv1", "conv2", "conv3", "all"], "conv2", "layer"))

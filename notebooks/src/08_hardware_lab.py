@@ -512,8 +512,8 @@ order = "earlier at batch 1 (as in Han et al. 2016)" if (be[1]["break_even"] or 
 print(f"on this machine CSR breaks even {order}")
 
 # %% [markdown]
-# **Han et al. 2016 (EIE, Appendix A) vs this machine.** EIE's CPU/GPU baselines (MKL, cuSPARSE)
-# found sparse kernels *faster* than dense at batch 1 and *slower* at batch 64. The roofline explains
+# **Han et al. 2016 (Deep Compression, Appendix A) vs this machine.** Its CPU/GPU measurements
+# (MKL, cuBLAS / cuSPARSE) found sparse kernels *faster* than dense at batch 1 and *slower* at batch 64. The roofline explains
 # the first half: at batch 1 a layer is memory-bound, and CSR moves fewer bytes. It does not
 # guarantee that a particular sparse library realises it: `torch.sparse`'s CPU CSR kernel pays a
 # fixed per-call cost (format checks, dispatch, a row loop with irregular accesses) that at batch 1

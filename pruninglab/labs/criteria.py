@@ -628,33 +628,35 @@ _REL_LABELS = ("accuracy", "params", "MACs", "bytes", "energy")
 
 
 def _scores_frame(result: dict) -> tuple:
-    """The static part of :func:`live_criteria`'s left panel for ``result``: (title, number of
-    units, y-limits) — a function of the focus layer's scores only."""
+    """The static part of :func:`live_criteria`'s left panel for ``result``: (focus layer,
+    number of units, signed?) — the scores are drawn divided by their largest magnitude, so the
+    axes depend on the layer only, not on the criterion (whose units differ by orders of
+    magnitude: APoZ is a fraction, Taylor-2019 scores are ~1e-9)."""
     s = result["scores"]
-    n = len(s)
-    lo, hi = min(0.0, float(np.min(s))), max(0.0, float(np.max(s)))
-    if hi - lo <= 0:
-        hi = lo + 1.0
-    pad = 0.05 * (hi - lo)
-    title = f"{result['focus_layer']}: sorted {result['criterion']} scores (red = removed)"
-    return title, n, (lo - (pad if lo < 0 else 0.0), hi + pad)
+    return result["focus_layer"], len(s), bool(len(s) and float(np.min(s)) < 0)
 
 
-def live_criteria():
+def live_criteria(explorer: "CriteriaExplorer | None" = None):
     """A :class:`pruninglab.ui.LivePlot` for :func:`compute_criteria` results: the focus layer's
-    sorted scores as bars of width 1 (red = removed, blue = kept; drawn as two filled step
-    outlines, two artists instead of one per unit), left, and accuracy / params / MACs / bytes /
-    energy relative to the dense model, right (fixed 0–1.1 axis).
+    sorted scores divided by the largest one, as bars of width 1 (red = removed, blue = kept;
+    drawn as two filled step outlines, two artists instead of one per unit), left, and accuracy /
+    params / MACs / bytes / energy relative to the dense model, right (fixed 0–1.1 axis).
 
-    Blitted (``state["dynamic"]``): the axes, ticks and titles are static per (title, units,
-    y-limits) of the focus layer's scores (``background_key``, i.e. per criterion and layer) and
-    rendered once; a move redraws only the two score outlines and the five bars."""
+    Blitted (``state["dynamic"]``): axes, ticks and labels are static per focus layer
+    (``background_key``) and rendered once; a move, including a change of criterion, redraws
+    only the title (criterion and largest score), the two score outlines and the five bars.
+    With ``explorer``, the background of every layer is rendered when the plot is built, so the
+    first change of the layer dropdown is a blit too (what is shown is unchanged)."""
     from ..ui import LivePlot
+
+    if explorer is not None and not isinstance(explorer, CriteriaExplorer):
+        raise TypeError(f"explorer must be a CriteriaExplorer or None, got {type(explorer).__name__}")
 
     def setup(fig):
         fig.subplots_adjust(left=0.07, right=0.99, bottom=0.22, top=0.86, wspace=0.2)
         a0, a1 = fig.subplots(1, 2)
         a0.set_xlabel("neuron / filter (sorted)")
+        a0.set_ylabel("score / largest score")
         red = a0.stairs([0.0], [-0.5, 0.5], fill=True, color="tab:red", baseline=0.0)
         blue = a0.stairs([0.0], [-0.5, 0.5], fill=True, color="tab:blue", baseline=0.0)
         rel = a1.bar(list(_REL_LABELS), np.zeros(len(_REL_LABELS)),
@@ -663,20 +665,23 @@ def live_criteria():
         a1.set_ylim(0, 1.1)
         a1.set_ylabel("fraction of dense")
         a1.tick_params(axis="x", labelsize=8)
-        a1.set_title("relative to the dense model")
+        a1.set_title("relative to the dense model", fontsize=10)
         a0.autoscale(False)
-        return {"a0": a0, "red": red, "blue": blue, "rel": rel,
-                "dynamic": [red, blue, *rel], "background_key": _scores_frame}
+        title = a0.text(0.5, 1.025, "", transform=a0.transAxes, ha="center", va="bottom", fontsize=10)
+        return {"a0": a0, "title": title, "red": red, "blue": blue, "rel": rel,
+                "dynamic": [title, red, blue, *rel], "background_key": _scores_frame}
 
     def update(st, result):
         a0, d = st["a0"], result["dense"]
-        title, n, ylim = _scores_frame(result)
-        a0.set_ylim(*ylim)
+        _, n, signed = _scores_frame(result)
+        a0.set_ylim(-1.05 if signed else 0.0, 1.05)
         a0.set_xlim(-0.5 - 0.02 * n, n - 0.5 + 0.02 * n)
-        a0.set_title(title)
         s, kept = result["scores"], result["kept"]
+        top = float(np.max(np.abs(s))) if len(s) else 0.0
+        st["title"].set_text(f"{result['focus_layer']}: sorted {result['criterion']} scores, "
+                             f"largest {top:.3g} (red = removed)")
         order = np.argsort(s, kind="stable")
-        ys, ks = s[order], kept[order]
+        ys, ks = s[order] / (top if top > 0 else 1.0), kept[order]
         edges = np.arange(n + 1) - 0.5
         st["red"].set_data(np.where(ks, 0.0, ys), edges)
         st["blue"].set_data(np.where(ks, ys, 0.0), edges)
@@ -685,7 +690,10 @@ def live_criteria():
         for p, v in zip(st["rel"], vals):
             p.set_height(v)
 
-    return LivePlot(setup, update, text=_criteria_text, figsize=(9.0, 3.3))
+    live = LivePlot(setup, update, text=_criteria_text, figsize=(9.0, 3.3))
+    if explorer is None:
+        return live
+    return live.prewarm(compute_criteria(0.5, "l1", layer, explorer=explorer) for layer in explorer.layers)
 
 
 def render_criteria(result: dict) -> None:

@@ -329,12 +329,14 @@ def _storage_legend_loc(res: dict, shown, ylim) -> str:
     return "upper right" if top < 0.55 else "lower left"
 
 
-def live_storage():
+def live_storage(warm: bool = True):
     """A :class:`pruninglab.ui.LivePlot` for the storage slider: model weight bytes vs sparsity for
     the chosen format and a few references (the dot is the current setting); the per-layer bytes
     are printed. Blitted: the axes (log limits fixed per model, :func:`_storage_ylim`) are the
     static background (``background_key``: the model); a move paints the curves, the dot, the
-    title and the legend, which names every series and marker drawn."""
+    title and the legend, which names every series and marker drawn. With ``warm`` (default) the
+    background of every model is rendered when the plot is built, so the first change of the
+    model dropdown is a blit too (what is shown is unchanged)."""
     from matplotlib.legend import Legend
 
     from ..ui import LivePlot
@@ -392,7 +394,8 @@ def live_storage():
                                                          fontsize=7, loc=loc)
         st["legend"].child = leg
 
-    return LivePlot(setup, update, text=_storage_text, figsize=(7, 3.4))
+    live = LivePlot(setup, update, text=_storage_text, figsize=(7, 3.4))
+    return live.prewarm(compute_storage(0.9, 8, "csr", 16, m) for m in MODELS) if warm else live
 
 
 _LIVE: dict = {}
@@ -409,7 +412,7 @@ def _render_with(name: str, factory, res: dict) -> None:
 
 def render_storage(res: dict) -> None:
     """Print the storage summary and draw the :func:`live_storage` figure for ``res``."""
-    _render_with("storage", live_storage, res)
+    _render_with("storage", lambda: live_storage(warm=False), res)
 
 
 # --------------------------------------------------------------------------------------------
@@ -479,12 +482,13 @@ def _energy_top(res: dict) -> float:
     return _nice_top(1.08 * top) if top > 0 else 1.0
 
 
-def live_energy():
+def live_energy(warm: bool = True):
     """A :class:`pruninglab.ui.LivePlot` for the energy slider: per-layer stacked bars (compute,
     weight memory, activation memory) in nJ per sample. Blitted: one set of bars per model is
-    created once; the axes without their y axis are a static background per model
-    (``background_key``: the layer names); a move paints the y axis (its top is the next 1-2-5
-    step above the tallest bar, :func:`_nice_top`), the bars, the legend and the title."""
+    created once; the axes are a static background per model and y-axis top (the next 1-2-5
+    step above the tallest bar, :func:`_nice_top`; ``background_key``), so a move that keeps
+    the top paints only the bars, the legend and the title. With ``warm`` (default) every
+    model's background at the default setting is rendered when the plot is built."""
     from matplotlib.legend import Legend
     from matplotlib.patches import Patch
 
@@ -493,8 +497,6 @@ def live_energy():
     def setup(fig):
         fig.subplots_adjust(left=0.125, right=0.98, bottom=0.1, top=0.9)   # room for "17500"
         ax = fig.add_subplot()
-        # the y label is a static figure text (the axis itself is repainted on every move, and
-        # rotated text is the dearest part of it)
         fig.text(0.012, 0.5, "nJ per sample", rotation=90, va="center", ha="left")
         handles = [Patch(color=c, label=lab) for _, lab, c in _ENERGY_PARTS]
         legends = {loc: Legend(ax, handles, [h.get_label() for h in handles], fontsize=8, loc=loc)
@@ -506,15 +508,16 @@ def live_energy():
             x = np.arange(len(names[model]))
             bars[model] = [ax.bar(x, np.zeros(len(x)), color=c) for _, _, c in _ENERGY_PARTS]
         title = ax.set_title("", y=1.0)   # fixed position: the title is redrawn on every move
-        # the y axis (ticks, labels, grid lines) moves with the bars, so it is painted on every
-        # move too — under the bars (zorder 6 < 7), the legend on top (8), as in a full redraw
+        # the y axis is static per (model, top) (background_key); bars above the static artists
+        # (zorder 7), the legend on top (8), as in a full redraw
         rects = [rect for m in MODELS for bc in bars[m] for rect in bc.patches]
         for r in rects:
             r.set_zorder(7)
         leg.set_zorder(8)
-        dyn = [ax.yaxis, title] + rects + [leg]
+        dyn = [title] + rects + [leg]
         return {"ax": ax, "names": names, "bars": bars, "title": title, "dynamic": dyn,
-                "legend": leg, "legends": legends, "background_key": lambda res: res["model"]}
+                "legend": leg, "legends": legends,
+                "background_key": lambda res: (res["model"], _energy_top(res))}
 
     def update(st, res):
         ax, L, n, model = st["ax"], res["layers"], res["batch"], res["model"]
@@ -524,7 +527,7 @@ def live_energy():
         x = np.arange(len(names))
         ax.set_xticks(x, names)                          # functions of the background key
         ax.set_xlim(-0.6, len(names) - 0.4)
-        ax.set_ylim(0, _energy_top(res))                 # the y axis is a dynamic artist
+        ax.set_ylim(0, _energy_top(res))                 # a function of the background key too
         for m, sets in st["bars"].items():
             for bc in sets:
                 for rect in bc.patches:
@@ -542,12 +545,13 @@ def live_energy():
         # loc="best" would search the bars on every draw)
         st["legend"].child = st["legends"]["upper right" if bottom[-1] <= bottom[0] else "upper left"]
 
-    return LivePlot(setup, update, text=_energy_text, figsize=(7, 3.2))
+    live = LivePlot(setup, update, text=_energy_text, figsize=(7, 3.2))
+    return live.prewarm(compute_energy(0.9, 8, "csr", 1, m, "han_dram") for m in MODELS) if warm else live
 
 
 def render_energy(res: dict) -> None:
     """Print the energy summary and draw the :func:`live_energy` figure for ``res``."""
-    _render_with("energy", live_energy, res)
+    _render_with("energy", lambda: live_energy(warm=False), res)
 
 
 # --------------------------------------------------------------------------------------------
@@ -655,9 +659,10 @@ def live_roofline():
     """A :class:`pruninglab.ui.LivePlot` for the roofline slider: the roof (and the sparse-kernel
     roof for unstructured sparsity), each layer dense (hollow gray) and as configured (colored),
     with an arrow from one to the other. Artists for up to ``_MAX_LAYERS`` layers are created once.
-    Blitted: the axes without their y axis are the static background; a move paints the y axis
-    (the points' range rounded out to decades, :func:`_decade_ylim`), the roofs, points, arrows,
-    message, title and legend (one legend per set of entries, built once, cached as pixels)."""
+    Blitted: the axes are a static background per y range (the points' range rounded out to
+    decades, :func:`_decade_ylim`; ``background_key``: the axis limits ``update`` set); a move
+    paints the roofs, points, arrows, message, title and legend (one legend per set of entries,
+    built once, cached as pixels)."""
     from matplotlib.legend import Legend
 
     from ..ui import LivePlot
@@ -667,7 +672,6 @@ def live_roofline():
         ax = fig.add_subplot()
         ax.set(xscale="log", yscale="log", xlim=(_ROOF_XS[0], _ROOF_XS[-1]),
                xlabel="arithmetic intensity [FLOP/byte]")
-        # a static figure text: the y axis is repainted on every move, rotated text is dear
         fig.text(0.012, 0.52, "attainable [GFLOP/s]", rotation=90, va="center", ha="left")
         _plain_log_axis(ax.xaxis)  # no minor ticks, no mathtext: both dominate the redraw time
         _plain_log_axis(ax.yaxis)
@@ -682,15 +686,17 @@ def live_roofline():
         msg = ax.text(0.5, 0.5, "", ha="center", transform=ax.transAxes)
         title = ax.set_title("", y=1.0)   # fixed position: the title is redrawn on every move
         legend = _slot(ax)
-        # the y axis (log ticks, labels, grid lines) follows the points, so it is painted on every
-        # move — under the data (zorder 6 < 7), the legend on top (8), as in a full redraw
+        # the y axis (log ticks, labels, grid lines) is static per y range (background_key);
+        # the data above the static artists (zorder 7), the legend on top (8), as in a full redraw
         data = [roof, sroof, *dense, *cur, *arrows, msg]
         for a in data:
             a.set_zorder(7)
         legend.set_zorder(8)
         return {"ax": ax, "roof": roof, "sroof": sroof, "dense": dense, "cur": cur,
                 "arrows": arrows, "msg": msg, "title": title, "legend": legend, "legends": {},
-                "Legend": Legend, "dynamic": [ax.yaxis, title, *data, legend]}
+                "Legend": Legend, "dynamic": [title, *data, legend],
+                # the limits update() just set (an unsupported setting keeps the last ones)
+                "background_key": lambda res: tuple(ax.get_ylim())}
 
     def update(st, res):
         ax, cur, dense = st["ax"], res["current"], res["dense"]
@@ -702,7 +708,7 @@ def live_roofline():
         st["sroof"].set_visible(sparse)
         lim = _roofline_ylim(res)
         if lim is not None:
-            ax.set_ylim(lim)                             # the y axis is a dynamic artist
+            ax.set_ylim(lim)                             # names the background (see setup)
         if ok:
             roof = np.minimum(cur["peak"], cur["bandwidth"] * _ROOF_XS) / 1e9
             st["roof"].set_ydata(roof)

@@ -436,9 +436,7 @@ def live_joint(warm: bool = True):
 
     live = LivePlot(setup, update, text=_joint_text, figsize=(9, 3.2))
     if warm:
-        for m in ("kmeans", "linear"):
-            for ft in (True, False):
-                live.draw(compute_joint(0.9, 4, m, ft))
+        live.prewarm(compute_joint(0.9, 4, m, ft) for m in ("kmeans", "linear") for ft in (True, False))
     return live
 
 

@@ -323,8 +323,7 @@ def live_quant(warm: bool = True):
 
     live = LivePlot(setup, update, text=_quant_text, figsize=(9, 3.2))
     if warm:
-        for m in METHODS:
-            live.draw(compute_quant(4, "symmetric", True, m))
+        live.prewarm(compute_quant(4, "symmetric", True, m) for m in METHODS)
     return live
 
 

@@ -57,14 +57,15 @@ def _magnitude_text(r: dict) -> str:
             f"dense fp32 {r['dense_bytes'] / 1024:.1f} KiB vs CSR {r['csr_bytes'] / 1024:.1f} KiB")
 
 
-def live_magnitude():
+def live_magnitude(warm: bool = True):
     """A :class:`pruninglab.ui.LivePlot` for the sparsity slider: accuracy sweep (grey, for the
     current scope) with the current point (red), and dense vs CSR weight memory (bars).
 
     Both sweeps are computed here, when the UI is built, so a slider move never computes one.
     Blitted (``state["dynamic"]``): the point and the two bars are the only artists a move
     redraws; the sweep curve and the bar axis's scale are static per ``(scope, top)``
-    (``background_key``), so a scope change renders one new background."""
+    (``background_key``); with ``warm`` (default) both scopes' backgrounds are rendered when the
+    plot is built, so the first scope change is a blit too."""
     from ..ui import LivePlot
     curves = {scope: sweep_magnitude(scope) for scope in ("global", "layer")}
 
@@ -94,10 +95,11 @@ def live_magnitude():
         for bar, v in zip(st["bars"], (r["dense_bytes"] / 1024, r["csr_bytes"] / 1024)):
             bar.set_height(v)
 
-    return LivePlot(setup, update, text=_magnitude_text, figsize=(9, 3.2))
+    live = LivePlot(setup, update, text=_magnitude_text, figsize=(9, 3.2))
+    return live.prewarm(compute_magnitude(0.5, scope) for scope in curves) if warm else live
 
 
 def render_magnitude(result: dict) -> None:
     """One line of text and a two-panel figure: accuracy curve with the current point, and bytes
     (a fresh :func:`live_magnitude`: the same drawing code as the slider)."""
-    live_magnitude()(result)
+    live_magnitude(warm=False)(result)
