@@ -260,6 +260,21 @@ def test_seeds_give_spread_and_verdicts():
         S.structured_sweep("mlp", ratios=(0.5,), seeds=())
 
 
+def test_cached_sweep_caches_the_slider_positions_between_grid_points(tmp_path, monkeypatch):
+    """Issue 15: a slider step finer than the grid must not evaluate a model on a move."""
+    monkeypatch.setenv("PRUNINGLAB_CACHE", str(tmp_path))
+    a = S.cached_sweep("mlp", (0.0, 0.5), epochs=0, slider_ratios=(0.25, 0.5))
+    b = S.cached_sweep("mlp", (0.0, 0.5), epochs=0, slider_ratios=(0.5, 0.25))   # same key: disk
+    assert set(b["_live"]) == {(r, c) for r in (0.0, 0.25, 0.5) for c in S.CRITERIA}
+    assert set(S.cached_sweep("mlp", (0.0, 0.5), epochs=0)["_live"]) == {
+        (r, c) for r in (0.0, 0.5) for c in S.CRITERIA}                          # not mixed up
+    direct = S._compute_structured(0.25, "l2", b)
+    assert S.compute_structured(0.25, "l2", b)["val_pruned"] == direct["val_pruned"]
+    assert a["_live"][(0.25, "l2")]["macs"] == direct["macs"]
+    with pytest.raises(ValueError, match="slider_ratios"):
+        S.cached_sweep("mlp", (0.0, 0.5), epochs=0, slider_ratios=(1.5,))
+
+
 def test_cached_sweep_keeps_the_slider_grid(tmp_path, monkeypatch):
     monkeypatch.setenv("PRUNINGLAB_CACHE", str(tmp_path))
     a = S.cached_sweep("mlp", (0.0, 0.5), epochs=0, seeds=(0, 1))

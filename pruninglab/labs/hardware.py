@@ -335,8 +335,9 @@ def live_storage(warm: bool = True):
     are printed. Blitted: the axes (log limits fixed per model, :func:`_storage_ylim`) are the
     static background (``background_key``: the model); a move paints the curves, the dot, the
     title and the legend, which names every series and marker drawn. With ``warm`` (default) the
-    background of every model is rendered when the plot is built, so the first change of the
-    model dropdown is a blit too (what is shown is unchanged)."""
+    background of every model and the legend of every format are rendered when the plot is built,
+    so the first change of the model or format dropdown is a blit too (what is shown is
+    unchanged)."""
     from matplotlib.legend import Legend
 
     from ..ui import LivePlot
@@ -395,7 +396,8 @@ def live_storage(warm: bool = True):
         st["legend"].child = leg
 
     live = LivePlot(setup, update, text=_storage_text, figsize=(7, 3.4))
-    return live.prewarm(compute_storage(0.9, 8, "csr", 16, m) for m in MODELS) if warm else live
+    # every model's background and every format's legend (built once, cached as pixels)
+    return live.prewarm(compute_storage(0.9, 8, f, 16, m) for m in MODELS for f in FORMATS) if warm else live
 
 
 _LIVE: dict = {}

@@ -620,17 +620,21 @@ def _sweep_arrays(sw: dict) -> dict:
 
 
 def cached_sweep(model_name: str = "cnn", ratios: Sequence[float] = RATIO_GRID, *, epochs: int = 2,
-                 seeds: Sequence[int] = (0,), progress: bool = False) -> dict:
+                 seeds: Sequence[int] = (0,), progress: bool = False,
+                 slider_ratios: Sequence[float] = ()) -> dict:
     """:func:`structured_sweep` through :func:`pruninglab.cache.cached` (deterministic: seeded
     fine-tuning on one thread), so that a second run of the notebook — or the other build of it —
-    loads it from disk; the slider's live numbers for the grid points are cached with it.
+    loads it from disk; the slider's live numbers (:func:`compute_structured`, every criterion)
+    for the grid points, and for ``slider_ratios`` (the other positions a slider can reach), are
+    cached with it, so no slider move waits for a model evaluation.
     ``progress`` shows a tqdm bar while it computes. The model and split objects are re-attached."""
     from ..cache import cached
     seeds = tuple(int(s) for s in seeds)
+    extra = tuple(sorted({round(check_sparsity(float(r), "slider_ratios"), 9) for r in slider_ratios}))
     arrays = cached("structured_sweep", 2,
                     lambda **kw: _sweep_compute(**kw, progress=bool(progress)),
                     model_name=model_name, ratios=tuple(float(r) for r in ratios), epochs=int(epochs),
-                    seeds=seeds)
+                    seeds=seeds, **({"slider_ratios": extra} if extra else {}))
     out = dict(arrays)
     live = out.pop("live")
     out["methods"] = tuple(out["methods"])
@@ -641,7 +645,7 @@ def cached_sweep(model_name: str = "cnn", ratios: Sequence[float] = RATIO_GRID, 
     return out
 
 
-def _sweep_compute(model_name, ratios, epochs, seeds=(0,), progress=False):
+def _sweep_compute(model_name, ratios, epochs, seeds=(0,), progress=False, slider_ratios=()):
     """One method at a time (each one is seeded on its own, so the split changes nothing)."""
     from tqdm.auto import tqdm
     sw = None
@@ -655,7 +659,7 @@ def _sweep_compute(model_name, ratios, epochs, seeds=(0,), progress=False):
     # every method, so computed on the merged sweep)
     sw["_live"] = {}
     for meth in CRITERIA:
-        for r in sw["ratios"]:
+        for r in (*sw["ratios"], *slider_ratios):
             compute_structured(float(r), meth, sw)
     live = [[k[0], k[1], v] for k, v in sw["_live"].items()]
     arr = _sweep_arrays(sw)
