@@ -311,3 +311,14 @@ def test_warm_storage_and_energy_plots_prerender_every_model_and_show_the_same_f
             assert warm.blit_matches_full_redraw(r)
             keys.add(warm.state["background_key"](r))
         assert set(warm._bg) == keys                 # one background per key, none rendered twice
+
+
+def test_warm_roofline_prerenders_every_profile():
+    warm, cold = L.live_roofline(), L.live_roofline(warm=False)
+    results = [L.compute_roofline(p, 8, 1, "dense", 0.9, "mlp") for p in L.PROFILE_CHOICES]
+    n = len(warm._bg)
+    assert n == len({L._roofline_ylim(r) for r in results}) and cold._bg is None
+    for r in results:
+        assert warm.draw(r) == cold.draw(r), r["current"]["profile"]
+        assert warm.blit_matches_full_redraw(r)
+    assert len(warm._bg) == n                        # every profile's background was ready

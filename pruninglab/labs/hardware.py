@@ -657,14 +657,16 @@ def _roofline_ylim(res: dict) -> tuple | None:
     return _decade_ylim(ys)
 
 
-def live_roofline():
+def live_roofline(warm: bool = True):
     """A :class:`pruninglab.ui.LivePlot` for the roofline slider: the roof (and the sparse-kernel
     roof for unstructured sparsity), each layer dense (hollow gray) and as configured (colored),
     with an arrow from one to the other. Artists for up to ``_MAX_LAYERS`` layers are created once.
     Blitted: the axes are a static background per y range (the points' range rounded out to
     decades, :func:`_decade_ylim`; ``background_key``: the axis limits ``update`` set); a move
     paints the roofs, points, arrows, message, title and legend (one legend per set of entries,
-    built once, cached as pixels)."""
+    built once, cached as pixels). With ``warm`` (default) every profile is drawn once at the
+    default setting when the plot is built (its y range, legend and, for "this machine", the
+    measured peak), so the first change of the profile dropdown is a blit too."""
     from matplotlib.legend import Legend
 
     from ..ui import LivePlot
@@ -747,12 +749,13 @@ def live_roofline():
                                                     loc="lower right")
         st["legend"].child = leg
 
-    return LivePlot(setup, update, text=_roofline_text, figsize=(7, 3.6))
+    live = LivePlot(setup, update, text=_roofline_text, figsize=(7, 3.6))
+    return live.prewarm(compute_roofline(p, 8, 1, "dense", 0.9, "mlp") for p in PROFILE_CHOICES) if warm else live
 
 
 def render_roofline(res: dict) -> None:
     """Print the roofline summary and draw the :func:`live_roofline` figure for ``res``."""
-    _render_with("roofline", live_roofline, res)
+    _render_with("roofline", lambda: live_roofline(warm=False), res)
 
 
 # --------------------------------------------------------------------------------------------
