@@ -81,6 +81,10 @@ def main(argv=None) -> dict:
     p.add_argument("--build", choices=("instructor", "learner"), default="instructor",
                    help="instructor (default): every slider runs (the reference answers); learner: the "
                         "shipped notebooks, where sliders that need the learner's function wait for it")
+    p.add_argument("--floor", type=int, default=0, metavar="N",
+                   help="also move a do-nothing slider N times (same slider_ui / LivePlot path, no "
+                        "compute, one line drawn): the latency floor of kernel + server + browser, "
+                        "reported as 'floor', not in 'overall'")
     p.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "browser_sliders.json")
     p.add_argument("--shots", type=Path, default=ROOT / "test-output" / "browser-bench")
     a = p.parse_args(argv)
@@ -100,8 +104,36 @@ def main(argv=None) -> dict:
         if a.build == "instructor":  # the instructor version of each notebook that has one
             for q in (ROOT / "instructor").glob("*.ipynb"):
                 shutil.copy2(q, src / q.name)
+        if a.floor:
+            _write_floor_notebook(src / FLOOR_NOTEBOOK)
         _measure_all(names, a, out, Path(work), src)
     return _summarize(out, a)
+
+
+FLOOR_NOTEBOOK = "zz_latency_floor.ipynb"
+
+_FLOOR_CODE = """from pruninglab.utils import notebook_setup; notebook_setup()
+from pruninglab.ui import LivePlot, slider_ui, sparsity_slider
+
+def setup(fig):
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.14, top=0.9)
+    ax = fig.add_subplot()
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="x", title="latency floor: no compute")
+    line, = ax.plot([0, 1], [0, 0])
+    return {"line": line, "dynamic": [line]}
+
+def update(st, r):
+    st["line"].set_ydata([r["x"], r["x"]])
+
+slider_ui(lambda x: {"x": x}, LivePlot(setup, update, text=lambda r: f"x = {r['x']:.2f}", figsize=(7, 3.2)),
+          x=sparsity_slider(0.0, hi=0.99, description="x"))"""
+
+
+def _write_floor_notebook(path: Path) -> None:
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(_FLOOR_CODE)]
+    nbformat.write(nb, str(path))
 
 
 def _measure_all(names, a, out, work: Path, src: Path) -> None:
@@ -112,6 +144,13 @@ def _measure_all(names, a, out, work: Path, src: Path) -> None:
             out["notebooks"].append(measure_notebook(browser, base, token, n, a.moves, a.shots, a.settle))
             a.json.parent.mkdir(parents=True, exist_ok=True)
             a.json.write_text(json.dumps(out, indent=2))  # partial results survive a timeout
+        if a.floor:
+            print(f"# {FLOOR_NOTEBOOK} ({a.floor} moves)", flush=True)
+            fl = measure_notebook(browser, base, token, FLOOR_NOTEBOOK, a.floor, a.shots, a.settle)
+            ms = [x for r in fl["rows"] for x in r["samples_ms"]]
+            out["floor"] = {"moves": len(ms), "median_ms": statistics.median(ms) if ms else None,
+                            "p95_ms": _p95(ms) if ms else None, "max_ms": max(ms) if ms else None,
+                            "samples_ms": ms}
 
 
 def _summarize(out: dict, a) -> dict:
@@ -123,6 +162,10 @@ def _summarize(out: dict, a) -> dict:
         o = out["overall"]
         print(f"overall: {o['moves']} moves, median {o['median_ms']:.1f} ms (goal < 60), "
               f"p95 {o['p95_ms']:.1f} ms (goal < 100), max {o['max_ms']:.1f} ms")
+    if out.get("floor") and out["floor"]["moves"]:
+        f = out["floor"]
+        print(f"floor (no compute, {f['moves']} moves): median {f['median_ms']:.1f} ms, "
+              f"p95 {f['p95_ms']:.1f} ms, max {f['max_ms']:.1f} ms")
     a.json.parent.mkdir(parents=True, exist_ok=True)
     a.json.write_text(json.dumps(out, indent=2))
     print(f"wrote {a.json}")

@@ -204,6 +204,19 @@ def _kernel_loop():
     return getattr(kernel, "io_loop", None)
 
 
+def freeze_gc() -> None:
+    """Collect garbage once, then move every surviving object to the permanent generation
+    (:func:`gc.freeze`). Called when a slider UI is built inside a kernel: a *full* cyclic
+    collection walks every object the notebook has created — 160–250 ms measured in notebook
+    08's kernel (~285 000 tracked objects) — and when one lands inside a slider move the learner
+    waits for it. After the freeze a full collection walks only the objects created since
+    (reference counting still frees everything as usual; only cyclic garbage that already
+    existed before the freeze would stay, and the collect just before removes it)."""
+    import gc
+    gc.collect()
+    gc.freeze()
+
+
 def _base_interactive():
     import ipywidgets as w
     return w.interactive
@@ -226,7 +239,10 @@ class SliderUI(_base_interactive()):
         self._compute, self._render = compute, render
         # LivePlot in place (Image widget) inside a kernel; outside one (tests, scripts) there is
         # no browser, so the LivePlot prints its text and displays the PNG as a plain call does
-        self.in_place = (_kernel_loop() is not None) if in_place is None else bool(in_place)
+        in_kernel = _kernel_loop() is not None
+        self.in_place = in_kernel if in_place is None else bool(in_place)
+        if in_kernel:
+            freeze_gc()       # no full collection of the notebook's objects inside a move
         self._rules = dict(disabled_when or {})
         self._cached = {k: _check_grid(v, f"cached[{k!r}]") for k, v in (cached or {}).items()}
         self.frame_budget_s = frame_budget_s

@@ -322,3 +322,16 @@ def test_warm_roofline_prerenders_every_profile():
         assert warm.draw(r) == cold.draw(r), r["current"]["profile"]
         assert warm.blit_matches_full_redraw(r)
     assert len(warm._bg) == n                        # every profile's background was ready
+
+
+def test_sorted_once_masks_equal_magnitude_mask():
+    """pruned_accuracy builds each mask from an order sorted once; it must be magnitude_mask's."""
+    from pruninglab.pruning import magnitude_mask
+    for model in L.MODELS:
+        ref, _ = L._reference(model)
+        orders = L._magnitude_orders(model)
+        for name, mod in ref.named_modules():
+            if name in orders:
+                for s in (0.1, 0.5, 0.93):
+                    fast = L._prune_weight(mod.weight, s, "unstructured", orders[name])
+                    assert torch.equal(fast, mod.weight * magnitude_mask(mod.weight, s)), (model, name, s)

@@ -399,3 +399,24 @@ def test_pinned_id_keeps_the_object_alive_and_is_bounded():
     ids = [pinned_id(st, o) for o in objs]
     assert ids == [id(o) for o in objs] and pinned_id(st, objs[-1]) == id(objs[-1])
     assert len(st["_pins"]) == LivePlot.max_backgrounds and id(objs[0]) not in st["_pins"]
+
+
+def test_slider_ui_freezes_the_gc_inside_a_kernel_only(monkeypatch):
+    """Issue 15: a full cyclic collection of a notebook kernel's objects took 160-250 ms (08) and
+    could land inside a move; a UI built in a kernel collects once and freezes the survivors."""
+    import gc
+
+    import pruninglab.ui as U
+    calls = []
+    monkeypatch.setattr(U, "freeze_gc", lambda: calls.append(1))
+    U.slider_ui(lambda s: {"s": s}, sparsity=U.sparsity_slider(0.5))
+    assert calls == []                                            # tests / scripts: untouched
+    monkeypatch.setattr(U, "_kernel_loop", lambda: object())
+    U.slider_ui(lambda s: {"s": s}, sparsity=U.sparsity_slider(0.5), in_place=False)
+    assert calls == [1]
+    monkeypatch.undo()
+    try:
+        U.freeze_gc()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

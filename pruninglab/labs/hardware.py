@@ -88,8 +88,18 @@ def _reference(model: str):
     return m, val
 
 
-def _prune_weight(w: torch.Tensor, sparsity: float, structure: str) -> torch.Tensor:
-    from ..pruning import magnitude_mask, nm_mask
+@lru_cache(maxsize=4)
+def _magnitude_orders(model: str) -> dict:
+    """{layer name: stable argsort of the reference weights' |w|, flattened}: sorted once, so a
+    slider move builds each magnitude mask from its order (the same mask as
+    :func:`pruninglab.pruning.magnitude_mask`, which sorts on every call)."""
+    ref, _ = _reference(model)
+    return {name: np.argsort(np.abs(mod.weight.detach().numpy()).reshape(-1), kind="stable")
+            for name, mod in ref.named_modules() if isinstance(mod, (nn.Linear, nn.Conv2d))}
+
+
+def _prune_weight(w: torch.Tensor, sparsity: float, structure: str, order=None) -> torch.Tensor:
+    from ..pruning import magnitude_mask, nm_mask, n_to_prune
     if structure == "dense" or (structure == "unstructured" and sparsity == 0.0):
         return w
     if structure == "2:4":
@@ -97,7 +107,11 @@ def _prune_weight(w: torch.Tensor, sparsity: float, structure: str) -> torch.Ten
         if w2.shape[1] % 4:
             return w  # this layer cannot be 2:4 (stays dense; the cost models do the same)
         return (w2 * nm_mask(w2, 2, 4)).reshape(w.shape)
-    return w * magnitude_mask(w, sparsity)
+    if order is None:
+        return w * magnitude_mask(w, sparsity)
+    keep = np.ones(w.numel(), dtype=bool)
+    keep[order[:n_to_prune(w.numel(), sparsity)]] = False
+    return w * torch.from_numpy(keep).reshape(w.shape)
 
 
 @lru_cache(maxsize=1024)
@@ -112,10 +126,11 @@ def pruned_accuracy(model: str = "mlp", sparsity: float = 0.0, bits: int = 32,
     check_choice(structure, "structure", STRUCTURES)
     ref, val = _reference(model)
     m = copy.deepcopy(ref)
+    orders = _magnitude_orders(model)
     with torch.no_grad():
-        for mod in m.modules():
+        for name, mod in m.named_modules():
             if isinstance(mod, (nn.Linear, nn.Conv2d)):
-                mod.weight.copy_(fake_quant_weight(_prune_weight(mod.weight, s, structure), b))
+                mod.weight.copy_(fake_quant_weight(_prune_weight(mod.weight, s, structure, orders[name]), b))
     return accuracy(m, val)
 
 
