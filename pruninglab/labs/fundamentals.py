@@ -226,8 +226,11 @@ def global_masks(model: nn.Module, sparsity: float, global_fn) -> dict[str, torc
     return _to_masks(global_fn({n: w.copy() for n, w in layers.items()}, sparsity), layers, "global_fn")
 
 
-def _one_point(model: nn.Module, split: Split, s: float, seed: int, mask_fn, global_fn) -> dict:
-    out = {"layer_magnitude": accuracy(_masked_copy(model, layer_masks(model, s, mask_fn)), split),
+def _one_point(model: nn.Module, split: Split, s: float, seed: int, mask_fn, global_fn,
+               layer_pruned: nn.Module | None = None) -> dict:
+    if layer_pruned is None:
+        layer_pruned = _masked_copy(model, layer_masks(model, s, mask_fn))
+    out = {"layer_magnitude": accuracy(layer_pruned, split),
            "global_magnitude": accuracy(_masked_copy(model, global_masks(model, s, global_fn)), split)}
     masks = compute_masks(model, s, scope="layer", method="random", seed=seed)
     out["random"] = accuracy(_masked_copy(model, masks), split)
@@ -276,8 +279,9 @@ def compute_criteria(sparsity: float, model: nn.Module, split: Split, sweep: dic
     s = check_sparsity(sparsity)
     _check_model(model)
     _check_split(split)
-    acc = _one_point(model, split, s, seed, mask_fn, global_fn)
-    hw = hardware_cost(_masked_copy(model, layer_masks(model, s, mask_fn)))
+    layer_pruned = _masked_copy(model, layer_masks(model, s, mask_fn))   # the learner's fn, once
+    acc = _one_point(model, split, s, seed, mask_fn, global_fn, layer_pruned)
+    hw = hardware_cost(layer_pruned)
     return {"sparsity": s, **acc, **hw, "sweep": sweep}
 
 
