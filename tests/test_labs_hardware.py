@@ -299,11 +299,14 @@ def test_energy_and_roofline_blit_and_keep_the_bars_inside():
 def test_warm_storage_and_energy_plots_prerender_every_model_and_show_the_same_frames():
     """Issue 15: the first change of the model dropdown must be a blit (one background per model
     rendered at build time); the frames equal those of a plot built without warming."""
-    cases = ((L.live_storage, lambda m: L.compute_storage(0.7, 4, "coo", 8, m)),
-             (L.live_energy, lambda m: L.compute_energy(0.7, 4, "csr", 8, m, "han_sram")))
-    for factory, comp in cases:
+    cases = ((L.live_storage, lambda m: L.compute_storage(0.7, 4, "coo", 8, m),
+              [L.compute_storage(0.9, 8, f, 16, m) for m in L.MODELS for f in FORMATS]),
+             (L.live_energy, lambda m: L.compute_energy(0.7, 4, "csr", 8, m, "han_sram"),
+              [L.compute_energy(0.9, 8, "csr", b, m, "han_dram") for m in L.MODELS for b in (1, 8, 64, 256)]))
+    for factory, comp, warmed in cases:
         warm, cold = factory(), factory(warm=False)
-        assert len(warm._bg) == len(L.MODELS) and cold._bg is None
+        assert set(warm._bg) == {warm.state["background_key"](r) for r in warmed} and cold._bg is None
+        assert {k[0] if isinstance(k, tuple) else k for k in warm._bg} == set(L.MODELS)
         keys = set(warm._bg)
         for m in (*L.MODELS, L.MODELS[0]):
             r = comp(m)

@@ -499,13 +499,15 @@ def _energy_top(res: dict) -> float:
     return _nice_top(1.08 * top) if top > 0 else 1.0
 
 
-def live_energy(warm: bool = True):
+def live_energy(warm: bool = True, batches=(1, 8, 64, 256)):
     """A :class:`pruninglab.ui.LivePlot` for the energy slider: per-layer stacked bars (compute,
     weight memory, activation memory) in nJ per sample. Blitted: one set of bars per model is
     created once; the axes are a static background per model and y-axis top (the next 1-2-5
     step above the tallest bar, :func:`_nice_top`; ``background_key``), so a move that keeps
-    the top paints only the bars, the legend and the title. With ``warm`` (default) every
-    model's background at the default setting is rendered when the plot is built."""
+    the top paints only the bars, the legend and the title. With ``warm`` (default) the
+    backgrounds of every model at each of ``batches`` (the batch dropdown's choices; the
+    per-sample energy, hence the top, depends on the batch) at the default setting are rendered
+    when the plot is built."""
     from matplotlib.legend import Legend
     from matplotlib.patches import Patch
 
@@ -563,7 +565,9 @@ def live_energy(warm: bool = True):
         st["legend"].child = st["legends"]["upper right" if bottom[-1] <= bottom[0] else "upper left"]
 
     live = LivePlot(setup, update, text=_energy_text, figsize=(7, 3.2))
-    return live.prewarm(compute_energy(0.9, 8, "csr", 1, m, "han_dram") for m in MODELS) if warm else live
+    if not warm:
+        return live
+    return live.prewarm(compute_energy(0.9, 8, "csr", int(b), m, "han_dram") for m in MODELS for b in batches)
 
 
 def render_energy(res: dict) -> None:
