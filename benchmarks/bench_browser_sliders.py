@@ -77,7 +77,7 @@ def main(argv=None) -> dict:
     p.add_argument("--notebooks", nargs="*", default=None, help="stems, e.g. 00_start_here")
     p.add_argument("--moves", type=int, default=3)
     p.add_argument("--settle", type=float, default=0.2,
-                   help="seconds between scrolling a control into view and moving it (default 0.2)")
+                   help="seconds between scrolling a control into view and moving it, then the page must be quiet for 150 ms (default 0.2)")
     p.add_argument("--build", choices=("instructor", "learner"), default="instructor",
                    help="instructor (default): every slider runs (the reference answers); learner: the "
                         "shipped notebooks, where sliders that need the learner's function wait for it")

@@ -324,6 +324,21 @@ _INSTALL = """
 }
 """
 
+# resolves once no DOM mutation has come anywhere in the page for ``quiet`` ms (or after ``most`` ms)
+_PAGE_QUIET = """
+([quiet, most]) => new Promise(resolve => {
+  const t0 = performance.now(); let last = t0;
+  const obs = new MutationObserver(() => { last = performance.now(); });
+  obs.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+  const tick = () => {
+    const now = performance.now();
+    if (now - last >= quiet || now - t0 >= most) { obs.disconnect(); resolve(now - t0); }
+    else requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})
+"""
+
 _CONTROLS = """
 () => [...document.querySelectorAll('.widget-interact')].map((ui, i) => {
   const own = (el) => !el.closest('.widget-output');   // controls, not widgets inside the output
@@ -406,9 +421,10 @@ def move(page, c: dict, nth: int, step: int, quiet_s: float = 0.6, timeout_s: fl
     bounds the wait for a control that changes nothing. All waits are conditions polled in the page.
 
     ``settle_s`` (default 0.2 s for ``"quiet"``, 0 for ``"change"``): after the control is
-    scrolled into view, two animation frames and this long pass before the input event, so the
-    benchmark times the move and not JupyterLab rendering the cells that scrolling just revealed
-    (a learner cannot move a control within milliseconds of it appearing).
+    scrolled into view, this long passes and then the page must be quiet (no DOM mutation
+    anywhere for 150 ms, at most 2 s of waiting) before the input event, so the benchmark times
+    the move and not JupyterLab rendering the cells that scrolling just revealed (a learner
+    cannot move a control within milliseconds of it appearing).
     """
     if until not in ("quiet", "change"):
         raise ValueError(f"until must be 'quiet' or 'change', got {until!r}")
@@ -419,8 +435,8 @@ def move(page, c: dict, nth: int, step: int, quiet_s: float = 0.6, timeout_s: fl
     el.scroll_into_view_if_needed()
     settle = (0.2 if until == "quiet" else 0.0) if settle_s is None else float(settle_s)
     if settle > 0:
-        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         page.wait_for_timeout(1000 * settle)
+        page.evaluate(_PAGE_QUIET, [150, 2000])
     if c["kind"] == "slider":
         handle = el.locator(".noUi-handle").first
         disabled = bool(el.locator("[disabled]").count()) or \
