@@ -137,7 +137,7 @@ def test_live_quant_updates_in_place(capsys):
 
 def test_live_quant_blits_one_background_per_method():
     live = LQ.live_quant()
-    assert live.blitting and set(live._bg) == set(LQ.METHODS)   # warm: drawn when built
+    assert live.blitting and {k[0] for k in live._bg} == set(LQ.METHODS)   # warm: drawn when built
     for m in ("ptq", "kmeans", "qat", "ptq"):
         for b in (2, 5, 8):
             r = LQ.compute_quant(b, "affine", False, m)
@@ -146,6 +146,30 @@ def test_live_quant_blits_one_background_per_method():
                 lo, hi = live.state["a1"].get_ylim()
                 accs = [100 * a for c in LQ.sweep_bits(tuple(range(2, 9)), m)["curves"].values() for a in c]
                 assert lo == pytest.approx(max(0.0, min(accs) - 5)) and hi == 100
+
+
+def test_live_quant_draws_qat_curves_once_every_setting_is_computed(monkeypatch):
+    """QAT's accuracy-vs-bits curves (it used to show only its marker) appear once every slider
+    setting is in the memo (precompute_quant), never by fine-tuning inside a redraw; the
+    background follows, so blitting still equals a full redraw."""
+    live = LQ.live_quant(warm=False)
+    ptq = LQ.compute_quant(4, "affine", False, "ptq")
+    assert not LQ._qat_sweep_ready()
+    live.draw({**ptq, "method": "qat"})
+    assert not any(len(ln.get_xdata()) for ln in live.state["curves"])
+    for b in LQ.SLIDER_BITS:
+        for sc in LQ.SCHEMES:
+            for pc in (False, True):
+                monkeypatch.setitem(LQ._MEMO, (b, sc, pc, "qat", "han_dram"),
+                                    {**LQ.compute_quant(b, sc, pc, "ptq"), "method": "qat",
+                                     "val_accuracy": 0.5 + 0.05 * b})
+    assert LQ._qat_sweep_ready()
+    r = LQ.compute_quant(4, "affine", False, "qat")
+    assert live.blit_matches_full_redraw(r)
+    drawn = [ln for ln in live.state["curves"] if len(ln.get_xdata())]
+    assert len(drawn) == 4 and list(drawn[0].get_ydata()) == pytest.approx(
+        [100 * (0.5 + 0.05 * b) for b in LQ.SLIDER_BITS])
+    assert live.state["a1"].get_ylim() == pytest.approx((55.0, 100.0))     # zoomed to the data
 
 
 # ------------------------------------------------------------------ experiments with the learner's code

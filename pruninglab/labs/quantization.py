@@ -262,11 +262,35 @@ def _quant_text(r: dict) -> str:
                "symmetric" and r["method"] != "kmeans" else ""))
 
 
+def _qat_sweep_ready() -> bool:
+    """Every QAT setting of the slider is computed (:func:`precompute_quant`)."""
+    return all((b, sc, pc, "qat", "han_dram") in _MEMO for b in SLIDER_BITS
+               for sc in SCHEMES for pc in (False, True))
+
+
+def _figure_key(r: dict) -> tuple:
+    """What :func:`live_quant`'s static part depends on: the method, and for QAT whether its
+    curves can be drawn yet."""
+    return r["method"], r["method"] == "qat" and _qat_sweep_ready()
+
+
+def _figure_sweep(method: str) -> dict:
+    """The accuracy-vs-bits curves :func:`live_quant` draws for ``method``: :func:`sweep_bits`
+    over the slider's bits — for QAT only when every setting is already computed
+    (:func:`precompute_quant`; a QAT setting fine-tunes, which a redraw must never start),
+    otherwise no curves."""
+    if method == "qat" and not _qat_sweep_ready():
+        return {"bits": [], "curves": {}, "method": method}
+    return sweep_bits(SLIDER_BITS, method)
+
+
 def live_quant(warm: bool = True):
     """A :class:`pruninglab.ui.LivePlot` for the notebook-05 slider: accuracy vs bits (the
-    current method's sweep, from :func:`sweep_bits`; none for QAT) with the chosen setting
+    current method's sweep, from :func:`sweep_bits`; QAT's once :func:`precompute_quant` has
+    computed it) with the chosen setting
     marked, and model memory fp32 vs quantized (KiB). Blitted: the axes, curves and legend of
-    each method are one static background (``background_key``: the method); a move only paints
+    each method are one static background (``background_key``: the method, and for QAT whether its
+    curves exist yet); a move only paints
     the marker, the two bars and the bar label. ``warm``: render the three backgrounds now (one
     4-bit setting per method), so that no move of the method dropdown draws one."""
     from matplotlib.transforms import blended_transform_factory
@@ -290,12 +314,11 @@ def live_quant(warm: bool = True):
         a2.set(title="model memory (KiB)")
         return {"a1": a1, "a2": a2, "curves": curves, "dot": dot, "bars": bars, "label": label,
                 "method": None, "dynamic": [dot, *bars, label],
-                "background_key": lambda r: r["method"]}
+                "background_key": _figure_key}
 
-    def static(st, method):                  # what depends on the method only (background key)
-        a1 = st["a1"]
-        sw = {"bits": [], "curves": {}} if method == "qat" else \
-            sweep_bits(tuple(range(2, 9)), method)
+    def static(st, key):                     # what depends on the background key only
+        a1, method = st["a1"], key[0]
+        sw = _figure_sweep(method)
         items = list(sw["curves"].items())
         for i, line in enumerate(st["curves"]):
             if i < len(items):
@@ -310,11 +333,11 @@ def live_quant(warm: bool = True):
             a1.get_legend().remove()
         if items:
             a1.legend(handles=st["curves"][:len(items)], fontsize=7, loc="lower right")
-        st["method"] = method
+        st["method"] = key
 
     def update(st, r):
-        if r["method"] != st["method"]:
-            static(st, r["method"])
+        if _figure_key(r) != st["method"]:
+            static(st, _figure_key(r))
         b = r["bits"]
         st["dot"].set_data([b], [100 * r["val_accuracy"]])
         st["bars"][0].set_height(r["fp32_model_bytes"] / 1024)
