@@ -209,9 +209,11 @@ def freeze_gc() -> None:
     (:func:`gc.freeze`). Called when a slider UI is built inside a kernel: a *full* cyclic
     collection walks every object the notebook has created — 160–250 ms measured in notebook
     08's kernel (~285 000 tracked objects) — and when one lands inside a slider move the learner
-    waits for it. After the freeze a full collection walks only the objects created since
-    (reference counting still frees everything as usual; only cyclic garbage that already
-    existed before the freeze would stay, and the collect just before removes it)."""
+    waits for it. After the freeze a full collection walks only the objects created since.
+    The cost: reference counting still frees frozen objects as usual, but a frozen object that
+    later becomes part of a reference *cycle* of garbage (e.g. a figure from an earlier cell
+    closed later) is not collected until the kernel restarts or :func:`gc.unfreeze` is called
+    — memory traded for latency, bounded by what existed when the UI was built."""
     import gc
     gc.collect()
     gc.freeze()

@@ -211,3 +211,23 @@ def test_bad_types_and_shapes():
         threshold_mask(np.ones(3), float("nan"))
     with pytest.raises(ValueError, match="threshold"):
         threshold_mask(np.ones(3), -1.0)
+
+
+def test_mask_from_order_equals_magnitude_mask_with_ties_numpy_and_torch():
+    from pruninglab.pruning import magnitude_order, mask_from_order
+    rng = np.random.default_rng(3)
+    w = np.round(rng.normal(size=(7, 9)), 1)            # many equal magnitudes, both signs
+    before = w.copy()
+    order = magnitude_order(w)
+    for s in (0.0, 0.1, 0.37, 0.5, 0.9):
+        assert np.array_equal(mask_from_order(order, w, s), magnitude_mask(w, s)), s
+        t = torch.from_numpy(w).float()
+        got = mask_from_order(magnitude_order(t), t, s)
+        assert got.dtype == torch.bool and torch.equal(got, magnitude_mask(t, s)), s
+    assert np.array_equal(w, before)                     # pure
+    with pytest.raises(ValueError, match="order"):
+        mask_from_order(order[:-1], w, 0.5)
+    with pytest.raises(ValueError, match="order"):
+        mask_from_order(order.astype(float), w, 0.5)
+    with pytest.raises(ValueError, match="sparsity"):
+        mask_from_order(order, w, 1.5)

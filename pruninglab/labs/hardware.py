@@ -90,16 +90,17 @@ def _reference(model: str):
 
 @lru_cache(maxsize=4)
 def _magnitude_orders(model: str) -> dict:
-    """{layer name: stable argsort of the reference weights' |w|, flattened}: sorted once, so a
-    slider move builds each magnitude mask from its order (the same mask as
-    :func:`pruninglab.pruning.magnitude_mask`, which sorts on every call)."""
+    """{layer name: :func:`~pruninglab.pruning.magnitude_order` of the reference weights}: sorted
+    once, so a slider move builds each magnitude mask with
+    :func:`~pruninglab.pruning.mask_from_order` (the same mask as ``magnitude_mask``)."""
+    from ..pruning import magnitude_order
     ref, _ = _reference(model)
-    return {name: np.argsort(np.abs(mod.weight.detach().numpy()).reshape(-1), kind="stable")
+    return {name: magnitude_order(mod.weight.detach())
             for name, mod in ref.named_modules() if isinstance(mod, (nn.Linear, nn.Conv2d))}
 
 
 def _prune_weight(w: torch.Tensor, sparsity: float, structure: str, order=None) -> torch.Tensor:
-    from ..pruning import magnitude_mask, nm_mask, n_to_prune
+    from ..pruning import magnitude_mask, mask_from_order, nm_mask
     if structure == "dense" or (structure == "unstructured" and sparsity == 0.0):
         return w
     if structure == "2:4":
@@ -109,9 +110,7 @@ def _prune_weight(w: torch.Tensor, sparsity: float, structure: str, order=None) 
         return (w2 * nm_mask(w2, 2, 4)).reshape(w.shape)
     if order is None:
         return w * magnitude_mask(w, sparsity)
-    keep = np.ones(w.numel(), dtype=bool)
-    keep[order[:n_to_prune(w.numel(), sparsity)]] = False
-    return w * torch.from_numpy(keep).reshape(w.shape)
+    return w * mask_from_order(order, w, sparsity)
 
 
 @lru_cache(maxsize=1024)

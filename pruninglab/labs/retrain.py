@@ -424,24 +424,21 @@ def _allocation_base(model_name: str):
     per prunable layer, the stable ``argsort`` of ``|w|`` — the order
     :func:`pruninglab.pruning.magnitude_mask` sorts on every call — computed once per model, so a
     slider move does not sort every weight again."""
-    from ..pruning.masks import magnitudes
+    from ..pruning import magnitude_order
     ref = load_reference(model_name)
     va = load_digits("val", images=model_name == "cnn")
-    orders = {n: np.argsort(np.asarray(magnitudes(w)).reshape(-1), kind="stable")
-              for n, w in model_weights(ref).items()}
+    orders = {n: magnitude_order(w) for n, w in model_weights(ref).items()}
     return ref, va, orders
 
 
 def _ranked_masks(ref: nn.Module, orders: dict, spec, layers) -> dict[str, torch.Tensor]:
     """``compute_masks(ref, spec, scope="layer", layers=layers)`` (per-layer magnitude masks,
     ties: lower flat index pruned first) from the precomputed orders: the same masks."""
-    from ..pruning import n_to_prune
+    from ..pruning import mask_from_order
     out = {}
     for n, w in model_weights(ref, layers).items():
         s = check_sparsity(spec.get(n, 0.0) if isinstance(spec, Mapping) else spec, f"sparsity[{n!r}]")
-        keep = np.ones(w.numel(), dtype=bool)
-        keep[orders[n][:n_to_prune(w.numel(), s)]] = False
-        out[n] = torch.from_numpy(keep).reshape(w.shape)
+        out[n] = mask_from_order(orders[n], w, s)
     return out
 
 

@@ -465,10 +465,8 @@ def live_structured():
         criterion dropdown is as cheap as a ratio move. What is shown is unchanged."""
         png = plain_draw(result)
         pending = live.state.pop("prewarm", None) if isinstance(live.state, dict) else None
-        for crit in pending or ():
-            if crit != result["criterion"]:
-                plain_draw({"curves": result["curves"], "criterion": crit, "ratio": result["ratio"]})
-        live.png = png
+        live.prewarm({"curves": result["curves"], "criterion": crit, "ratio": result["ratio"]}
+                     for crit in pending or () if crit != result["criterion"])
         return png
 
     live.draw = draw

@@ -33,8 +33,8 @@ import torch
 
 from .._validate import check_array, check_int, check_number, check_sparsity, is_tensor
 
-__all__ = ["magnitudes", "magnitude_mask", "threshold_mask", "random_mask", "global_magnitude_masks",
-           "nm_mask", "apply_mask", "sparsity_of", "n_to_prune"]
+__all__ = ["magnitudes", "magnitude_mask", "magnitude_order", "mask_from_order", "threshold_mask",
+           "random_mask", "global_magnitude_masks", "nm_mask", "apply_mask", "sparsity_of", "n_to_prune"]
 
 
 def n_to_prune(n: int, sparsity: float) -> int:
@@ -112,6 +112,30 @@ def magnitude_mask(w, sparsity: float):
     if k:
         order = np.argsort(a, kind="stable")
         keep[order[:k]] = False
+    return _like(keep, w)
+
+
+def magnitude_order(w) -> np.ndarray:
+    """Flat indices of ``w`` by increasing ``|w|`` (stable: among equal magnitudes the lower flat
+    index first) — the order :func:`magnitude_mask` sorts on every call. Compute it once for a
+    fixed weight and build masks at many sparsities with :func:`mask_from_order` (a slider
+    should not sort every weight again on each move)."""
+    check_array(w, "w")
+    return np.argsort(_abs_flat_np(w), kind="stable")
+
+
+def mask_from_order(order, w, sparsity: float):
+    """``magnitude_mask(w, sparsity)`` from ``order = magnitude_order(w)``, without sorting: the
+    ``round(n·s)`` first indices of ``order`` are pruned. Returns the same kind of object as
+    ``w`` (numpy bool array or torch bool tensor on ``w``'s device)."""
+    check_array(w, "w")
+    s = check_sparsity(sparsity)
+    order = np.asarray(order)
+    n = int(np.prod(np.shape(w)))
+    if order.shape != (n,) or not np.issubdtype(order.dtype, np.integer):
+        raise ValueError(f"order must be magnitude_order(w): {n} integer indices, got {order.dtype} {order.shape}")
+    keep = np.ones(n, dtype=bool)
+    keep[order[:n_to_prune(n, s)]] = False
     return _like(keep, w)
 
 
