@@ -44,7 +44,7 @@ def measure_notebook(browser, base, token, name: str, moves: int, shots: Path | 
             page.screenshot(path=str(shots / f"{Path(name).stem}_after_run_all.png"))
         rows = []
         for c, nth in bl.indexed_controls(page):
-            ms, changed, dead, disabled = [], 0, 0, False
+            ms, detail, changed, dead, disabled = [], [], 0, 0, False
             for k in range(moves):
                 r = bl.move(page, c, nth, step=k, settle_s=settle_s)
                 disabled = disabled or r["disabled"]
@@ -52,6 +52,9 @@ def measure_notebook(browser, base, token, name: str, moves: int, shots: Path | 
                     break
                 if r["latency_ms"] is not None and (r["text_changed"] or r["img_changed"]):
                     ms.append(r["latency_ms"])
+                    detail.append({"t0_epoch_s": r["t0_epoch_s"], "ms": r["latency_ms"],
+                                   "first_ms": r["first_ms"], "long_task_ms": r["long_task_ms"],
+                                   "ws_sent_ms": r["ws_sent_ms"], "ws_received_ms": r["ws_received_ms"]})
                     changed += 1
                 else:
                     dead += 1
@@ -60,7 +63,7 @@ def measure_notebook(browser, base, token, name: str, moves: int, shots: Path | 
                          "disabled": disabled,
                          "median_ms": statistics.median(ms) if ms else None,
                          "p95_ms": _p95(ms) if ms else None, "max_ms": max(ms) if ms else None,
-                         "samples_ms": [round(x, 1) for x in ms]})
+                         "samples_ms": [round(x, 1) for x in ms], "_detail": detail})
             print(f"  {Path(name).stem} ui#{c['ui']} {rows[-1]['control']!r:24s} "
                   f"median {rows[-1]['median_ms'] or float('nan'):7.1f}  p95 {rows[-1]['p95_ms'] or float('nan'):7.1f}"
                   f"  changed {changed}/{len(ms) + dead}{'  (disabled)' if disabled else ''}", flush=True)
@@ -70,6 +73,41 @@ def measure_notebook(browser, base, token, name: str, moves: int, shots: Path | 
     finally:
         page.close()
         bl.shutdown_kernels(base, token)  # an idle kernel per notebook would load the machine
+
+
+def read_trace(path: Path) -> list[tuple[str, float, float]]:
+    """``(kind, wall start s, duration s)`` events the kernels wrote to ``$PRUNINGLAB_UI_TRACE``."""
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            out.append((parts[1], float(parts[2]), float(parts[3])))
+    return out
+
+
+def split_legs(sample: dict, events) -> dict:
+    """Where one move's time went: input → first kernel callback (``in_ms``), the callbacks
+    (``callback_ms``, summed), last callback's end → last DOM change (``out_ms``), kernel garbage
+    collections inside the move (``gc_ms``) and the browser's long tasks (``long_task_ms``).
+    ``None`` legs when no callback was traced inside the move's window."""
+    t0 = sample["t0_epoch_s"]
+    t1 = t0 + sample["ms"] / 1000
+    cbs = [(s, d) for k, s, d in events if k == "callback" and t0 - 0.005 <= s <= t1]
+    gcs = [d for k, s, d in events if k.startswith("gc") and t0 <= s <= t1]
+    r1 = (lambda x: None if x is None else round(x, 1))
+    legs = {"ms": r1(sample["ms"]), "first_ms": r1(sample["first_ms"]),
+            "long_task_ms": r1(sample["long_task_ms"]), "gc_ms": round(1000 * sum(gcs), 1),
+            "ws_sent_ms": r1(sample.get("ws_sent_ms")), "ws_received_ms": r1(sample.get("ws_received_ms"))}
+    if cbs:
+        end = max(s + d for s, d in cbs)
+        legs.update(in_ms=round(1000 * (min(s for s, _ in cbs) - t0), 1),
+                    callback_ms=round(1000 * sum(d for _, d in cbs), 1),
+                    out_ms=round(1000 * (t1 - end), 1))
+    else:
+        legs.update(in_ms=None, callback_ms=None, out_ms=None)
+    return legs
 
 
 def main(argv=None) -> dict:
@@ -136,21 +174,44 @@ def _write_floor_notebook(path: Path) -> None:
     nbformat.write(nb, str(path))
 
 
+def _attach_legs(nb: dict, trace: Path) -> None:
+    events = read_trace(trace)
+    for r in nb["rows"]:
+        r["legs"] = [split_legs(d, events) for d in r.pop("_detail")]
+
+
 def _measure_all(names, a, out, work: Path, src: Path) -> None:
+    from benchmarks import browser_lab as bl
+    from pruninglab.ui import TRACE_ENV
+    trace = work / "ui-trace.txt"
+    old = os.environ.get(TRACE_ENV)
+    os.environ[TRACE_ENV] = str(trace)  # the server's kernels inherit it (lab_env copies os.environ)
+    try:
+        _measure_in_lab(names, a, out, work, src, trace)
+    finally:
+        if old is None:
+            os.environ.pop(TRACE_ENV, None)
+        else:
+            os.environ[TRACE_ENV] = old
+
+
+def _measure_in_lab(names, a, out, work: Path, src: Path, trace: Path) -> None:
     from benchmarks import browser_lab as bl
     with bl.lab_server(work, notebooks=src) as (base, token), bl.chromium() as browser:
         for n in names:
             print(f"# {n}", flush=True)
             out["notebooks"].append(measure_notebook(browser, base, token, n, a.moves, a.shots, a.settle))
+            _attach_legs(out["notebooks"][-1], trace)
             a.json.parent.mkdir(parents=True, exist_ok=True)
             a.json.write_text(json.dumps(out, indent=2))  # partial results survive a timeout
         if a.floor:
             print(f"# {FLOOR_NOTEBOOK} ({a.floor} moves)", flush=True)
             fl = measure_notebook(browser, base, token, FLOOR_NOTEBOOK, a.floor, a.shots, a.settle)
+            _attach_legs(fl, trace)
             ms = [x for r in fl["rows"] for x in r["samples_ms"]]
             out["floor"] = {"moves": len(ms), "median_ms": statistics.median(ms) if ms else None,
                             "p95_ms": _p95(ms) if ms else None, "max_ms": max(ms) if ms else None,
-                            "samples_ms": ms}
+                            "samples_ms": ms, "legs": [g for r in fl["rows"] for g in r["legs"]]}
 
 
 def _summarize(out: dict, a) -> dict:

@@ -196,9 +196,28 @@ def _wait(page, js: str, arg=None, timeout_s: float = 60.0, polling: int = 100):
     return page.wait_for_function(js, arg=arg, timeout=timeout_s * 1000, polling=polling).json_value()
 
 
+# before the page's scripts: note when each websocket message is sent / arrives (performance.now(),
+# a ring of the last 2000–4000), so a move's time splits into browser / server+kernel legs
+_WS_TIMES = """
+(() => {
+  const W = window.WebSocket, log = window.__pl_ws = {rx: [], tx: []};
+  const push = (a, t) => { a.push(t); if (a.length > 4000) a.splice(0, 2000); };
+  class TimedWebSocket extends W {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', () => push(log.rx, performance.now()));
+    }
+    send(data) { push(log.tx, performance.now()); return super.send(data); }
+  }
+  window.WebSocket = TimedWebSocket;
+})();
+"""
+
+
 def open_notebook(browser, base, token, name, clear: bool = True):
     """Open ``name`` in a new page, wait for its kernel to be idle; by default clear all outputs."""
     page = browser.new_page(viewport=VIEWPORT)
+    page.add_init_script(_WS_TIMES)
     page.set_default_timeout(60_000)
     page.goto(f"{base}/lab/tree/{name}?token={token}&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
@@ -317,7 +336,11 @@ def errors(page) -> list[str]:
 _INSTALL = """
 () => {
   if (window.__pl) return;
-  const pl = window.__pl = {t0: null, muts: [], obs: null};
+  const pl = window.__pl = {t0: null, muts: [], obs: null, long: []};
+  try {  // main-thread tasks over 50 ms (Long Tasks API): the browser's own share of a slow move
+    new PerformanceObserver(l => { for (const e of l.getEntries()) pl.long.push([e.startTime, e.duration]); })
+      .observe({type: 'longtask'});
+  } catch (e) { }
   const mark = (e) => { pl.t0 = performance.now(); pl.muts = []; };
   document.addEventListener('keydown', mark, true);
   document.addEventListener('change', (e) => { if (e.target.tagName === 'SELECT') mark(e); }, true);
@@ -457,10 +480,24 @@ def move(page, c: dict, nth: int, step: int, quiet_s: float = 0.6, timeout_s: fl
         arg = [c["ui"], before, 1000 * quiet_s, 10_000, until]
         with contextlib.suppress(Exception):  # playwright TimeoutError: nothing changed in time
             _wait(page, _SETTLED, arg, timeout_s=timeout_s, polling=50 if until == "quiet" else 100)
-    res = page.evaluate("() => ({t0: window.__pl.t0, muts: window.__pl.muts.slice()})")
+    res = page.evaluate("() => ({t0: window.__pl.t0, muts: window.__pl.muts.slice(), "
+                        "origin: performance.timeOrigin, long: window.__pl.long.slice(), "
+                        "tx: (window.__pl_ws || {tx: []}).tx.slice(-200), "
+                        "rx: (window.__pl_ws || {rx: []}).rx.slice(-400)})")
     after = page.evaluate(_SNAPSHOT, c["ui"])
     lat = (res["muts"][-1] - res["t0"]) if (res["muts"] and res["t0"] is not None) else None
+    long_ms, tx_ms, rx_ms = 0.0, None, None
+    if lat is not None:  # the part of main-thread long tasks inside [input, last mutation]
+        t0, t1 = res["t0"], res["t0"] + lat
+        long_ms = sum(max(0.0, min(t1, s + d) - max(t0, s)) for s, d in res["long"])
+        tx = [t for t in res["tx"] if t0 <= t <= t1]   # first message sent after the input
+        rx = [t for t in res["rx"] if t0 <= t <= t1]   # last message received before the last change
+        tx_ms = (tx[0] - t0) if tx else None
+        rx_ms = (rx[-1] - t0) if rx else None
     return {"latency_ms": lat, "mutations": len(res["muts"]), "disabled": disabled,
+            "t0_epoch_s": None if res["t0"] is None else (res["origin"] + res["t0"]) / 1000,
+            "first_ms": (res["muts"][0] - res["t0"]) if lat is not None else None,
+            "long_task_ms": long_ms, "ws_sent_ms": tx_ms, "ws_received_ms": rx_ms,
             "text_changed": after["text"] != before["text"], "img_changed": after["imgs"] != before["imgs"],
             "has_img": bool(after["imgs"]), "before": before, "after": after}
 

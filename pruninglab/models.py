@@ -57,10 +57,22 @@ class DigitsCNN(nn.Module):
             x = x.reshape(x.shape[0], 1, 8, 8)
         x = torch.relu(self.bn1(self.conv1(x)))
         x = torch.relu(self.bn2(self.conv2(x)))
-        x = nn.functional.max_pool2d(x, 2)
+        x = _max_pool2(x)
         x = torch.relu(self.bn3(self.conv3(x)))
-        x = nn.functional.max_pool2d(x, 2)
+        x = _max_pool2(x)
         return self.fc(x.flatten(1))
+
+
+def _max_pool2(x: torch.Tensor) -> torch.Tensor:
+    """``max_pool2d(x, 2)``. Without autograd (evaluation, sliders) and with even height and
+    width, it is two elementwise maxima of strided views: the same values bit for bit (a
+    maximum is exact), ~15x faster on CPU than ATen's pooling kernel for these small maps
+    (0.2 vs 3 ms for the 359 validation digits), which made it a third of a CNN evaluation.
+    With autograd on, it is ``max_pool2d`` itself, so training and gradients are unchanged."""
+    if torch.is_grad_enabled() or x.dim() != 4 or x.shape[2] % 2 or x.shape[3] % 2:
+        return nn.functional.max_pool2d(x, 2)
+    rows = torch.maximum(x[:, :, 0::2], x[:, :, 1::2])
+    return torch.maximum(rows[..., 0::2], rows[..., 1::2])
 
 
 def build_model(name: str) -> nn.Module:

@@ -49,7 +49,11 @@ How a move is handled
   The deferred path therefore updates the in-place widgets (text, image, note line) directly and
   never touches the Output; an exception is shown in the note line.
 * ``ui.timings`` holds the duration (seconds) of every callback and ``ui.frame_budget_s`` the
-  budget (0.1 s); ``ui.over_budget`` counts callbacks that took longer. A callback never waits
+  budget (0.1 s); ``ui.over_budget`` counts callbacks that took longer. With the environment
+  variable ``PRUNINGLAB_UI_TRACE=path`` set (the browser benchmark sets it for its kernels), every
+  callback also appends ``pid callback <wall start, s> <duration, s>`` to that file, and every
+  cyclic garbage collection over 2 ms ``pid gc <wall start> <duration>``: how the benchmark splits
+  a move into input → kernel, callback and kernel → screen. A callback never waits
   for anything: keep ``compute`` to table look-ups / small evaluations (precompute sweeps when
   the UI is built, cache them with :func:`pruninglab.cache.cached`).
 
@@ -82,6 +86,7 @@ from __future__ import annotations
 import contextvars
 import html
 import io
+import os
 import time
 import traceback
 from typing import Any, Callable, Mapping, Sequence
@@ -204,6 +209,34 @@ def _kernel_loop():
     return getattr(kernel, "io_loop", None)
 
 
+TRACE_ENV = "PRUNINGLAB_UI_TRACE"
+_gc_t0: list = []
+
+
+def _trace(kind: str, wall_start: float, dt: float) -> None:
+    """Append one event to ``$PRUNINGLAB_UI_TRACE`` (nothing when it is unset)."""
+    path = os.environ.get(TRACE_ENV)
+    if path:
+        with open(path, "a") as f:
+            f.write(f"{os.getpid()} {kind} {wall_start:.6f} {dt:.6f}\n")
+
+
+def _gc_trace(phase: str, info: dict) -> None:
+    if phase == "start":
+        _gc_t0[:] = [time.time(), time.perf_counter()]
+    elif _gc_t0:
+        dt = time.perf_counter() - _gc_t0[1]
+        if dt > 0.002:
+            _trace(f"gc{info.get('generation', '')}", _gc_t0[0], dt)
+
+
+def trace_gc() -> None:
+    """With ``$PRUNINGLAB_UI_TRACE`` set, log cyclic collections over 2 ms to it (once per process)."""
+    import gc
+    if os.environ.get(TRACE_ENV) and _gc_trace not in gc.callbacks:
+        gc.callbacks.append(_gc_trace)
+
+
 def freeze_gc() -> None:
     """Collect garbage once, then move every surviving object to the permanent generation
     (:func:`gc.freeze`). Called when a slider UI is built inside a kernel: a *full* cyclic
@@ -245,6 +278,7 @@ class SliderUI(_base_interactive()):
         self.in_place = in_kernel if in_place is None else bool(in_place)
         if in_kernel:
             freeze_gc()       # no full collection of the notebook's objects inside a move
+            trace_gc()
         self._rules = dict(disabled_when or {})
         self._cached = {k: _check_grid(v, f"cached[{k!r}]") for k, v in (cached or {}).items()}
         self.frame_budget_s = frame_budget_s
@@ -309,7 +343,7 @@ class SliderUI(_base_interactive()):
             ctx.run(self._refresh_live)
 
     def _refresh_live(self):
-        t0 = time.perf_counter()
+        t0, wall = time.perf_counter(), time.time()
         try:
             values = {wd._kwarg: wd.get_interact_value() for wd in self.kwargs_widgets}
             self.kwargs = values
@@ -330,9 +364,10 @@ class SliderUI(_base_interactive()):
             self.timings.append(dt)
             if dt > self.frame_budget_s:
                 self.over_budget += 1
+            _trace("callback", wall, dt)
 
     def _refresh(self):
-        t0 = time.perf_counter()
+        t0, wall = time.perf_counter(), time.time()
         try:
             super().update()
         finally:
@@ -340,6 +375,7 @@ class SliderUI(_base_interactive()):
             self.timings.append(dt)
             if dt > self.frame_budget_s:
                 self.over_budget += 1
+            _trace("callback", wall, dt)
 
     # -- one callback --------------------------------------------------------------------------
     def _apply_rules(self, values: dict) -> None:
@@ -571,8 +607,9 @@ class LivePlot:
 
     @staticmethod
     def frame_key(result) -> str | None:
-        """Cache key of a result: its scalars, strings, short sequences of those and a digest of
-        its arrays; ``None`` (never cached) when it holds anything else or is not a dict."""
+        """Cache key of a result: its scalars, strings, lists / tuples / dicts of those (nested up
+        to 6 levels, e.g. 08's roofline ``{"current": {"layers": [{...}]}}``) and a digest of its
+        arrays; ``None`` (never cached) when it holds anything else or is not a dict."""
         import hashlib
 
         import numpy as np
@@ -585,9 +622,9 @@ class LivePlot:
                     raise TypeError
                 return f"a{v.dtype}{v.shape}:" + hashlib.blake2b(np.ascontiguousarray(v).tobytes(),
                                                                  digest_size=12).hexdigest()
-            if depth < 3 and isinstance(v, (list, tuple)):
+            if depth < 6 and isinstance(v, (list, tuple)):
                 return "[" + ",".join(enc(x, depth + 1) for x in v) + "]"
-            if depth < 3 and isinstance(v, dict):
+            if depth < 6 and isinstance(v, dict):
                 return "{" + ",".join(f"{k!r}:{enc(x, depth + 1)}" for k, x in sorted(v.items(), key=lambda kv: repr(kv[0]))) + "}"
             raise TypeError
         if not isinstance(result, dict):

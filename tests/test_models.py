@@ -76,3 +76,28 @@ def test_after_step_hook_runs_every_step():
 def test_evaluate_keys_and_range(mlp, digits):
     out = evaluate(mlp, digits["val"])
     assert set(out) == {"accuracy", "loss"} and 0.9 < out["accuracy"] <= 1.0 and out["loss"] > 0
+
+
+def test_fast_max_pool_equals_max_pool2d_bit_for_bit():
+    from pruninglab.models import _max_pool2
+    g = torch.Generator().manual_seed(0)
+    x = torch.relu(torch.randn(5, 3, 8, 8, generator=g))        # ReLU zeros give ties
+    ref = torch.nn.functional.max_pool2d(x, 2)
+    with torch.no_grad():
+        assert torch.equal(_max_pool2(x), ref)
+        odd = torch.randn(2, 3, 5, 7, generator=g)                   # odd sizes: ATen's pooling
+        assert torch.equal(_max_pool2(odd), torch.nn.functional.max_pool2d(odd, 2))
+    xg = x.clone().requires_grad_(True)                             # autograd on: max_pool2d
+    _max_pool2(xg).sum().backward()
+    xr = x.clone().requires_grad_(True)
+    torch.nn.functional.max_pool2d(xr, 2).sum().backward()
+    assert torch.equal(xg.grad, xr.grad)
+
+
+def test_cnn_logits_identical_with_and_without_autograd():
+    m = load_reference("cnn")
+    val = load_digits("val", images=True)
+    with torch.no_grad():
+        fast = m(val.x)
+    slow = m(val.x).detach()                                       # grad enabled: max_pool2d
+    assert torch.equal(fast, slow)

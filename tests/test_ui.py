@@ -360,6 +360,12 @@ def test_frame_key_covers_arrays_and_refuses_unknown_objects():
     assert k({"s": 0.5, "ys": a}) != k({"s": 0.5, "ys": a + 1})     # same scalars, other data
     assert k({"s": 0.5, "c": {"l1": [1, 2]}}) != k({"s": 0.5, "c": {"l1": [1, 3]}})
     assert k({"s": 0.5, "m": object()}) is None and k([1]) is None
+    # results nested like 08's roofline ({"current": {"layers": [{...}, ...]}}) are cached too
+    nested = {"current": {"layers": [{"name": "fc1", "flops": 1.0, "xy": [1.0, 2.0]}]}}
+    other = {"current": {"layers": [{"name": "fc1", "flops": 1.0, "xy": [1.0, 2.5]}]}}
+    assert k(nested) is not None and k(nested) != k(other)
+    deep = {"a": [[[[[[[1]]]]]]]}
+    assert k(deep) is None                                          # beyond 6 levels: not cached
 
 
 def test_png_rgb_roundtrip_and_rejects_bad_input():
