@@ -6,8 +6,15 @@ copy of ``notebooks/``: Run All, then each control of each interactive is moved 
 last DOM mutation of that interactive's output (text or image, ``MutationObserver``), i.e. what the
 learner sees — not only the Python callback (``bench_sliders.py``).
 
-    python -m benchmarks.bench_browser_sliders [--notebooks 00_start_here ...] [--moves 3] [--build learner]
+    python -m benchmarks.bench_browser_sliders [--notebooks 00_start_here ...] [--moves 20] [--build learner]
     make bench-browser
+    python -m benchmarks.browser_report            # the tables of benchmarks/README.md from the JSON
+
+Each move is also split into legs: input → first kernel callback, the callbacks, → last DOM change
+(the kernels write their callbacks and garbage collections to ``$PRUNINGLAB_UI_TRACE``, set here),
+plus the page's websocket send / receive times and main-thread long tasks (Long Tasks API).
+A control greyed out by an earlier move is first made usable by another option of a dropdown of
+its UI (``browser_lab.enable``, untimed).
 
 Writes ``benchmarks/results/browser_sliders.json``. Goal (issue 15): p95 < 100 ms, median < 60 ms.
 """
@@ -43,8 +50,11 @@ def measure_notebook(browser, base, token, name: str, moves: int, shots: Path | 
         if shots:
             page.screenshot(path=str(shots / f"{Path(name).stem}_after_run_all.png"))
         rows = []
-        for c, nth in bl.indexed_controls(page):
+        ctrls = bl.indexed_controls(page)
+        for c, nth in ctrls:
             ms, detail, changed, dead, disabled = [], [], 0, 0, False
+            # a control greyed out by an earlier move (disabled_when) is measured where it works
+            enabled_by = bl.enable(page, c, nth, ctrls) if bl.control_disabled(page, c, nth) else None
             for k in range(moves):
                 r = bl.move(page, c, nth, step=k, settle_s=settle_s)
                 disabled = disabled or r["disabled"]
@@ -60,13 +70,14 @@ def measure_notebook(browser, base, token, name: str, moves: int, shots: Path | 
                     dead += 1
             rows.append({"notebook": Path(name).stem, "ui": c["ui"], "control": c["label"] or c["kind"],
                          "kind": c["kind"], "moves": len(ms) + dead, "changed": changed, "unchanged": dead,
-                         "disabled": disabled,
+                         "disabled": disabled, "enabled_by": enabled_by,
                          "median_ms": statistics.median(ms) if ms else None,
                          "p95_ms": _p95(ms) if ms else None, "max_ms": max(ms) if ms else None,
                          "samples_ms": [round(x, 1) for x in ms], "_detail": detail})
             print(f"  {Path(name).stem} ui#{c['ui']} {rows[-1]['control']!r:24s} "
                   f"median {rows[-1]['median_ms'] or float('nan'):7.1f}  p95 {rows[-1]['p95_ms'] or float('nan'):7.1f}"
-                  f"  changed {changed}/{len(ms) + dead}{'  (disabled)' if disabled else ''}", flush=True)
+                  f"  changed {changed}/{len(ms) + dead}{'  (disabled)' if disabled else ''}"
+                  f"{f'  (enabled by {enabled_by})' if enabled_by else ''}", flush=True)
         if shots:
             page.screenshot(path=str(shots / f"{Path(name).stem}_after_moves.png"))
         return {"notebook": Path(name).stem, "run_all_s": run_s, "errors": bl.errors(page), "rows": rows}
@@ -113,7 +124,9 @@ def split_legs(sample: dict, events) -> dict:
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--notebooks", nargs="*", default=None, help="stems, e.g. 00_start_here")
-    p.add_argument("--moves", type=int, default=3)
+    p.add_argument("--moves", type=int, default=20,
+                   help="moves per control (default 20, so that a per-control p95 is a sample, not "
+                        "the maximum of three; a full run takes ~30 min on 2 cores)")
     p.add_argument("--settle", type=float, default=0.2,
                    help="seconds between scrolling a control into view and moving it, then the page must be quiet for 150 ms (default 0.2)")
     p.add_argument("--build", choices=("instructor", "learner"), default="instructor",

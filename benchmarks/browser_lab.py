@@ -460,10 +460,9 @@ def move(page, c: dict, nth: int, step: int, quiet_s: float = 0.6, timeout_s: fl
     if settle > 0:
         page.wait_for_timeout(1000 * settle)
         page.evaluate(_PAGE_QUIET, [150, 2000])
+    disabled = control_disabled(page, c, nth)
     if c["kind"] == "slider":
         handle = el.locator(".noUi-handle").first
-        disabled = bool(el.locator("[disabled]").count()) or \
-            handle.evaluate("h => !!h.closest('[disabled]') || h.getAttribute('aria-disabled') === 'true' || !!h.closest('.noUi-target[disabled]')")
         if not disabled:
             now = float(handle.get_attribute("aria-valuenow") or 0)
             hi = float(handle.get_attribute("aria-valuemax") or 0)
@@ -471,7 +470,6 @@ def move(page, c: dict, nth: int, step: int, quiet_s: float = 0.6, timeout_s: fl
             page.keyboard.press("ArrowLeft" if now >= hi else "ArrowRight")
     else:
         sel = el.locator("select")
-        disabled = sel.is_disabled()
         if not disabled:
             cur = sel.input_value()
             choices = [o for o in c["options"] if o != cur] or c["options"]
@@ -500,6 +498,43 @@ def move(page, c: dict, nth: int, step: int, quiet_s: float = 0.6, timeout_s: fl
             "long_task_ms": long_ms, "ws_sent_ms": tx_ms, "ws_received_ms": rx_ms,
             "text_changed": after["text"] != before["text"], "img_changed": after["imgs"] != before["imgs"],
             "has_img": bool(after["imgs"]), "before": before, "after": after}
+
+
+def control_disabled(page, c: dict, nth: int) -> bool:
+    """Whether control ``c`` (the ``nth`` of its kind in its UI) is greyed out (``disabled_when``)."""
+    el = _control_el(page, c, nth)
+    if c["kind"] == "slider":
+        handle = el.locator(".noUi-handle").first
+        return bool(el.locator("[disabled]").count()) or bool(handle.evaluate(
+            "h => !!h.closest('[disabled]') || h.getAttribute('aria-disabled') === 'true' "
+            "|| !!h.closest('.noUi-target[disabled]')"))
+    return el.locator("select").is_disabled()
+
+
+def enable(page, c: dict, nth: int, controls: list[tuple[dict, int]]) -> str | None:
+    """Make a disabled control usable by choosing, untimed, another option of one dropdown of
+    the same UI (e.g. 08's roofline: structure "unstructured" enables the sparsity slider).
+    Returns ``"label=option"`` that did it, or None (still disabled; the dropdown is put back)."""
+    for d, k in controls:
+        if d["ui"] != c["ui"] or d["kind"] != "dropdown" or (d is c):
+            continue
+        sel = _control_el(page, d, k).locator("select")
+        if sel.is_disabled():
+            continue
+        start = sel.input_value()
+        for opt in d["options"]:
+            if opt == start:
+                continue
+            before = page.evaluate(_SNAPSHOT, c["ui"])
+            page.evaluate(_INSTALL)
+            page.evaluate(_OBSERVE, c["ui"])
+            sel.select_option(opt)
+            with contextlib.suppress(Exception):
+                _wait(page, _SETTLED, [c["ui"], before, 200, 10_000, "change"], timeout_s=10, polling=100)
+            if not control_disabled(page, c, nth):
+                return f"{d['label'] or 'dropdown'}={opt}"
+        sel.select_option(start)
+    return None
 
 
 def indexed_controls(page) -> list[tuple[dict, int]]:

@@ -320,11 +320,16 @@ def test_warm_roofline_prerenders_every_profile():
     warm, cold = L.live_roofline(), L.live_roofline(warm=False)
     results = [L.compute_roofline(p, 8, 1, "dense", 0.9, "mlp") for p in L.PROFILE_CHOICES]
     n = len(warm._bg)
-    assert n == len({L._roofline_ylim(r) for r in results}) and cold._bg is None
+    assert {L._roofline_ylim(r) for r in results} <= set(warm._bg) and cold._bg is None
     for r in results:
         assert warm.draw(r) == cold.draw(r), r["current"]["profile"]
         assert warm.blit_matches_full_redraw(r)
     assert len(warm._bg) == n                        # every profile's background was ready
+    # every legend too (model x precision x sparse roof or not): a model change makes no new one
+    legends = dict(warm.state["legends"])
+    assert len(legends) == len(L.MODELS) * 3 * 2
+    r = L.compute_roofline("Orin Nano", 20, 1, "unstructured", 0.93, "cnn")
+    assert warm.draw(r) == cold.draw(r) and warm.state["legends"] == legends
 
 
 def test_sorted_once_masks_equal_magnitude_mask():

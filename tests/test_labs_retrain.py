@@ -144,6 +144,21 @@ def test_live_plots_update_in_place(sweep, scan5):
     assert ui.result["target"] == 0.9
 
 
+def test_live_agp_warm_renders_the_nearby_x_ranges_at_build():
+    r0 = R.compute_agp(0.0, 0.9, 20, 10, 15)                   # T = 200: x-axis ends at 200
+    ends = R._nice_values_near(float(r0["steps"][-1]), 15)
+    assert ends[:4] == [200.0, 250.0, 150.0, 300.0] and len(ends) == 15 == len(set(ends))
+    cold, warm = R.live_agp(), R.live_agp(warm=r0)
+    assert warm.png is None and set(warm._bg) == set(ends)     # nothing shown yet, 15 backgrounds
+    assert warm.draw(r0) == cold.draw(r0)
+    crossing = R.compute_agp(0.0, 0.9, 20, 10, 31)               # T = 360: x-axis ends at 400
+    n = len(warm._bg)
+    assert warm.draw(crossing) == cold.draw(crossing) and len(warm._bg) == n   # a blit, no new background
+    assert warm.blit_matches_full_redraw(crossing)
+    with pytest.raises(TypeError, match="warm"):
+        R.live_agp(warm={"final": 0.9})
+
+
 def test_render_prints_the_summary(sweep, capsys):
     R.render_prune_retrain(R.compute_prune_retrain(0.9, sweep))
     out = capsys.readouterr().out

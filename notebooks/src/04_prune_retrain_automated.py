@@ -824,7 +824,7 @@ predict("q-agp-half", "With s_f = 0.9, t0 = 20, n = 10 updates every Δt = 15 st
         "170): by which step is HALF of the final sparsity (0.45) reached?", lo=20, hi=170)
 
 # %% tags=["nbval-ignore-output"]
-slider_ui(compute_agp, live_agp(),
+slider_ui(compute_agp, live_agp(warm=agp),
           initial=sparsity_slider(0.0, hi=0.9, description="initial s_i"),
           final=sparsity_slider(0.9, hi=0.99, description="final s_f"),
           start=int_slider(20, 0, 200, 5, "start t0"),

@@ -467,7 +467,7 @@ predict("q08-roof24", "Orin Nano, int8, batch 1, structure 2:4: what speedup ove
 slider_ui(lab.compute_roofline, lab.live_roofline(),
           profile=dropdown(lab.PROFILE_CHOICES, "Orin Nano", "profile"),
           bits=bits_slider(8, lo=2, hi=32),
-          batch=dropdown([1, 8, 64, 256, 1024], 1, "batch"),
+          batch=dropdown(lab.ROOFLINE_BATCHES, 1, "batch"),
           structure=dropdown(hw.STRUCTURES, "dense", "structure"),
           sparsity=sparsity_slider(0.9, hi=0.98),
           model=dropdown(lab.MODELS, "mlp", "model"),

@@ -50,7 +50,7 @@ __all__ = ["fake_quant_weight", "pruned_accuracy", "compute_storage", "live_stor
            "render_storage", "compute_energy", "live_energy", "render_energy", "compute_roofline",
            "live_roofline", "render_roofline",
            "shrink_mlp", "mlp_flops", "mlp_latency_table", "lut_latency", "latency_budget_study",
-           "render_budget_study", "PROFILE_CHOICES", "MODELS", "WEIGHT_MEMORIES",
+           "render_budget_study", "PROFILE_CHOICES", "MODELS", "WEIGHT_MEMORIES", "ROOFLINE_BATCHES",
            "format_table", "roofline_with", "roofline_rules", "roofline_ui_rules", "energy_with", "netadapt_with", "staircase_lut"]
 
 #: weight-memory choices of the energy slider: off-chip DRAM or on-chip SRAM (Han et al. 2015
@@ -59,6 +59,8 @@ WEIGHT_MEMORIES = ("han_dram", "han_sram")
 
 MODELS = ("mlp", "cnn")
 PROFILE_CHOICES = tuple(PROFILES) + ("this machine",)
+#: the roofline slider's batch choices (notebook 08); the warm plot profiles each model at each
+ROOFLINE_BATCHES = (1, 8, 64, 256, 1024)
 _SPARSITY_GRID = np.round(np.linspace(0.0, 0.98, 36), 4)
 
 
@@ -768,7 +770,16 @@ def live_roofline(warm: bool = True):
         st["legend"].child = leg
 
     live = LivePlot(setup, update, text=_roofline_text, figsize=(7, 3.6))
-    return live.prewarm(compute_roofline(p, 8, 1, "dense", 0.9, "mlp") for p in PROFILE_CHOICES) if warm else live
+    if not warm:
+        return live
+    # every profile; then every legend (one per model × precision × sparse or not: a new legend's
+    # first layout and tile is ~30 ms, most of a model change's first visit)
+    live.prewarm(compute_roofline(p, 8, 1, "dense", 0.9, "mlp") for p in PROFILE_CHOICES)
+    for m in MODELS:        # layer shapes at every batch: a forward pass each (12 ms at 1024)
+        for n in ROOFLINE_BATCHES:
+            _profile(m, n)
+    return live.prewarm(compute_roofline("Orin Nano", b, 1, s, 0.9, m)
+                        for m in MODELS for b in (8, 16, 32) for s in ("dense", "unstructured"))
 
 
 def render_roofline(res: dict) -> None:

@@ -29,6 +29,7 @@ References
 from __future__ import annotations
 
 import copy
+import math
 from functools import lru_cache
 from typing import Mapping, Sequence
 
@@ -142,14 +143,31 @@ def _nice_ceiling(x) -> float:
     return 10.0 ** (k + 1)  # pragma: no cover
 
 
-def live_agp():
+def _nice_values_near(x: float, k: int) -> list:
+    """The ``k`` integer axis ends ``m · 10^e`` (``m`` in :data:`_NICE`, value ≥ 2) nearest to
+    ``x``'s own :func:`_nice_ceiling` on a log scale, that ceiling first."""
+    c = _nice_ceiling(x)
+    e = int(np.floor(np.log10(c)))
+    vals = {round(m * 10.0 ** p, 9) for p in range(max(0, e - 3), e + 4) for m in _NICE}
+    vals = [v for v in vals if v >= 2 and float(v).is_integer()]
+    return sorted(vals, key=lambda v: (abs(math.log(v / c)), v))[:k]
+
+
+def live_agp(warm: dict | None = None):
     """A :class:`pruninglab.ui.LivePlot` for the AGP schedule slider: the sparsity in force at
     every step (staircase) and the mask updates (markers); only data and the x-range change.
     Blitted: a move redraws the staircase and the markers; the axes are static per x-range.
     The x-axis ends at :func:`_nice_ceiling` of the last step ``T`` (the next of 1, 1.2, 1.5, 2,
     2.5, 3, 4, 5, 6, 8 × 10^k: at most 25 % past ``T``), so most moves keep the axes and only a
-    move across such a value renders a new background (``background_key``)."""
+    move across such a value renders a new background (``background_key``).
+
+    ``warm``: the :func:`compute_agp` result the slider starts from. Its x-range and the
+    ``max_backgrounds - 1`` nice x-ranges nearest to it (about T/5 to 5·T) are rendered when the
+    plot is built (~40 ms each, ~0.6 s in all), so a move across an x-range is a blit too (a new
+    background was ~40 ms in process, 66–86 ms in the browser); what is shown is unchanged."""
     from ..ui import LivePlot
+    if warm is not None and not (isinstance(warm, dict) and "steps" in warm and len(warm["steps"])):
+        raise TypeError("warm must be a compute_agp result (a dict with 'steps') or None")
 
     def setup(fig):
         fig.subplots_adjust(left=0.11, right=0.97, bottom=0.14, top=0.9)
@@ -171,7 +189,11 @@ def live_agp():
         st["steps"].set_data(r["steps"], r["sparsity"])
         st["upd"].set_data(r["update_steps"], r["update_sparsity"])
 
-    return LivePlot(setup, update, text=_agp_text, figsize=(7.0, 3.6))
+    live = LivePlot(setup, update, text=_agp_text, figsize=(7.0, 3.6))
+    if warm is None:
+        return live
+    ends = _nice_values_near(float(warm["steps"][-1]), LivePlot.max_backgrounds - 1)
+    return live.prewarm([*(compute_agp(0.0, 0.5, 0, 1, 1, total_steps=int(v)) for v in ends[::-1]), warm])
 
 
 def render_agp(result: dict) -> None:
