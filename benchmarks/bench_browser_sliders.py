@@ -107,9 +107,11 @@ def split_legs(sample: dict, events) -> dict:
     t1 = t0 + sample["ms"] / 1000
     cbs = [(s, d) for k, s, d in events if k == "callback" and t0 - 0.005 <= s <= t1]
     gcs = [d for k, s, d in events if k.startswith("gc") and t0 <= s <= t1]
+    server_gcs = [d for k, s, d in events if k.startswith("server-gc") and t0 - 0.1 <= s <= t1]
     r1 = (lambda x: None if x is None else round(x, 1))
     legs = {"ms": r1(sample["ms"]), "first_ms": r1(sample["first_ms"]),
             "long_task_ms": r1(sample["long_task_ms"]), "gc_ms": round(1000 * sum(gcs), 1),
+            "server_gc_ms": round(1000 * sum(server_gcs), 1),
             "ws_sent_ms": r1(sample.get("ws_sent_ms")), "ws_received_ms": r1(sample.get("ws_received_ms"))}
     if cbs:
         end = max(s + d for s, d in cbs)
