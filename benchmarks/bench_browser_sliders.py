@@ -218,7 +218,7 @@ def _measure_in_lab(names, a, out, work: Path, src: Path, trace: Path) -> None:
             out["notebooks"].append(measure_notebook(browser, base, token, n, a.moves, a.shots, a.settle))
             _attach_legs(out["notebooks"][-1], trace)
             a.json.parent.mkdir(parents=True, exist_ok=True)
-            a.json.write_text(json.dumps(out, indent=2))  # partial results survive a timeout
+            a.json.write_text(json.dumps(out, separators=(",", ":")))  # partial results survive a timeout
         if a.floor:
             print(f"# {FLOOR_NOTEBOOK} ({a.floor} moves)", flush=True)
             fl = measure_notebook(browser, base, token, FLOOR_NOTEBOOK, a.floor, a.shots, a.settle)
@@ -243,7 +243,7 @@ def _summarize(out: dict, a) -> dict:
         print(f"floor (no compute, {f['moves']} moves): median {f['median_ms']:.1f} ms, "
               f"p95 {f['p95_ms']:.1f} ms, max {f['max_ms']:.1f} ms")
     a.json.parent.mkdir(parents=True, exist_ok=True)
-    a.json.write_text(json.dumps(out, indent=2))
+    a.json.write_text(json.dumps(out, separators=(",", ":")))
     print(f"wrote {a.json}")
     return out
 

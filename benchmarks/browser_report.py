@@ -1,6 +1,6 @@
 """Markdown tables from a ``bench_browser_sliders`` result (``benchmarks/results/browser_sliders.json``).
 
-    python -m benchmarks.browser_report [path.json]
+    python -m benchmarks.browser_report [run.json ...]     # several runs: their samples pooled
 
 Per control: moves that changed the view, median / p95 / max latency, and the median of each leg
 (input → kernel callback, callback, callback end → last DOM change); then overall, the floor,
@@ -20,7 +20,7 @@ GOAL_MEDIAN_MS, GOAL_P95_MS = 60, 100
 
 def _p95(xs):
     s = sorted(xs)
-    return s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))]
+    return s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))] if s else None
 
 
 def _med(legs, key):
@@ -54,7 +54,8 @@ def report(d: dict) -> str:
                 if g["ms"] > GOAL_P95_MS:
                     slow.append(f"{nb['notebook']} UI {r['ui']} {r['control']}: {g['ms']:.1f} ms = in "
                                 f"{_f(g.get('in_ms'))} + callback {_f(g.get('callback_ms'))} + out "
-                                f"{_f(g.get('out_ms'))} (kernel GC {g.get('gc_ms', 0):.1f}, browser long "
+                                f"{_f(g.get('out_ms'))} (kernel GC {g.get('gc_ms', 0):.1f}, server GC "
+                                f"{g.get('server_gc_ms', 0):.1f}, browser long "
                                 f"tasks {g.get('long_task_ms', 0):.1f})")
     all_legs = [g for nb in d["notebooks"] for r in nb["rows"] for g in r.get("legs", [])]
     out = ["\n".join(lines), ""]
@@ -81,10 +82,39 @@ def report(d: dict) -> str:
     return "\n".join(out)
 
 
+def pool(runs: list[dict]) -> dict:
+    """One result with every run's samples of each control together (controls matched by
+    notebook and position; all runs must have the same controls in the same order)."""
+    base = json.loads(json.dumps(runs[0]))
+    for other in runs[1:]:
+        for nb, onb in zip(base["notebooks"], other["notebooks"], strict=True):
+            if nb["notebook"] != onb["notebook"] or len(nb["rows"]) != len(onb["rows"]):
+                raise ValueError(f"runs differ in {nb['notebook']} / {onb['notebook']}")
+            for r, o in zip(nb["rows"], onb["rows"]):
+                if (r["ui"], r["control"]) != (o["ui"], o["control"]):
+                    raise ValueError(f"{nb['notebook']}: control {r['control']} vs {o['control']}")
+                r["samples_ms"] += o["samples_ms"]
+                r["legs"] = r.get("legs", []) + o.get("legs", [])
+                r["moves"] += o["moves"]
+                r["changed"] += o["changed"]
+                r["disabled"] = r["disabled"] and o["disabled"]
+                r["enabled_by"] = r.get("enabled_by") or o.get("enabled_by")
+    ms = [x for nb in base["notebooks"] for r in nb["rows"] for x in r["samples_ms"]]
+    base["overall"] = {"moves": len(ms), "median_ms": statistics.median(ms), "p95_ms": _p95(ms),
+                       "max_ms": max(ms)}
+    fl = [x for d in runs for x in (d.get("floor") or {}).get("samples_ms", [])]
+    base["floor"] = ({"moves": len(fl), "median_ms": statistics.median(fl), "p95_ms": _p95(fl),
+                      "max_ms": max(fl)} if fl else None)
+    base["moves_per_control"] = sum(d.get("moves_per_control", 0) for d in runs)
+    return base
+
+
 def main(argv=None) -> str:
+    """``browser_report [a.json [b.json ...]]``: one run's tables, or several runs pooled."""
     argv = sys.argv[1:] if argv is None else argv
-    path = Path(argv[0]) if argv else ROOT / "benchmarks" / "results" / "browser_sliders.json"
-    text = report(json.loads(path.read_text()))
+    paths = [Path(a) for a in argv] or [ROOT / "benchmarks" / "results" / "browser_sliders.json"]
+    runs = [json.loads(p.read_text()) for p in paths]
+    text = report(runs[0] if len(runs) == 1 else pool(runs))
     print(text)
     return text
 

@@ -33,3 +33,29 @@ def test_split_legs_sums_callbacks_inside_the_move_and_ignores_others(tmp_path):
     assert legs["gc_ms"] == 3.0 and legs["ws_received_ms"] == 40.0
     none = split_legs({"t0_epoch_s": 200.0, "ms": 30.0, "first_ms": 30.0, "long_task_ms": 0.0}, events)
     assert none["in_ms"] is None and none["callback_ms"] is None and none["ws_sent_ms"] is None
+
+
+def _run(samples, floor=()):
+    return {"notebooks": [{"notebook": "nb", "rows": [
+        {"ui": 0, "control": "x", "samples_ms": list(samples), "legs": [{"ms": v} for v in samples],
+         "moves": len(samples), "changed": len(samples), "disabled": False, "enabled_by": None}]}],
+        "floor": {"samples_ms": list(floor)}, "moves_per_control": len(samples)}
+
+
+def test_report_pools_runs_and_names_the_controls_over_the_goal():
+    import pytest
+
+    from benchmarks.browser_report import pool, report
+    a, b = _run([20.0] * 19 + [150.0], floor=[10.0]), _run([30.0] * 18 + [120.0, 130.0])
+    assert "Controls missing the goal (median ≥ 60 or p95 ≥ 100 ms): none." in report(a)  # 1 of 20
+    assert "nb UI 0 x: median 30.0, p95 120.0 ms" in report(b)                          # 2 of 20
+    pooled = pool([a, b])
+    assert pooled["notebooks"][0]["rows"][0]["samples_ms"] == a["notebooks"][0]["rows"][0]["samples_ms"] \
+        + b["notebooks"][0]["rows"][0]["samples_ms"]
+    assert pooled["overall"]["moves"] == 40 and pooled["moves_per_control"] == 40
+    assert "Samples over 100 ms: 3 of 40" in report(pooled)
+    assert a["notebooks"][0]["rows"][0]["moves"] == 20                                  # inputs untouched
+    other = _run([1.0])
+    other["notebooks"][0]["rows"][0]["control"] = "y"
+    with pytest.raises(ValueError, match="control"):
+        pool([a, other])
