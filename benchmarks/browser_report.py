@@ -15,12 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GOAL_MEDIAN_MS, GOAL_P95_MS = 60, 100
-
-
-def _p95(xs):
-    s = sorted(xs)
-    return s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))] if s else None
+from benchmarks.bench_browser_sliders import GOAL_MEDIAN_MS, GOAL_P95_MS, _p95
 
 
 def _med(legs, key):

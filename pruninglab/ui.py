@@ -52,7 +52,7 @@ How a move is handled
   budget (0.1 s); ``ui.over_budget`` counts callbacks that took longer. With the environment
   variable ``PRUNINGLAB_UI_TRACE=path`` set (the browser benchmark sets it for its kernels), every
   callback also appends ``pid callback <wall start, s> <duration, s>`` to that file, and every
-  cyclic garbage collection over 2 ms ``pid gc <wall start> <duration>``: how the benchmark splits
+  cyclic garbage collection over 2 ms ``pid gc<generation> <wall start> <duration>``: how the benchmark splits
   a move into input → kernel, callback and kernel → screen. A callback never waits
   for anything: keep ``compute`` to table look-ups / small evaluations (precompute sweeps when
   the UI is built, cache them with :func:`pruninglab.cache.cached`).

@@ -317,7 +317,13 @@ def test_warm_storage_and_energy_plots_prerender_every_model_and_show_the_same_f
 
 
 def test_warm_roofline_prerenders_every_profile():
+    L._profile.cache_clear()
     warm, cold = L.live_roofline(), L.live_roofline(warm=False)
+    misses = L._profile.cache_info().misses
+    for m in L.MODELS:                               # every model x batch profiled at build
+        for n in L.ROOFLINE_BATCHES:
+            L._profile(m, n)
+    assert L._profile.cache_info().misses == misses
     results = [L.compute_roofline(p, 8, 1, "dense", 0.9, "mlp") for p in L.PROFILE_CHOICES]
     n = len(warm._bg)
     assert {L._roofline_ylim(r) for r in results} <= set(warm._bg) and cold._bg is None
